@@ -1,0 +1,114 @@
+/**
+ * The one place that reads `process.env`. Every setting is declared once here, validated at start-up
+ * and frozen; the rest of the code receives a typed `Config`.
+ */
+export interface Config {
+  readonly port: number;
+  readonly host: string;
+  readonly databaseUrl: string;
+  readonly redisUrl: string;
+  readonly queuePrefix: string;
+  readonly adminToken: string | undefined;
+  readonly logLevel: LogLevel;
+  /** How often the reconciler re-enqueues purchases still `queued` in Postgres (0 disables it). */
+  readonly reconcileIntervalMs: number;
+  /** A purchase must have been queued this long before the reconciler considers its job lost. */
+  readonly reconcileAfterMs: number;
+}
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+export class ConfigError extends Error {
+  constructor(readonly problems: readonly string[]) {
+    super(`Invalid configuration:\n${problems.map((problem) => `  - ${problem}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+type Env = Readonly<Record<string, string | undefined>>;
+type Parser<T> = (raw: string) => T | { problem: string };
+
+const integer =
+  (min: number, max: number): Parser<number> =>
+  (raw) => {
+    const value = Number(raw);
+    return /^\d+$/.test(raw) && value >= min && value <= max
+      ? value
+      : { problem: `must be a whole number from ${min} to ${max}` };
+  };
+
+const url =
+  (protocols: readonly string[]): Parser<string> =>
+  (raw) => {
+    try {
+      const parsed = new URL(raw);
+      return protocols.includes(parsed.protocol)
+        ? raw
+        : { problem: `must be a ${protocols.join(' or ')}// URL` };
+    } catch {
+      return { problem: 'must be a URL' };
+    }
+  };
+
+const pattern =
+  (regex: RegExp, description: string): Parser<string> =>
+  (raw) =>
+    regex.test(raw) ? raw : { problem: description };
+
+const oneOf =
+  <T extends string>(values: readonly T[]): Parser<T> =>
+  (raw) =>
+    (values as readonly string[]).includes(raw)
+      ? (raw as T)
+      : { problem: `must be one of ${values.join(', ')}` };
+
+/** Each setting: its environment name, its default (undefined = optional) and its parser. */
+const settings = {
+  port: { env: 'PORT', fallback: '3000', parse: integer(0, 65535) },
+  host: { env: 'HOST', fallback: '127.0.0.1', parse: pattern(/^\S+$/, 'must be a host name or address') },
+  databaseUrl: {
+    env: 'DATABASE_URL',
+    fallback: 'postgres://postgres@127.0.0.1:5432/ticketing',
+    parse: url(['postgres:', 'postgresql:']),
+  },
+  redisUrl: { env: 'REDIS_URL', fallback: 'redis://127.0.0.1:6379', parse: url(['redis:', 'rediss:']) },
+  queuePrefix: {
+    env: 'QUEUE_PREFIX',
+    fallback: 'ticketing',
+    parse: pattern(/^[A-Za-z0-9_-]{1,64}$/, 'must be 1-64 letters, digits, "_" or "-"'),
+  },
+  adminToken: {
+    env: 'ADMIN_TOKEN',
+    fallback: undefined,
+    parse: pattern(/^\S{16,}$/, 'must be at least 16 characters without spaces'),
+  },
+  logLevel: { env: 'LOG_LEVEL', fallback: 'info', parse: oneOf(LOG_LEVELS) },
+  reconcileIntervalMs: { env: 'RECONCILE_INTERVAL_MS', fallback: '5000', parse: integer(0, 3_600_000) },
+  reconcileAfterMs: { env: 'RECONCILE_AFTER_MS', fallback: '10000', parse: integer(0, 3_600_000) },
+} satisfies Record<keyof Config, { env: string; fallback: string | undefined; parse: Parser<unknown> }>;
+
+/** The environment variable names the system reads, for documentation and the compose-file check. */
+export const CONFIG_ENV_NAMES: readonly string[] = Object.values(settings).map((setting) => setting.env);
+
+/** Validates every setting and reports all problems at once, so one restart fixes them all. */
+export function loadConfig(env: Env = process.env): Config {
+  const problems: string[] = [];
+  const values: Record<string, unknown> = {};
+  for (const [key, setting] of Object.entries(settings)) {
+    const raw = env[setting.env];
+    const text = raw === undefined || raw === '' ? setting.fallback : raw;
+    if (text === undefined) {
+      values[key] = undefined;
+      continue;
+    }
+    const parsed: unknown = setting.parse(text);
+    if (typeof parsed === 'object' && parsed !== null && 'problem' in parsed) {
+      problems.push(`${setting.env}=${JSON.stringify(raw)} ${String(parsed.problem)}`);
+    } else {
+      values[key] = parsed;
+    }
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+  return Object.freeze(values as unknown as Config);
+}

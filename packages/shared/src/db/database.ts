@@ -1,0 +1,64 @@
+import type { ColumnType, Generated, Insertable, Selectable } from 'kysely';
+import type { PurchaseStatus, RejectionReason } from '../domain/purchase.js';
+
+/** Columns are snake_case in Postgres and camelCase here (Kysely's CamelCasePlugin maps them). */
+export interface Database {
+  events: EventsTable;
+  purchases: PurchasesTable;
+  bookings: BookingsTable;
+  waitlistEntries: WaitlistEntriesTable;
+}
+
+type CreatedAt = ColumnType<Date, Date | undefined, never>;
+
+export interface EventsTable {
+  id: Generated<string>;
+  name: string;
+  totalTickets: number;
+  soldTickets: Generated<number>;
+  priceCents: number;
+  currency: string;
+  maxPerPurchase: number;
+  createdAt: CreatedAt;
+}
+
+export interface PurchasesTable {
+  id: string;
+  /** The order in which Postgres accepted purchases: the queue order the worker honours per event. */
+  seq: Generated<number>;
+  eventId: string;
+  userId: string;
+  quantity: number;
+  joinWaitlist: boolean;
+  status: Generated<PurchaseStatus>;
+  reason: RejectionReason | null;
+  idempotencyKey: string | null;
+  cancelRequestedAt: Date | null;
+  createdAt: CreatedAt;
+  processedAt: Date | null;
+}
+
+export interface BookingsTable {
+  id: Generated<string>;
+  purchaseId: string;
+  eventId: string;
+  userId: string;
+  quantity: number;
+  unitPriceCents: number;
+  createdAt: CreatedAt;
+  cancelledAt: Date | null;
+}
+
+export interface WaitlistEntriesTable {
+  purchaseId: string;
+  eventId: string;
+  /** Tail order of the waiting list; a position is the count of entries at or before this one. */
+  seq: Generated<number>;
+  quantity: number;
+  createdAt: CreatedAt;
+}
+
+export type EventRow = Selectable<EventsTable>;
+export type PurchaseRow = Selectable<PurchasesTable>;
+export type NewPurchaseRow = Insertable<PurchasesTable>;
+export type BookingRow = Selectable<BookingsTable>;

@@ -1,0 +1,54 @@
+import { Migrator, type Kysely, type Migration, type MigrationProvider } from 'kysely';
+import * as initial from './migrations/0001-initial.js';
+import { createDb, ensureDatabase } from './connection.js';
+import type { Database } from './database.js';
+
+// Listed explicitly rather than read from a folder, so they work the same under tsx, vitest and bundlers.
+const migrations: Record<string, Migration> = {
+  '0001-initial': initial,
+};
+
+const provider: MigrationProvider = { getMigrations: () => Promise.resolve(migrations) };
+
+/** Brings the schema up to date; safe to run from several processes at once (Kysely takes a lock). */
+export async function migrateToLatest(db: Kysely<Database>): Promise<string[]> {
+  const migrator = new Migrator({ db, provider });
+  const { error, results } = await migrator.migrateToLatest();
+  if (error !== undefined) throw error instanceof Error ? error : new Error(String(error));
+  return (results ?? [])
+    .filter((result) => result.status === 'Success')
+    .map((result) => result.migrationName);
+}
+
+/** Creates the database if missing and migrates it: what every process does before it serves. */
+export async function prepareDatabase(databaseUrl: string): Promise<string[]> {
+  await ensureDatabase(databaseUrl);
+  const db = createDb(databaseUrl, { poolSize: 1 });
+  try {
+    return await migrateToLatest(db);
+  } finally {
+    await db.destroy();
+  }
+}
+
+/** Start-up may race the database (compose starts everything at once): try again for a while. */
+export async function retryUntilReady<T>(
+  task: () => Promise<T>,
+  options: {
+    log: { warn: (obj: object, msg: string) => void };
+    what: string;
+    attempts?: number;
+    delayMs?: number;
+  },
+): Promise<T> {
+  const attempts = options.attempts ?? 30;
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await task();
+    } catch (err) {
+      if (attempt >= attempts) throw err;
+      options.log.warn({ err, attempt }, `${options.what} not ready, retrying`);
+      await new Promise((resolve) => setTimeout(resolve, options.delayMs ?? 1_000));
+    }
+  }
+}

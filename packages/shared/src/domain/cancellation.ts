@@ -1,0 +1,37 @@
+import { conflict, type AppError } from '../errors.js';
+import type { PurchaseStatus } from './purchase.js';
+
+/** What a cancellation does to a purchase in each status, once its turn in the event queue comes. */
+export type CancellationEffect =
+  | 'release_booking' // confirmed: free its tickets, then promote the waiting list
+  | 'leave_waitlist' // waitlisted: drop out of the line
+  | 'withdraw' // still queued: it will never be decided
+  | 'none'; // already cancelled or rejected: a re-delivered cancellation changes nothing
+
+export function cancellationEffect(status: PurchaseStatus): CancellationEffect {
+  switch (status) {
+    case 'confirmed':
+      return 'release_booking';
+    case 'waitlisted':
+      return 'leave_waitlist';
+    case 'queued':
+      return 'withdraw';
+    case 'rejected':
+    case 'cancelled':
+      return 'none';
+  }
+}
+
+/** Whether a buyer may ask to cancel now; asking twice is a conflict, not a second cancellation. */
+export function checkCancellable(purchase: {
+  readonly status: PurchaseStatus;
+  readonly cancelRequested: boolean;
+}): AppError | undefined {
+  if (purchase.status === 'cancelled' || purchase.cancelRequested) {
+    return conflict('already_cancelled', 'This purchase is already cancelled or being cancelled');
+  }
+  if (purchase.status === 'rejected') {
+    return conflict('not_cancellable', 'A rejected purchase holds no tickets to cancel');
+  }
+  return undefined;
+}

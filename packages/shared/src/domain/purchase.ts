@@ -1,0 +1,70 @@
+/**
+ * Purchase decisions: pure functions from the state of a sale to what happens to each purchase, in queue
+ * order. No I/O here: the worker loads the state, asks these functions, and persists the answer.
+ */
+export const PURCHASE_STATUSES = ['queued', 'confirmed', 'waitlisted', 'rejected', 'cancelled'] as const;
+export type PurchaseStatus = (typeof PURCHASE_STATUSES)[number];
+
+export const REJECTION_REASONS = ['sold_out', 'duplicate_purchase'] as const;
+export type RejectionReason = (typeof REJECTION_REASONS)[number];
+
+/** A purchase is active while it holds, or may come to hold, tickets. */
+export const ACTIVE_STATUSES: readonly PurchaseStatus[] = ['queued', 'confirmed', 'waitlisted'];
+
+/** Statuses a buyer polling for an outcome can stop waiting on. */
+export const isSettled = (status: PurchaseStatus): boolean => status !== 'queued';
+
+export const DEFAULT_MAX_PER_PURCHASE = 10;
+
+export interface SaleState {
+  readonly availableTickets: number;
+  /** Purchases on the waiting list; while anyone waits, nobody new may overtake them. */
+  readonly waitlistLength: number;
+  /** Users who already hold a confirmed or waitlisted purchase for this event. */
+  readonly activeUsers: ReadonlySet<string>;
+}
+
+export interface PendingPurchase {
+  readonly id: string;
+  readonly userId: string;
+  readonly quantity: number;
+  readonly joinWaitlist: boolean;
+}
+
+export type PurchaseDecision =
+  | { readonly status: 'confirmed' }
+  | { readonly status: 'waitlisted'; readonly waitlistPosition: number }
+  | { readonly status: 'rejected'; readonly reason: RejectionReason };
+
+export function decidePurchase(state: SaleState, purchase: PendingPurchase): PurchaseDecision {
+  if (state.activeUsers.has(purchase.userId)) return { status: 'rejected', reason: 'duplicate_purchase' };
+  if (state.waitlistLength === 0 && purchase.quantity <= state.availableTickets)
+    return { status: 'confirmed' };
+  if (!purchase.joinWaitlist) return { status: 'rejected', reason: 'sold_out' };
+  return { status: 'waitlisted', waitlistPosition: state.waitlistLength + 1 };
+}
+
+export interface DecidedPurchase {
+  readonly purchase: PendingPurchase;
+  readonly decision: PurchaseDecision;
+}
+
+/** Decides purchases one after another in queue order, each seeing the effect of those before it. */
+export function decidePurchases(
+  initial: SaleState,
+  purchases: readonly PendingPurchase[],
+): { decided: DecidedPurchase[]; state: SaleState } {
+  const decided: DecidedPurchase[] = [];
+  let availableTickets = initial.availableTickets;
+  let waitlistLength = initial.waitlistLength;
+  // One mutable copy for the whole batch, instead of a new set per decision.
+  const activeUsers = new Set(initial.activeUsers);
+  for (const purchase of purchases) {
+    const decision = decidePurchase({ availableTickets, waitlistLength, activeUsers }, purchase);
+    if (decision.status === 'confirmed') availableTickets -= purchase.quantity;
+    if (decision.status === 'waitlisted') waitlistLength += 1;
+    if (decision.status !== 'rejected') activeUsers.add(purchase.userId);
+    decided.push({ purchase, decision });
+  }
+  return { decided, state: { availableTickets, waitlistLength, activeUsers } };
+}

@@ -1,0 +1,42 @@
+/** Active (not cancelled) bookings of one event, grouped by the unit price that was paid. */
+export interface SoldAtPrice {
+  readonly unitPriceCents: number;
+  readonly tickets: number;
+  readonly bookings: number;
+}
+
+export interface SalesReport {
+  readonly eventId: string;
+  readonly ticketsSold: number;
+  readonly revenueCents: number;
+  readonly currency: string;
+  readonly bookings: number;
+  readonly cancellations: number;
+  readonly waitlisted: number;
+}
+
+export function buildSalesReport(input: {
+  readonly eventId: string;
+  readonly currency: string;
+  readonly soldAtPrices: readonly SoldAtPrice[];
+  readonly cancellations: number;
+  readonly waitlisted: number;
+}): SalesReport {
+  let ticketsSold = 0;
+  let revenueCents = 0;
+  let bookings = 0;
+  for (const group of input.soldAtPrices) {
+    ticketsSold += group.tickets;
+    revenueCents += group.tickets * group.unitPriceCents;
+    bookings += group.bookings;
+  }
+  return {
+    eventId: input.eventId,
+    ticketsSold,
+    revenueCents,
+    currency: input.currency,
+    bookings,
+    cancellations: input.cancellations,
+    waitlisted: input.waitlisted,
+  };
+}

@@ -1,0 +1,47 @@
+import { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { eventQueueName, JOB_OPTIONS, jobIdFor, type TicketingJob } from './queues.js';
+
+/**
+ * The producer side of the per-event queues. Queue objects are cheap (they share one connection), so
+ * one is kept per event this process has touched.
+ */
+export class EventQueues {
+  private readonly queues = new Map<string, Queue>();
+
+  constructor(
+    private readonly connection: Redis,
+    private readonly prefix: string,
+  ) {}
+
+  queue(eventId: string): Queue {
+    let queue = this.queues.get(eventId);
+    if (queue === undefined) {
+      queue = new Queue(eventQueueName(eventId), { connection: this.connection, prefix: this.prefix });
+      // Errors reach the caller of each command; the emitter must not crash the process.
+      queue.on('error', () => {});
+      this.queues.set(eventId, queue);
+    }
+    return queue;
+  }
+
+  /** One job at a time per event, whichever worker process takes it: the queue gives the order. */
+  async prepare(eventId: string): Promise<void> {
+    await this.queue(eventId).setGlobalConcurrency(1);
+  }
+
+  async enqueue(job: TicketingJob): Promise<void> {
+    await this.queue(job.eventId).add(job.kind, job, { ...JOB_OPTIONS, jobId: jobIdFor(job) });
+  }
+
+  /** Jobs not yet finished: waiting, being processed, or waiting to be retried. */
+  async depth(eventId: string): Promise<number> {
+    const counts = await this.queue(eventId).getJobCounts('waiting', 'active', 'delayed', 'prioritized');
+    return Object.values(counts).reduce((sum, count) => sum + count, 0);
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.queues.values()].map((queue) => queue.close()));
+    this.queues.clear();
+  }
+}

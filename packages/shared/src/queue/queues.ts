@@ -1,0 +1,55 @@
+import { Type, type Static } from 'typebox';
+import { Value } from 'typebox/value';
+
+/**
+ * Every event has its own queue. The event id sits in a Redis hash tag (`{...}`), so all keys of one
+ * queue live on one Redis Cluster node while different events spread over the cluster.
+ */
+export const eventQueueName = (eventId: string): string => `event-{${eventId}}`;
+
+const QUEUE_NAME = /^event-\{([0-9a-f-]{36})\}$/;
+
+export function eventIdOfQueue(queueName: string): string | undefined {
+  return QUEUE_NAME.exec(queueName)?.[1];
+}
+
+/** Redis pub/sub channel on which the api announces new events, so workers start on them at once. */
+export const eventsChannel = (prefix: string): string => `${prefix}:events:created`;
+
+const Uuid = Type.String({
+  format: 'uuid',
+  pattern: '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$',
+});
+
+/** Decide every queued purchase of the event accepted up to and including this one. */
+export const PurchaseJobSchema = Type.Object(
+  { kind: Type.Literal('purchase'), eventId: Uuid, purchaseId: Uuid },
+  { additionalProperties: false },
+);
+/** Cancel a purchase, after every purchase accepted before it has been decided. */
+export const CancelJobSchema = Type.Object(
+  { kind: Type.Literal('cancel'), eventId: Uuid, purchaseId: Uuid },
+  { additionalProperties: false },
+);
+export const JobSchema = Type.Union([PurchaseJobSchema, CancelJobSchema]);
+
+export type PurchaseJob = Static<typeof PurchaseJobSchema>;
+export type CancelJob = Static<typeof CancelJobSchema>;
+export type TicketingJob = Static<typeof JobSchema>;
+
+/** Redis is a trust boundary: the worker re-checks every payload before acting on it. */
+export function parseJob(data: unknown): TicketingJob | undefined {
+  return Value.Check(JobSchema, data) ? data : undefined;
+}
+
+/** Job ids are deterministic, so enqueueing the same thing twice (a retry, the reconciler) adds it once. */
+export const jobIdFor = (job: TicketingJob): string =>
+  job.kind === 'purchase' ? job.purchaseId : `cancel-${job.purchaseId}`;
+
+/** Finished jobs leave Redis; their outcome lives in Postgres. */
+export const JOB_OPTIONS = {
+  attempts: 10,
+  backoff: { type: 'exponential', delay: 200 },
+  removeOnComplete: { age: 600, count: 1000 },
+  removeOnFail: { age: 24 * 3600, count: 10000 },
+} as const;

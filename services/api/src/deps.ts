@@ -1,0 +1,48 @@
+import type {
+  FastifyBaseLogger,
+  FastifyInstance,
+  RawReplyDefaultExpression,
+  RawRequestDefaultExpression,
+  RawServerDefault,
+} from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { EventQueues, createDb, createRedis, type Config, type Database } from '@ticketing/shared';
+import type { Redis } from 'ioredis';
+import type { Kysely } from 'kysely';
+import { SettlementListener } from './purchases/settlement-listener.js';
+
+/** Everything the routes need, built by `server.ts` (or a test) and handed to `buildApp`. */
+export interface AppDeps {
+  readonly config: Config;
+  readonly db: Kysely<Database>;
+  /** The non-blocking connection the queues use; also pinged by the readiness check. */
+  readonly redis: Redis;
+  readonly queues: EventQueues;
+  readonly settlements: SettlementListener;
+}
+
+export type App = FastifyInstance<
+  RawServerDefault,
+  RawRequestDefaultExpression,
+  RawReplyDefaultExpression,
+  FastifyBaseLogger,
+  TypeBoxTypeProvider
+>;
+
+export async function openAppDeps(config: Config): Promise<AppDeps> {
+  const db = createDb(config.databaseUrl, { poolSize: 20 });
+  const redis = createRedis(config.redisUrl, { name: 'api' });
+  const settlements = await SettlementListener.start(
+    createRedis(config.redisUrl, { blocking: true, name: 'api-settlements' }),
+    config.queuePrefix,
+  );
+  return { config, db, redis, queues: new EventQueues(redis, config.queuePrefix), settlements };
+}
+
+/** Releases in dependency order: nothing may use the queues or the pool after this. */
+export async function closeAppDeps(deps: AppDeps): Promise<void> {
+  await deps.settlements.close();
+  await deps.queues.close();
+  await deps.db.destroy();
+  await deps.redis.quit().catch(() => undefined);
+}

@@ -1,0 +1,37 @@
+import type { Database, EventRow } from '@ticketing/shared';
+import { sql, type Kysely, type Transaction } from 'kysely';
+
+type Db = Kysely<Database> | Transaction<Database>;
+
+export async function insertEvent(
+  db: Db,
+  event: { name: string; totalTickets: number; priceCents: number; currency: string; maxPerPurchase: number },
+): Promise<EventRow> {
+  return db.insertInto('events').values(event).returningAll().executeTakeFirstOrThrow();
+}
+
+export async function findEvent(db: Db, id: string): Promise<EventRow | undefined> {
+  return db.selectFrom('events').selectAll().where('id', '=', id).executeTakeFirst();
+}
+
+/**
+ * Keyset pagination in creation order; the cursor is the id of the last event already seen. The
+ * comparison happens in Postgres so timestamps keep their full (microsecond) precision.
+ */
+export async function listEvents(db: Db, page: { limit: number; afterId?: string }): Promise<EventRow[]> {
+  let query = db.selectFrom('events').selectAll().orderBy('createdAt').orderBy('id').limit(page.limit);
+  if (page.afterId !== undefined) {
+    const cursor = db.selectFrom('events').select(['createdAt', 'id']).where('id', '=', page.afterId);
+    query = query.where(sql<boolean>`(created_at, id) > (${cursor})`);
+  }
+  return query.execute();
+}
+
+export async function countWaitlist(db: Db, eventId: string): Promise<number> {
+  const row = await db
+    .selectFrom('waitlistEntries')
+    .select((eb) => eb.fn.countAll<number>().as('count'))
+    .where('eventId', '=', eventId)
+    .executeTakeFirstOrThrow();
+  return row.count;
+}

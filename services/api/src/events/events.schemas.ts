@@ -1,0 +1,60 @@
+import { Type, type Static } from 'typebox';
+import { DEFAULT_MAX_PER_PURCHASE } from '@ticketing/shared';
+import { Uuid } from '../http/common.schemas.js';
+
+export const MAX_TOTAL_TICKETS = 10_000_000;
+export const MAX_PRICE_CENTS = 100_000_000;
+export const MAX_PER_PURCHASE_LIMIT = 100;
+
+export const CreateEventBody = Type.Object(
+  {
+    name: Type.String({ minLength: 1, maxLength: 200, pattern: '\\S' }),
+    totalTickets: Type.Integer({ minimum: 1, maximum: MAX_TOTAL_TICKETS }),
+    priceCents: Type.Integer({ minimum: 0, maximum: MAX_PRICE_CENTS, description: 'Price in minor units' }),
+    currency: Type.Optional(
+      Type.String({ pattern: '^[A-Z]{3}$', default: 'USD', description: 'ISO 4217 code' }),
+    ),
+    maxPerPurchase: Type.Optional(
+      Type.Integer({ minimum: 1, maximum: MAX_PER_PURCHASE_LIMIT, default: DEFAULT_MAX_PER_PURCHASE }),
+    ),
+  },
+  { additionalProperties: false },
+);
+export type CreateEventInput = Static<typeof CreateEventBody>;
+
+export const EventView = Type.Object(
+  {
+    id: Uuid,
+    name: Type.String(),
+    totalTickets: Type.Integer(),
+    availableTickets: Type.Integer(),
+    priceCents: Type.Integer(),
+    currency: Type.String(),
+    maxPerPurchase: Type.Integer(),
+    createdAt: Type.String({ format: 'date-time' }),
+  },
+  { $id: 'Event' },
+);
+export type EventView = Static<typeof EventView>;
+
+export const ListEventsQuery = Type.Object(
+  {
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: 20 })),
+    cursor: Type.Optional(Uuid),
+  },
+  { additionalProperties: false },
+);
+
+export const EventPage = Type.Object({
+  items: Type.Array(EventView),
+  nextCursor: Type.Union([Uuid, Type.Null()]),
+});
+
+export const EventStatus = Type.Object({
+  eventId: Uuid,
+  totalTickets: Type.Integer(),
+  availableTickets: Type.Integer(),
+  soldTickets: Type.Integer(),
+  waitlistCount: Type.Integer(),
+  queueDepth: Type.Integer({ description: 'Jobs of this event not yet finished by a worker' }),
+});

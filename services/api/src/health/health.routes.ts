@@ -1,0 +1,49 @@
+import { sql } from 'kysely';
+import { Type } from 'typebox';
+import { unavailable } from '@ticketing/shared';
+import { ErrorBody } from '../http/common.schemas.js';
+import type { App, AppDeps } from '../deps.js';
+
+const Ok = Type.Object({ status: Type.Literal('ok') });
+const CHECK_TIMEOUT_MS = 2_000;
+
+function withTimeout<T>(promise: Promise<T>, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} did not answer in time`)), CHECK_TIMEOUT_MS);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+export function registerHealthRoutes(app: App, deps: AppDeps): void {
+  app.get(
+    '/health',
+    { schema: { tags: ['health'], summary: 'Liveness: the process is up', response: { 200: Ok } } },
+    async () => ({ status: 'ok' as const }),
+  );
+
+  app.get(
+    '/ready',
+    {
+      schema: {
+        tags: ['health'],
+        summary: 'Readiness: Postgres and Redis both answer',
+        response: { 200: Ok, 503: ErrorBody },
+      },
+    },
+    async () => {
+      const [postgres, redis] = await Promise.allSettled([
+        withTimeout(sql`select 1`.execute(deps.db), 'Postgres'),
+        withTimeout(deps.redis.ping(), 'Redis'),
+      ]);
+      const down = [
+        postgres.status === 'rejected' ? 'Postgres' : '',
+        redis.status === 'rejected' ? 'Redis' : '',
+      ]
+        .filter(Boolean)
+        .join(' and ');
+      if (down !== '') throw unavailable(`${down} unavailable`);
+      return { status: 'ok' as const };
+    },
+  );
+}

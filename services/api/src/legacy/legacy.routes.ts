@@ -1,0 +1,118 @@
+import { Type } from 'typebox';
+import { notFound } from '@ticketing/shared';
+import { ErrorBody, Uuid, commonErrors } from '../http/common.schemas.js';
+import { requireAdmin } from '../http/admin-auth.js';
+import type { App, AppDeps } from '../deps.js';
+import { createEvent, loadEventStatus } from '../events/events.routes.js';
+import { EventStatus, EventView, MAX_PRICE_CENTS, MAX_TOTAL_TICKETS } from '../events/events.schemas.js';
+import { awaitPurchase } from '../purchases/await-purchase.js';
+import { requestCancellation } from '../purchases/cancel-purchase.js';
+import { findActivePurchaseOfUser } from '../purchases/purchases.repository.js';
+import { MAX_WAIT_MS, PurchaseView, UserId } from '../purchases/purchases.schemas.js';
+import { toPurchaseView } from '../purchases/purchase-view.js';
+import { submitPurchase, toPurchaseRequest } from '../purchases/submit-purchase.js';
+
+const InitializeBody = Type.Object(
+  {
+    name: Type.String({ minLength: 1, maxLength: 200, pattern: '\\S' }),
+    totalTickets: Type.Integer({ minimum: 1, maximum: MAX_TOTAL_TICKETS }),
+    priceCents: Type.Optional(Type.Integer({ minimum: 0, maximum: MAX_PRICE_CENTS, default: 0 })),
+  },
+  { additionalProperties: false },
+);
+
+const UserEventBody = Type.Object({ userId: UserId, eventId: Uuid }, { additionalProperties: false });
+const EventIdParams = Type.Object({ eventId: Uuid }, { additionalProperties: false });
+
+/**
+ * The original system's routes, kept for its clients. They ride on the queued flow and wait for its
+ * outcome, so they answer with a decision like the original did, without its overselling.
+ */
+export function registerLegacyRoutes(app: App, deps: AppDeps): void {
+  app.post(
+    '/initialize',
+    {
+      preHandler: requireAdmin(deps.config.adminToken),
+      schema: {
+        tags: ['seed-compatible'],
+        summary: 'Create an event (original API)',
+        body: InitializeBody,
+        response: { 201: EventView, 401: ErrorBody, ...commonErrors },
+      },
+    },
+    async (request, reply) =>
+      reply.status(201).send(
+        await createEvent(deps, {
+          name: request.body.name,
+          totalTickets: request.body.totalTickets,
+          priceCents: request.body.priceCents ?? 0,
+        }),
+      ),
+  );
+
+  app.post(
+    '/book',
+    {
+      schema: {
+        tags: ['seed-compatible'],
+        summary:
+          'Book one ticket and wait for the outcome: confirmed or waiting-list position (original API)',
+        description: 'Answers 200 with the decided purchase, or 202 if it is still queued after 30 s.',
+        body: UserEventBody,
+        response: { 200: PurchaseView, 202: PurchaseView, 404: ErrorBody, ...commonErrors },
+      },
+    },
+    async (request, reply) => {
+      const { purchase } = await submitPurchase(
+        deps,
+        toPurchaseRequest(request.body.eventId, request.body, undefined),
+      );
+      const row = await awaitPurchase(deps, purchase.id, MAX_WAIT_MS);
+      if (row === undefined) throw notFound('Purchase');
+      return reply.status(row.status === 'queued' ? 202 : 200).send(toPurchaseView(row));
+    },
+  );
+
+  app.post(
+    '/cancel',
+    {
+      schema: {
+        tags: ['seed-compatible'],
+        summary:
+          "Cancel the user's booking or waiting-list place for an event and wait for it (original API)",
+        body: UserEventBody,
+        response: { 200: PurchaseView, 202: PurchaseView, 404: ErrorBody, 409: ErrorBody, ...commonErrors },
+      },
+    },
+    async (request, reply) => {
+      const active = await findActivePurchaseOfUser(
+        deps.db,
+        request.body.eventId,
+        String(request.body.userId),
+      );
+      if (active === undefined) throw notFound('Active purchase for this user and event');
+      await requestCancellation(deps, active.id);
+      const row = await awaitPurchase(
+        deps,
+        active.id,
+        MAX_WAIT_MS,
+        (current) => current.status === 'cancelled',
+      );
+      if (row === undefined) throw notFound('Purchase');
+      return reply.status(row.status === 'cancelled' ? 200 : 202).send(toPurchaseView(row));
+    },
+  );
+
+  app.get(
+    '/status/:eventId',
+    {
+      schema: {
+        tags: ['seed-compatible'],
+        summary: 'Available tickets and waiting-list count (original API)',
+        params: EventIdParams,
+        response: { 200: EventStatus, 404: ErrorBody, ...commonErrors },
+      },
+    },
+    async (request) => loadEventStatus(deps, request.params.eventId),
+  );
+}

@@ -1,0 +1,37 @@
+import { isSettled, type Database } from '@ticketing/shared';
+import type { Kysely } from 'kysely';
+import { findPurchaseViewRow } from './purchases.repository.js';
+import type { PurchaseViewRow } from './purchase-view.js';
+import type { SettlementListener } from './settlement-listener.js';
+
+/** Announcements travel over pub/sub, which may drop one; re-reading this often bounds the delay. */
+const RECHECK_MS = 1_000;
+
+export interface AwaitPurchaseDeps {
+  readonly db: Kysely<Database>;
+  readonly settlements: SettlementListener;
+}
+
+/**
+ * Reads a purchase, waiting up to `waitMs` for it to reach the state `isDone` looks for (by default:
+ * decided). Postgres stays the source of truth; announcements only say when to read it again.
+ */
+export async function awaitPurchase(
+  deps: AwaitPurchaseDeps,
+  purchaseId: string,
+  waitMs: number,
+  isDone: (row: PurchaseViewRow) => boolean = (row) => isSettled(row.status),
+): Promise<PurchaseViewRow | undefined> {
+  const deadline = Date.now() + waitMs;
+  const watch = waitMs > 0 ? deps.settlements.watch(purchaseId) : undefined;
+  try {
+    for (;;) {
+      const row = await findPurchaseViewRow(deps.db, purchaseId);
+      const remaining = deadline - Date.now();
+      if (row === undefined || isDone(row) || watch === undefined || remaining <= 0) return row;
+      await watch.wait(Math.min(remaining, RECHECK_MS));
+    }
+  } finally {
+    watch?.close();
+  }
+}

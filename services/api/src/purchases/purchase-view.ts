@@ -1,0 +1,23 @@
+import type { PurchaseRow } from '@ticketing/shared';
+import type { PurchaseView } from './purchases.schemas.js';
+
+export type PurchaseViewRow = PurchaseRow & { bookingId: string | null; waitlistPosition: number | null };
+
+/** The one place a purchase row becomes what clients see. */
+export function toPurchaseView(row: PurchaseViewRow): PurchaseView {
+  return {
+    purchaseId: row.id,
+    eventId: row.eventId,
+    userId: row.userId,
+    quantity: row.quantity,
+    status: row.status,
+    ...(row.bookingId !== null && row.status === 'confirmed' ? { bookingId: row.bookingId } : {}),
+    ...(row.waitlistPosition !== null && row.status === 'waitlisted'
+      ? { waitlistPosition: row.waitlistPosition }
+      : {}),
+    ...(row.reason !== null ? { reason: row.reason } : {}),
+    cancellationRequested: row.cancelRequestedAt !== null,
+    createdAt: row.createdAt.toISOString(),
+    ...(row.processedAt !== null ? { processedAt: row.processedAt.toISOString() } : {}),
+  };
+}

@@ -1,0 +1,85 @@
+import type { Database, NewPurchaseRow, PurchaseRow } from '@ticketing/shared';
+import type { Kysely, Transaction } from 'kysely';
+import type { PurchaseViewRow } from './purchase-view.js';
+
+type Db = Kysely<Database> | Transaction<Database>;
+
+export async function insertPurchase(db: Db, purchase: NewPurchaseRow): Promise<PurchaseRow> {
+  return db.insertInto('purchases').values(purchase).returningAll().executeTakeFirstOrThrow();
+}
+
+export async function findPurchaseByIdempotencyKey(
+  db: Db,
+  eventId: string,
+  idempotencyKey: string,
+): Promise<PurchaseRow | undefined> {
+  return db
+    .selectFrom('purchases')
+    .selectAll()
+    .where('eventId', '=', eventId)
+    .where('idempotencyKey', '=', idempotencyKey)
+    .executeTakeFirst();
+}
+
+/** A purchase with its booking and live waiting-list position (entries at or before its own). */
+export async function findPurchaseViewRow(db: Db, id: string): Promise<PurchaseViewRow | undefined> {
+  return db
+    .selectFrom('purchases as p')
+    .leftJoin('bookings as b', 'b.purchaseId', 'p.id')
+    .leftJoin('waitlistEntries as w', 'w.purchaseId', 'p.id')
+    .selectAll('p')
+    .select('b.id as bookingId')
+    .select((eb) =>
+      eb
+        .selectFrom('waitlistEntries as ahead')
+        .select((inner) => inner.fn.countAll<number>().as('position'))
+        .whereRef('ahead.eventId', '=', 'p.eventId')
+        .whereRef('ahead.seq', '<=', 'w.seq')
+        .as('waitlistPosition'),
+    )
+    .where('p.id', '=', id)
+    .executeTakeFirst() as Promise<PurchaseViewRow | undefined>;
+}
+
+/** The user's purchase that still holds or awaits tickets, for the seed-compatible `/cancel`. */
+export async function findActivePurchaseOfUser(
+  db: Db,
+  eventId: string,
+  userId: string,
+): Promise<PurchaseRow | undefined> {
+  return db
+    .selectFrom('purchases')
+    .selectAll()
+    .where('eventId', '=', eventId)
+    .where('userId', '=', userId)
+    .where('status', 'in', ['queued', 'confirmed', 'waitlisted'])
+    .where('cancelRequestedAt', 'is', null)
+    .orderBy('seq', 'desc')
+    .executeTakeFirst();
+}
+
+/** Marks a cancellation as requested, once: a second request finds nothing to update. */
+export async function markCancellationRequested(db: Db, id: string): Promise<PurchaseRow | undefined> {
+  return db
+    .updateTable('purchases')
+    .set({ cancelRequestedAt: new Date() })
+    .where('id', '=', id)
+    .where('cancelRequestedAt', 'is', null)
+    .where('status', 'not in', ['cancelled', 'rejected'])
+    .returningAll()
+    .executeTakeFirst();
+}
+
+export async function clearCancellationRequest(db: Db, id: string): Promise<void> {
+  await db.updateTable('purchases').set({ cancelRequestedAt: null }).where('id', '=', id).execute();
+}
+
+/** Undoes an acceptance whose job could not be enqueued, unless a worker already picked it up. */
+export async function deleteQueuedPurchase(db: Db, id: string): Promise<boolean> {
+  const result = await db
+    .deleteFrom('purchases')
+    .where('id', '=', id)
+    .where('status', '=', 'queued')
+    .executeTakeFirst();
+  return result.numDeletedRows > 0n;
+}

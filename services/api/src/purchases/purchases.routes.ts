@@ -1,0 +1,84 @@
+import { notFound } from '@ticketing/shared';
+import { Type } from 'typebox';
+import { ErrorBody, IdParams, commonErrors } from '../http/common.schemas.js';
+import type { App, AppDeps } from '../deps.js';
+import { awaitPurchase } from './await-purchase.js';
+import { requestCancellation } from './cancel-purchase.js';
+import { findPurchaseViewRow } from './purchases.repository.js';
+import {
+  GetPurchaseQuery,
+  IdempotencyHeaders,
+  PurchaseView,
+  SubmitPurchaseBody,
+} from './purchases.schemas.js';
+import { toPurchaseView } from './purchase-view.js';
+import { submitPurchase, toPurchaseRequest } from './submit-purchase.js';
+
+const purchaseLocation = (purchaseId: string): string => `/purchases/${purchaseId}`;
+
+export function registerPurchaseRoutes(app: App, deps: AppDeps): void {
+  app.post(
+    '/events/:id/purchases',
+    {
+      schema: {
+        tags: ['purchases'],
+        summary: "Submit a purchase: it joins the event's queue and is decided in order",
+        description:
+          'Answers 202 once the purchase is stored durably. Poll `Location` (with `?waitMs=`) for the outcome. ' +
+          'Repeating a request with the same `Idempotency-Key` returns the same purchase.',
+        params: IdParams,
+        headers: IdempotencyHeaders,
+        body: SubmitPurchaseBody,
+        response: { 202: PurchaseView, 404: ErrorBody, 422: ErrorBody, ...commonErrors },
+      },
+    },
+    async (request, reply) => {
+      const purchaseRequest = toPurchaseRequest(
+        request.params.id,
+        request.body,
+        request.headers['idempotency-key'],
+      );
+      const { purchase } = await submitPurchase(deps, purchaseRequest);
+      const row = await findPurchaseViewRow(deps.db, purchase.id);
+      if (row === undefined) throw notFound('Purchase');
+      return reply.status(202).header('location', purchaseLocation(purchase.id)).send(toPurchaseView(row));
+    },
+  );
+
+  app.get(
+    '/purchases/:id',
+    {
+      schema: {
+        tags: ['purchases'],
+        summary: 'A purchase and its outcome; with `waitMs`, answers as soon as it is decided',
+        params: IdParams,
+        querystring: GetPurchaseQuery,
+        response: { 200: PurchaseView, 404: ErrorBody, ...commonErrors },
+      },
+    },
+    async (request) => {
+      const row = await awaitPurchase(deps, request.params.id, request.query.waitMs ?? 0);
+      if (row === undefined) throw notFound('Purchase');
+      return toPurchaseView(row);
+    },
+  );
+
+  app.post(
+    '/purchases/:id/cancel',
+    {
+      schema: {
+        tags: ['purchases'],
+        summary: 'Cancel a purchase; applied in queue order, freed tickets go to the waiting list',
+        params: IdParams,
+        body: Type.Optional(Type.Object({}, { additionalProperties: false })),
+        response: { 202: PurchaseView, 404: ErrorBody, 409: ErrorBody, ...commonErrors },
+      },
+    },
+    async (request, reply) => {
+      const purchase = await requestCancellation(deps, request.params.id);
+      const row = await findPurchaseViewRow(deps.db, purchase.id);
+      if (row === undefined) throw notFound('Purchase');
+      return reply.status(202).header('location', purchaseLocation(purchase.id)).send(toPurchaseView(row));
+    },
+  );
+}

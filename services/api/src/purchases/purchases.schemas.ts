@@ -1,0 +1,66 @@
+import { Type, type Static } from 'typebox';
+import {
+  PURCHASE_STATUSES,
+  REJECTION_REASONS,
+  type PurchaseStatus,
+  type RejectionReason,
+} from '@ticketing/shared';
+import { Uuid } from '../http/common.schemas.js';
+import { MAX_PER_PURCHASE_LIMIT } from '../events/events.schemas.js';
+
+/** Clients of the original system send numeric user ids; both forms are accepted and stored as text. */
+export const UserId = Type.Union([
+  Type.String({ minLength: 1, maxLength: 128, pattern: '^\\S(.*\\S)?$' }),
+  Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER }),
+]);
+
+export const SubmitPurchaseBody = Type.Object(
+  {
+    userId: UserId,
+    quantity: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_PER_PURCHASE_LIMIT, default: 1 })),
+    joinWaitlist: Type.Optional(
+      Type.Boolean({ default: true, description: 'Wait in line when sold out, instead of being rejected' }),
+    ),
+  },
+  { additionalProperties: false },
+);
+export type SubmitPurchaseInput = Static<typeof SubmitPurchaseBody>;
+
+export const IdempotencyHeaders = Type.Object({
+  'idempotency-key': Type.Optional(
+    Type.String({ minLength: 1, maxLength: 200, pattern: '^[\\x21-\\x7E]+$' }),
+  ),
+});
+
+export const PurchaseView = Type.Object(
+  {
+    purchaseId: Uuid,
+    eventId: Uuid,
+    userId: Type.String(),
+    quantity: Type.Integer(),
+    status: Type.Unsafe<PurchaseStatus>({ type: 'string', enum: [...PURCHASE_STATUSES] }),
+    bookingId: Type.Optional(Uuid),
+    waitlistPosition: Type.Optional(Type.Integer({ minimum: 1, description: '1 = next in line' })),
+    reason: Type.Optional(Type.Unsafe<RejectionReason>({ type: 'string', enum: [...REJECTION_REASONS] })),
+    cancellationRequested: Type.Boolean(),
+    createdAt: Type.String({ format: 'date-time' }),
+    processedAt: Type.Optional(Type.String({ format: 'date-time' })),
+  },
+  { $id: 'Purchase' },
+);
+export type PurchaseView = Static<typeof PurchaseView>;
+
+export const MAX_WAIT_MS = 30_000;
+
+export const GetPurchaseQuery = Type.Object(
+  {
+    waitMs: Type.Optional(
+      Type.Integer({
+        minimum: 0,
+        maximum: MAX_WAIT_MS,
+        description: 'Long-poll: answer once the purchase is decided',
+      }),
+    ),
+  },
+  { additionalProperties: false },
+);

@@ -1,0 +1,67 @@
+import { buildSalesReport, type Database, type SalesReport, type SoldAtPrice } from '@ticketing/shared';
+import type { Kysely } from 'kysely';
+
+/** Sales reports for the given events (every event when none are named), computed from the rows. */
+export async function loadSalesReports(
+  db: Kysely<Database>,
+  eventIds?: readonly string[],
+): Promise<SalesReport[]> {
+  const filtered = eventIds !== undefined;
+  const ids = eventIds ?? [];
+  if (filtered && ids.length === 0) return [];
+
+  const [events, sold, cancelled, waiting] = await Promise.all([
+    db
+      .selectFrom('events')
+      .select(['id', 'currency'])
+      .$if(filtered, (query) => query.where('id', 'in', ids))
+      .orderBy('createdAt')
+      .orderBy('id')
+      .execute(),
+    db
+      .selectFrom('bookings')
+      .select((eb) => [
+        'eventId',
+        'unitPriceCents',
+        eb.fn.sum<number>('quantity').as('tickets'),
+        eb.fn.countAll<number>().as('bookings'),
+      ])
+      .where('cancelledAt', 'is', null)
+      .$if(filtered, (query) => query.where('eventId', 'in', ids))
+      .groupBy(['eventId', 'unitPriceCents'])
+      .execute(),
+    db
+      .selectFrom('purchases')
+      .select((eb) => ['eventId', eb.fn.countAll<number>().as('count')])
+      .where('status', '=', 'cancelled')
+      .$if(filtered, (query) => query.where('eventId', 'in', ids))
+      .groupBy('eventId')
+      .execute(),
+    db
+      .selectFrom('waitlistEntries')
+      .select((eb) => ['eventId', eb.fn.countAll<number>().as('count')])
+      .$if(filtered, (query) => query.where('eventId', 'in', ids))
+      .groupBy('eventId')
+      .execute(),
+  ]);
+
+  const soldByEvent = new Map<string, SoldAtPrice[]>();
+  for (const row of sold) {
+    const groups = soldByEvent.get(row.eventId) ?? [];
+    // sum() of an integer column is a Postgres numeric, which arrives as text.
+    groups.push({ unitPriceCents: row.unitPriceCents, tickets: Number(row.tickets), bookings: row.bookings });
+    soldByEvent.set(row.eventId, groups);
+  }
+  const cancelledByEvent = new Map(cancelled.map((row) => [row.eventId, row.count]));
+  const waitingByEvent = new Map(waiting.map((row) => [row.eventId, row.count]));
+
+  return events.map((event) =>
+    buildSalesReport({
+      eventId: event.id,
+      currency: event.currency,
+      soldAtPrices: soldByEvent.get(event.id) ?? [],
+      cancellations: cancelledByEvent.get(event.id) ?? 0,
+      waitlisted: waitingByEvent.get(event.id) ?? 0,
+    }),
+  );
+}

@@ -1,0 +1,17 @@
+import { Type } from 'typebox';
+import { Uuid } from '../http/common.schemas.js';
+
+export const SalesReport = Type.Object(
+  {
+    eventId: Uuid,
+    ticketsSold: Type.Integer({ description: 'Tickets of confirmed, not cancelled bookings' }),
+    revenueCents: Type.Integer({ description: 'What those tickets were sold for, in minor units' }),
+    currency: Type.String(),
+    bookings: Type.Integer({ description: 'Confirmed, not cancelled bookings' }),
+    cancellations: Type.Integer({ description: 'Purchases cancelled by their buyers' }),
+    waitlisted: Type.Integer({ description: 'Purchases waiting in line now' }),
+  },
+  { $id: 'SalesReport' },
+);
+
+export const SalesReportList = Type.Object({ items: Type.Array(SalesReport) });

@@ -1,0 +1,24 @@
+import { createLogger, loadConfig, prepareDatabase, retryUntilReady } from '@ticketing/shared';
+import { buildApp } from './app.js';
+import { closeAppDeps, openAppDeps } from './deps.js';
+
+const config = loadConfig();
+const log = createLogger({ level: config.logLevel, name: 'api' });
+await retryUntilReady(() => prepareDatabase(config.databaseUrl), { log, what: 'Postgres' });
+const deps = await openAppDeps(config);
+const app = buildApp(deps, { loggerInstance: log });
+await app.listen({ port: config.port, host: config.host });
+
+let stopping = false;
+async function shutdown(signal: string): Promise<void> {
+  if (stopping) return;
+  stopping = true;
+  log.info({ signal }, 'api stopping');
+  // Stop accepting requests and let the ones in flight finish, then release the backing services.
+  await app.close();
+  await closeAppDeps(deps);
+  log.info('api stopped');
+  process.exit(0);
+}
+process.on('SIGTERM', () => void shutdown('SIGTERM'));
+process.on('SIGINT', () => void shutdown('SIGINT'));

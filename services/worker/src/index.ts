@@ -1,0 +1,1 @@
+export { createWorker, type TicketingWorker, type WorkerDeps } from './worker.js';

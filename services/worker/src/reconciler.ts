@@ -1,0 +1,63 @@
+import { sql, type Kysely } from 'kysely';
+import { jobIdFor, type Database, type EventQueues, type Logger, type TicketingJob } from '@ticketing/shared';
+
+/**
+ * The safety net for Redis losing jobs (a flush, a failover, a crash without persistence): Postgres
+ * knows every accepted purchase, so any still undecided after a while gets its job back. One job per
+ * event is enough, for the newest stale purchase: processing it decides every purchase before it.
+ * Pending cancellations are re-enqueued the same way.
+ */
+export async function reconcile(
+  deps: { db: Kysely<Database>; queues: EventQueues; log: Logger },
+  olderThanMs: number,
+): Promise<number> {
+  const cutoff = sql<Date>`now() - ${`${olderThanMs} milliseconds`}::interval`;
+  const stalePurchases = await deps.db
+    .selectFrom('purchases')
+    .distinctOn('eventId')
+    .select(['eventId', 'id'])
+    .where('status', '=', 'queued')
+    .where('createdAt', '<', cutoff)
+    .orderBy('eventId')
+    .orderBy('seq', 'desc')
+    .execute();
+  const staleCancellations = await deps.db
+    .selectFrom('purchases')
+    .select(['eventId', 'id'])
+    .where('cancelRequestedAt', '<', cutoff)
+    .where('status', 'in', ['queued', 'confirmed', 'waitlisted'])
+    .limit(1000)
+    .execute();
+
+  let requeued = 0;
+  for (const purchase of stalePurchases) {
+    if (
+      await ensureJob(deps.queues, { kind: 'purchase', eventId: purchase.eventId, purchaseId: purchase.id })
+    )
+      requeued += 1;
+  }
+  for (const purchase of staleCancellations) {
+    if (await ensureJob(deps.queues, { kind: 'cancel', eventId: purchase.eventId, purchaseId: purchase.id }))
+      requeued += 1;
+  }
+  if (requeued > 0) deps.log.warn({ requeued }, 'reconciler re-enqueued lost jobs');
+  return requeued;
+}
+
+/** Makes sure a job for this work is waiting or running; returns whether it had to be re-created. */
+async function ensureJob(queues: EventQueues, job: TicketingJob): Promise<boolean> {
+  const existing = await queues.queue(job.eventId).getJob(jobIdFor(job));
+  if (existing !== undefined) {
+    const state = await existing.getState();
+    if (state === 'failed') {
+      await existing.retry('failed');
+      return true;
+    }
+    if (state !== 'completed' && state !== 'unknown') return false;
+    // Finished, yet its work is still pending: run it again.
+    await existing.remove().catch(() => undefined);
+  }
+  await queues.prepare(job.eventId);
+  await queues.enqueue(job);
+  return true;
+}

@@ -1,0 +1,221 @@
+import type {
+  Database,
+  EventRow,
+  PendingPurchase,
+  PurchaseRow,
+  RejectionReason,
+  WaitlistEntry,
+} from '@ticketing/shared';
+import type { Transaction } from 'kysely';
+
+type Tx = Transaction<Database>;
+
+/**
+ * Takes the event's row lock for the rest of the transaction. Every decision about an event happens
+ * under this lock, so two workers (say, one that lost its BullMQ lock and did not notice) can never
+ * interleave their decisions about the same event.
+ */
+export async function lockEvent(tx: Tx, eventId: string): Promise<EventRow | undefined> {
+  return tx.selectFrom('events').selectAll().where('id', '=', eventId).forUpdate().executeTakeFirst();
+}
+
+export async function findPurchase(tx: Tx, purchaseId: string): Promise<PurchaseRow | undefined> {
+  return tx.selectFrom('purchases').selectAll().where('id', '=', purchaseId).executeTakeFirst();
+}
+
+/** Undecided purchases of the event in the order Postgres accepted them, up to a sequence number. */
+export async function findQueuedPurchases(
+  tx: Tx,
+  eventId: string,
+  upToSeq: number,
+  limit: number,
+): Promise<PendingPurchase[]> {
+  return tx
+    .selectFrom('purchases')
+    .select(['id', 'userId', 'quantity', 'joinWaitlist'])
+    .where('eventId', '=', eventId)
+    .where('status', '=', 'queued')
+    .where('seq', '<=', upToSeq)
+    .orderBy('seq')
+    .limit(limit)
+    .execute();
+}
+
+export async function countWaitlist(tx: Tx, eventId: string): Promise<number> {
+  const row = await tx
+    .selectFrom('waitlistEntries')
+    .select((eb) => eb.fn.countAll<number>().as('count'))
+    .where('eventId', '=', eventId)
+    .executeTakeFirstOrThrow();
+  return row.count;
+}
+
+/** Which of these users already hold a confirmed or waitlisted purchase of the event. */
+export async function findActiveUsers(
+  tx: Tx,
+  eventId: string,
+  userIds: readonly string[],
+): Promise<Set<string>> {
+  if (userIds.length === 0) return new Set();
+  const rows = await tx
+    .selectFrom('purchases')
+    .select('userId')
+    .distinct()
+    .where('eventId', '=', eventId)
+    .where('userId', 'in', userIds)
+    .where('status', 'in', ['confirmed', 'waitlisted'])
+    .execute();
+  return new Set(rows.map((row) => row.userId));
+}
+
+export interface Allocation {
+  readonly purchaseId: string;
+  readonly userId: string;
+  readonly quantity: number;
+}
+
+/**
+ * Books tickets for purchases that were queued or waiting. The conditional update is the last line of
+ * defence against overselling (with the table's CHECK behind it): if it would oversell, nothing commits.
+ */
+export async function confirmPurchases(
+  tx: Tx,
+  event: EventRow,
+  allocations: readonly Allocation[],
+): Promise<void> {
+  if (allocations.length === 0) return;
+  const tickets = allocations.reduce((sum, allocation) => sum + allocation.quantity, 0);
+  const updated = await tx
+    .updateTable('events')
+    .set((eb) => ({ soldTickets: eb('soldTickets', '+', tickets) }))
+    .where('id', '=', event.id)
+    .where((eb) => eb(eb('soldTickets', '+', tickets), '<=', eb.ref('totalTickets')))
+    .executeTakeFirst();
+  if (updated.numUpdatedRows !== 1n) throw new Error(`Refusing to oversell event ${event.id}`);
+
+  await tx
+    .insertInto('bookings')
+    .values(
+      allocations.map((allocation) => ({
+        purchaseId: allocation.purchaseId,
+        eventId: event.id,
+        userId: allocation.userId,
+        quantity: allocation.quantity,
+        unitPriceCents: event.priceCents,
+      })),
+    )
+    .execute();
+  await setStatus(
+    tx,
+    allocations.map((allocation) => allocation.purchaseId),
+    ['queued', 'waitlisted'],
+    {
+      status: 'confirmed',
+    },
+  );
+}
+
+/** Appends purchases to the tail of the waiting list, in the order given. */
+export async function waitlistPurchases(
+  tx: Tx,
+  eventId: string,
+  purchases: readonly Allocation[],
+): Promise<void> {
+  if (purchases.length === 0) return;
+  await tx
+    .insertInto('waitlistEntries')
+    .values(
+      purchases.map((purchase) => ({
+        purchaseId: purchase.purchaseId,
+        eventId,
+        quantity: purchase.quantity,
+      })),
+    )
+    .execute();
+  await setStatus(
+    tx,
+    purchases.map((purchase) => purchase.purchaseId),
+    ['queued'],
+    { status: 'waitlisted' },
+  );
+}
+
+export async function rejectPurchases(
+  tx: Tx,
+  purchaseIds: readonly string[],
+  reason: RejectionReason,
+): Promise<void> {
+  await setStatus(tx, purchaseIds, ['queued'], { status: 'rejected', reason });
+}
+
+/** Frees a confirmed purchase's tickets and marks it cancelled. */
+export async function releaseBooking(tx: Tx, purchaseId: string): Promise<void> {
+  const booking = await tx
+    .updateTable('bookings')
+    .set({ cancelledAt: new Date() })
+    .where('purchaseId', '=', purchaseId)
+    .where('cancelledAt', 'is', null)
+    .returning(['eventId', 'quantity'])
+    .executeTakeFirst();
+  if (booking === undefined) throw new Error(`Confirmed purchase ${purchaseId} has no active booking`);
+  await tx
+    .updateTable('events')
+    .set((eb) => ({ soldTickets: eb('soldTickets', '-', booking.quantity) }))
+    .where('id', '=', booking.eventId)
+    .execute();
+  await setStatus(tx, [purchaseId], ['confirmed'], { status: 'cancelled' });
+}
+
+export async function leaveWaitlist(tx: Tx, purchaseId: string): Promise<void> {
+  await tx.deleteFrom('waitlistEntries').where('purchaseId', '=', purchaseId).execute();
+  await setStatus(tx, [purchaseId], ['waitlisted'], { status: 'cancelled' });
+}
+
+export async function withdrawQueued(tx: Tx, purchaseId: string): Promise<void> {
+  await setStatus(tx, [purchaseId], ['queued'], { status: 'cancelled' });
+}
+
+/** The first entries of the waiting list, in line order. */
+export async function waitlistHead(
+  tx: Tx,
+  eventId: string,
+  limit: number,
+): Promise<(WaitlistEntry & { userId: string })[]> {
+  return tx
+    .selectFrom('waitlistEntries as w')
+    .innerJoin('purchases as p', 'p.id', 'w.purchaseId')
+    .select(['w.purchaseId', 'w.quantity', 'p.userId'])
+    .where('w.eventId', '=', eventId)
+    .orderBy('w.seq')
+    .limit(limit)
+    .execute();
+}
+
+export async function removeWaitlistEntries(tx: Tx, purchaseIds: readonly string[]): Promise<void> {
+  if (purchaseIds.length === 0) return;
+  await tx.deleteFrom('waitlistEntries').where('purchaseId', 'in', purchaseIds).execute();
+}
+
+/**
+ * Moves purchases from an expected status to a new one. Every purchase must be in an expected status:
+ * anything else means two deciders disagree, and the transaction must not commit.
+ */
+async function setStatus(
+  tx: Tx,
+  purchaseIds: readonly string[],
+  from: readonly PurchaseRow['status'][],
+  to: { status: PurchaseRow['status']; reason?: RejectionReason },
+): Promise<void> {
+  if (purchaseIds.length === 0) return;
+  const result = await tx
+    .updateTable('purchases')
+    .set({ status: to.status, reason: to.reason ?? null, processedAt: new Date() })
+    .where('id', 'in', purchaseIds)
+    .where('status', 'in', from)
+    .executeTakeFirst();
+  if (result.numUpdatedRows !== BigInt(purchaseIds.length)) {
+    throw new Error(
+      `Expected ${purchaseIds.length} purchases in status ${from.join('/')}, found ${result.numUpdatedRows}`,
+    );
+  }
+}
