@@ -66,11 +66,15 @@ export function registerPurchaseRoutes(app: App, deps: AppDeps): void {
   app.post(
     '/purchases/:id/cancel',
     {
+      // The body is optional: a request without one is validated as an empty object.
+      preValidation: async (request) => {
+        request.body ??= {};
+      },
       schema: {
         tags: ['purchases'],
         summary: 'Cancel a purchase; applied in queue order, freed tickets go to the waiting list',
         params: IdParams,
-        body: Type.Optional(Type.Object({}, { additionalProperties: false })),
+        body: Type.Object({}, { additionalProperties: false, description: 'No body is needed' }),
         response: { 202: PurchaseView, 404: ErrorBody, 409: ErrorBody, ...commonErrors },
       },
     },

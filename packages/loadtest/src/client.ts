@@ -1,0 +1,115 @@
+import { Pool } from 'undici';
+
+export interface PurchaseState {
+  readonly purchaseId: string;
+  readonly eventId: string;
+  readonly status: string;
+  readonly quantity: number;
+  readonly waitlistPosition?: number;
+}
+
+export class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    readonly body: string,
+    what: string,
+  ) {
+    super(`${what}: HTTP ${status} ${body.slice(0, 200)}`);
+  }
+}
+
+/** A thin client for the ticketing API over one keep-alive connection pool. */
+export class TicketingClient {
+  private readonly pool: Pool;
+
+  constructor(
+    url: string,
+    connections: number,
+    private readonly adminToken?: string,
+  ) {
+    this.pool = new Pool(url, {
+      connections,
+      pipelining: 1,
+      keepAliveTimeout: 30_000,
+      headersTimeout: 60_000,
+    });
+  }
+
+  private async request<T>(
+    method: 'GET' | 'POST',
+    path: string,
+    expected: number[],
+    body?: unknown,
+    headers: Record<string, string> = {},
+  ): Promise<{ status: number; data: T }> {
+    const response = await this.pool.request({
+      method,
+      path,
+      headers: body === undefined ? headers : { 'content-type': 'application/json', ...headers },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+    const text = await response.body.text();
+    if (!expected.includes(response.statusCode))
+      throw new HttpError(response.statusCode, text, `${method} ${path}`);
+    return { status: response.statusCode, data: JSON.parse(text) as T };
+  }
+
+  async createEvent(event: {
+    name: string;
+    totalTickets: number;
+    priceCents: number;
+  }): Promise<{ id: string }> {
+    const auth: Record<string, string> =
+      this.adminToken === undefined ? {} : { authorization: `Bearer ${this.adminToken}` };
+    return (await this.request<{ id: string }>('POST', '/events', [201], event, auth)).data;
+  }
+
+  async submitPurchase(eventId: string, body: { userId: string; quantity: number }, idempotencyKey: string) {
+    return (
+      await this.request<PurchaseState>('POST', `/events/${eventId}/purchases`, [202], body, {
+        'idempotency-key': idempotencyKey,
+      })
+    ).data;
+  }
+
+  async getPurchase(purchaseId: string, waitMs = 0): Promise<PurchaseState> {
+    const query = waitMs > 0 ? `?waitMs=${waitMs}` : '';
+    return (await this.request<PurchaseState>('GET', `/purchases/${purchaseId}${query}`, [200])).data;
+  }
+
+  /** Long-polls until the purchase satisfies `done`. */
+  async follow(purchaseId: string, done: (state: PurchaseState) => boolean): Promise<PurchaseState> {
+    for (;;) {
+      const state = await this.getPurchase(purchaseId, 30_000);
+      if (done(state)) return state;
+    }
+  }
+
+  async cancel(purchaseId: string): Promise<void> {
+    await this.request('POST', `/purchases/${purchaseId}/cancel`, [202]);
+  }
+
+  async status(eventId: string) {
+    return (
+      await this.request<{ totalTickets: number; soldTickets: number; waitlistCount: number }>(
+        'GET',
+        `/events/${eventId}/status`,
+        [200],
+      )
+    ).data;
+  }
+
+  async report(eventId: string) {
+    return (
+      await this.request<{ ticketsSold: number; revenueCents: number; waitlisted: number }>(
+        'GET',
+        `/events/${eventId}/report`,
+        [200],
+      )
+    ).data;
+  }
+
+  async close(): Promise<void> {
+    await this.pool.close();
+  }
+}

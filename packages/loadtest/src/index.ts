@@ -1,0 +1,3 @@
+export { parseOptions, type LoadOptions } from './options.js';
+export { runLoad, type LoadResult } from './run.js';
+export { auditBooks, type EventBooks } from './audit.js';

@@ -1,0 +1,91 @@
+import { parseArgs } from 'node:util';
+
+export interface LoadOptions {
+  readonly url: string;
+  readonly events: number;
+  readonly tickets: number;
+  readonly purchases: number;
+  /** Closed loop: this many buyers, each submitting and following one purchase at a time. */
+  readonly concurrency: number;
+  /** Open loop: purchases started per second, whatever the system's pace (0 = closed loop). */
+  readonly rate: number;
+  readonly quantity: { readonly min: number; readonly max: number };
+  readonly cancelRatio: number;
+  readonly priceCents: number;
+  readonly adminToken: string | undefined;
+  readonly json: string | undefined;
+  readonly quiet: boolean;
+}
+
+export const USAGE = `Usage: pnpm loadtest -- [flags]
+  --url URL            api base URL (loopback only)      default http://127.0.0.1:3000
+  --events N           events to create                  default 1
+  --tickets N          tickets per event                 default 1000
+  --purchases N        purchases in all                  default 5000
+  --concurrency C      closed loop: concurrent buyers    default 64
+  --rate R             open loop: purchases per second   (overrides --concurrency pacing)
+  --quantity Q|A-B     tickets per purchase              default 1
+  --cancel-ratio F     share of confirmed purchases then cancelled, 0..1   default 0
+  --price-cents N      ticket price                      default 1000
+  --admin-token T      bearer token for event creation
+  --json FILE          write the result as JSON
+  --quiet              no live progress line`;
+
+const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]', '::1']);
+
+function wholeNumber(name: string, raw: string | undefined, fallback: number, min: number): number {
+  if (raw === undefined) return fallback;
+  if (!/^\d+$/.test(raw) || Number(raw) < min) throw new Error(`--${name} must be a whole number >= ${min}`);
+  return Number(raw);
+}
+
+/** Parses the command line; a `--` left in by `pnpm loadtest -- …` is ignored. */
+export function parseOptions(argv: readonly string[]): LoadOptions {
+  const { values } = parseArgs({
+    args: argv.filter((arg) => arg !== '--'),
+    strict: true,
+    options: {
+      url: { type: 'string', default: 'http://127.0.0.1:3000' },
+      events: { type: 'string' },
+      tickets: { type: 'string' },
+      purchases: { type: 'string' },
+      concurrency: { type: 'string' },
+      rate: { type: 'string' },
+      quantity: { type: 'string' },
+      'cancel-ratio': { type: 'string' },
+      'price-cents': { type: 'string' },
+      'admin-token': { type: 'string' },
+      json: { type: 'string' },
+      quiet: { type: 'boolean', default: false },
+      help: { type: 'boolean', default: false },
+    },
+  });
+  if (values.help) throw new Error(USAGE);
+
+  const url = new URL(values.url);
+  // Load is only ever sent to this machine.
+  if (!LOOPBACK.has(url.hostname) && !url.hostname.startsWith('127.')) {
+    throw new Error(`--url must point at a loopback address, not ${url.hostname}`);
+  }
+  const quantityMatch = /^(\d+)(?:-(\d+))?$/.exec(values.quantity ?? '1');
+  const min = Number(quantityMatch?.[1] ?? NaN);
+  const max = Number(quantityMatch?.[2] ?? quantityMatch?.[1] ?? NaN);
+  if (!(min >= 1 && max >= min)) throw new Error('--quantity must be N or A-B with 1 <= A <= B');
+  const cancelRatio = Number(values['cancel-ratio'] ?? '0');
+  if (!(cancelRatio >= 0 && cancelRatio <= 1)) throw new Error('--cancel-ratio must be between 0 and 1');
+
+  return {
+    url: url.origin,
+    events: wholeNumber('events', values.events, 1, 1),
+    tickets: wholeNumber('tickets', values.tickets, 1000, 1),
+    purchases: wholeNumber('purchases', values.purchases, 5000, 1),
+    concurrency: wholeNumber('concurrency', values.concurrency, 64, 1),
+    rate: wholeNumber('rate', values.rate, 0, 0),
+    quantity: { min, max },
+    cancelRatio,
+    priceCents: wholeNumber('price-cents', values['price-cents'], 1000, 0),
+    adminToken: values['admin-token'],
+    json: values.json,
+    quiet: values.quiet,
+  };
+}

@@ -1,0 +1,189 @@
+import { randomUUID } from 'node:crypto';
+import { auditBooks, type EventBooks } from './audit.js';
+import { TicketingClient, type PurchaseState } from './client.js';
+import { Latencies, type LatencySummary } from './stats.js';
+import type { LoadOptions } from './options.js';
+
+export interface LoadResult {
+  readonly options: Omit<LoadOptions, 'adminToken'>;
+  readonly durationSeconds: number;
+  readonly purchasesPerSecond: number;
+  readonly accepted: number;
+  readonly confirmed: number;
+  readonly waitlisted: number;
+  readonly rejected: number;
+  readonly cancelled: number;
+  readonly errors: number;
+  readonly errorSamples: string[];
+  readonly latencyMs: LatencySummary;
+  readonly submitLatencyMs: LatencySummary;
+  readonly audit: { readonly ok: boolean; readonly violations: string[] };
+}
+
+interface Tracked {
+  readonly purchaseId: string;
+  readonly eventId: string;
+  readonly quantity: number;
+}
+
+const isDecided = (state: PurchaseState): boolean => state.status !== 'queued';
+
+/**
+ * One load run: create the events, submit every purchase and follow it to its decision (closed loop
+ * with `concurrency` buyers, or open loop at `rate` per second), cancel a share of the confirmed ones,
+ * then read every purchase back and audit the books.
+ */
+export async function runLoad(
+  options: LoadOptions,
+  onProgress: (line: string) => void = () => undefined,
+): Promise<LoadResult> {
+  const client = new TicketingClient(options.url, Math.max(options.concurrency, 16) + 16, options.adminToken);
+  const runTag = randomUUID().slice(0, 8);
+  try {
+    const events: { id: string }[] = [];
+    for (let index = 0; index < options.events; index += 1) {
+      events.push(
+        await client.createEvent({
+          name: `load ${runTag} #${index + 1}`,
+          totalTickets: options.tickets,
+          priceCents: options.priceCents,
+        }),
+      );
+    }
+
+    const submitLatency = new Latencies();
+    const finalLatency = new Latencies();
+    const tracked: Tracked[] = [];
+    const errorSamples: string[] = [];
+    let errors = 0;
+    let submitted = 0;
+    let decided = 0;
+    const started = performance.now();
+
+    const buy = async (index: number): Promise<void> => {
+      const event = events[index % events.length];
+      if (event === undefined) return;
+      const { min, max } = options.quantity;
+      const quantity = min + Math.floor(Math.random() * (max - min + 1));
+      const userId = `u-${runTag}-${index}`;
+      const begin = performance.now();
+      try {
+        const accepted = await client.submitPurchase(event.id, { userId, quantity }, `${runTag}-${index}`);
+        submitLatency.add(performance.now() - begin);
+        submitted += 1;
+        tracked.push({ purchaseId: accepted.purchaseId, eventId: event.id, quantity });
+        const outcome = isDecided(accepted) ? accepted : await client.follow(accepted.purchaseId, isDecided);
+        finalLatency.add(performance.now() - begin);
+        decided += 1;
+        if (outcome.status === 'confirmed' && Math.random() < options.cancelRatio) {
+          await client.cancel(outcome.purchaseId);
+          await client.follow(outcome.purchaseId, (state) => state.status === 'cancelled');
+        }
+      } catch (error) {
+        errors += 1;
+        if (errorSamples.length < 10)
+          errorSamples.push(error instanceof Error ? error.message : String(error));
+      }
+    };
+
+    let lastSamples = 0;
+    const progress = setInterval(() => {
+      const elapsed = (performance.now() - started) / 1000;
+      const recent = finalLatency.recent(lastSamples);
+      lastSamples = finalLatency.count;
+      onProgress(
+        `${elapsed.toFixed(1)}s submitted ${submitted} decided ${decided}/${options.purchases} ` +
+          `${Math.round(decided / elapsed)}/s p99 ${recent.p99}ms errors ${errors}`,
+      );
+    }, 1000);
+
+    try {
+      if (options.rate > 0) await openLoop(options, buy);
+      else await closedLoop(options, buy);
+    } finally {
+      clearInterval(progress);
+    }
+    const durationSeconds = (performance.now() - started) / 1000;
+
+    // Read everything back: promotions after cancellations change states after their first decision.
+    const finalStates = await mapLimit(tracked, 64, (purchase) => client.getPurchase(purchase.purchaseId));
+    const books: EventBooks[] = [];
+    for (const event of events) {
+      const [status, report] = await Promise.all([client.status(event.id), client.report(event.id)]);
+      books.push({
+        eventId: event.id,
+        totalTickets: status.totalTickets,
+        soldTickets: status.soldTickets,
+        priceCents: options.priceCents,
+        report,
+        purchases: finalStates
+          .filter((state) => state.eventId === event.id)
+          .map((state) => ({
+            purchaseId: state.purchaseId,
+            status: state.status,
+            quantity: state.quantity,
+            ...(state.waitlistPosition !== undefined ? { waitlistPosition: state.waitlistPosition } : {}),
+          })),
+      });
+    }
+    const violations = auditBooks(books);
+    if (submitted < options.purchases)
+      violations.push(`${options.purchases - submitted} purchases were never accepted`);
+    const count = (status: string): number => finalStates.filter((state) => state.status === status).length;
+    const { adminToken: _adminToken, ...publicOptions } = options;
+    return {
+      options: publicOptions,
+      durationSeconds: Math.round(durationSeconds * 100) / 100,
+      purchasesPerSecond: Math.round(decided / durationSeconds),
+      accepted: submitted,
+      confirmed: count('confirmed'),
+      waitlisted: count('waitlisted'),
+      rejected: count('rejected'),
+      cancelled: count('cancelled'),
+      errors,
+      errorSamples,
+      latencyMs: finalLatency.summary(),
+      submitLatencyMs: submitLatency.summary(),
+      audit: { ok: violations.length === 0, violations },
+    };
+  } finally {
+    await client.close();
+  }
+}
+
+async function closedLoop(options: LoadOptions, buy: (index: number) => Promise<void>): Promise<void> {
+  let next = 0;
+  const buyer = async (): Promise<void> => {
+    while (next < options.purchases) await buy(next++);
+  };
+  await Promise.all(Array.from({ length: Math.min(options.concurrency, options.purchases) }, buyer));
+}
+
+async function openLoop(options: LoadOptions, buy: (index: number) => Promise<void>): Promise<void> {
+  const inFlight: Promise<void>[] = [];
+  const started = performance.now();
+  for (let index = 0; index < options.purchases; index += 1) {
+    const due = started + (index * 1000) / options.rate;
+    const wait = due - performance.now();
+    if (wait > 1) await new Promise((resolve) => setTimeout(resolve, wait));
+    inFlight.push(buy(index));
+  }
+  await Promise.all(inFlight);
+}
+
+async function mapLimit<T, R>(
+  items: readonly T[],
+  limit: number,
+  task: (item: T) => Promise<R>,
+): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  const lane = async (): Promise<void> => {
+    while (next < items.length) {
+      const index = next++;
+      results[index] = await task(items[index] as T);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane));
+  return results;
+}
