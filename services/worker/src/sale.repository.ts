@@ -41,6 +41,24 @@ export async function findQueuedPurchases(
     .execute();
 }
 
+/** The earliest cancellation of the event requested up to `upToSeq` and not yet carried out. */
+export async function findNextPendingCancellation(
+  tx: Tx,
+  eventId: string,
+  upToSeq: number,
+): Promise<{ purchaseId: string; cancelSeq: number } | undefined> {
+  const row = await tx
+    .selectFrom('purchases')
+    .select(['id', 'cancelSeq'])
+    .where('eventId', '=', eventId)
+    .where('cancelSeq', '<=', upToSeq)
+    .where('status', 'in', ['queued', 'confirmed', 'waitlisted'])
+    .orderBy('cancelSeq')
+    .limit(1)
+    .executeTakeFirst();
+  return row?.cancelSeq == null ? undefined : { purchaseId: row.id, cancelSeq: row.cancelSeq };
+}
+
 export async function countWaitlist(tx: Tx, eventId: string): Promise<number> {
   const row = await tx
     .selectFrom('waitlistEntries')

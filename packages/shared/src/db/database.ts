@@ -34,6 +34,8 @@ export interface PurchasesTable {
   reason: RejectionReason | null;
   idempotencyKey: string | null;
   cancelRequestedAt: Date | null;
+  /** A cancellation's place in the event's queue: drawn from the same sequence as `seq`. */
+  cancelSeq: number | null;
   createdAt: CreatedAt;
   processedAt: Date | null;
 }

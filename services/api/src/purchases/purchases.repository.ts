@@ -1,5 +1,5 @@
 import type { Database, NewPurchaseRow, PurchaseRow } from '@ticketing/shared';
-import type { Kysely, Transaction } from 'kysely';
+import { sql, type Kysely, type Transaction } from 'kysely';
 import type { PurchaseViewRow } from './purchase-view.js';
 
 type Db = Kysely<Database> | Transaction<Database>;
@@ -60,18 +60,28 @@ export async function findActivePurchaseOfUser(
 
 /** Marks a cancellation as requested, once: a second request finds nothing to update. */
 export async function markCancellationRequested(db: Db, id: string): Promise<PurchaseRow | undefined> {
-  return db
-    .updateTable('purchases')
-    .set({ cancelRequestedAt: new Date() })
-    .where('id', '=', id)
-    .where('cancelRequestedAt', 'is', null)
-    .where('status', 'not in', ['cancelled', 'rejected'])
-    .returningAll()
-    .executeTakeFirst();
+  return (
+    db
+      .updateTable('purchases')
+      // The cancellation takes the next number of the purchase sequence: its place in the queue.
+      .set({
+        cancelRequestedAt: new Date(),
+        cancelSeq: sql<number>`nextval(pg_get_serial_sequence('purchases', 'seq'))`,
+      })
+      .where('id', '=', id)
+      .where('cancelRequestedAt', 'is', null)
+      .where('status', 'not in', ['cancelled', 'rejected'])
+      .returningAll()
+      .executeTakeFirst()
+  );
 }
 
 export async function clearCancellationRequest(db: Db, id: string): Promise<void> {
-  await db.updateTable('purchases').set({ cancelRequestedAt: null }).where('id', '=', id).execute();
+  await db
+    .updateTable('purchases')
+    .set({ cancelRequestedAt: null, cancelSeq: null })
+    .where('id', '=', id)
+    .execute();
 }
 
 /** Undoes an acceptance whose job could not be enqueued, unless a worker already picked it up. */

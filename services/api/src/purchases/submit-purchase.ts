@@ -94,6 +94,7 @@ export async function submitPurchase(
       idempotencyKey: request.idempotencyKey ?? null,
       reason: null,
       cancelRequestedAt: null,
+      cancelSeq: null,
       processedAt: null,
     });
   } catch (error) {

@@ -34,6 +34,8 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('reason', 'text')
     .addColumn('idempotency_key', 'text')
     .addColumn('cancel_requested_at', 'timestamptz')
+    // Drawn from the same sequence as `seq` when a cancellation is requested: its place in the queue.
+    .addColumn('cancel_seq', 'bigint', (col) => col.unique())
     .addColumn('created_at', 'timestamptz', (col) => col.notNull().defaultTo(sql`now()`))
     .addColumn('processed_at', 'timestamptz')
     .addCheckConstraint('purchases_rejected_has_reason', sql`(status = 'rejected') = (reason is not null)`)

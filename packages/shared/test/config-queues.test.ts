@@ -1,0 +1,66 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../src/config.js';
+import { eventIdOfQueue, eventQueueName, jobIdFor, parseJob } from '../src/queue/queues.js';
+
+const EVENT = '3f2b8c1e-7a4d-4e2f-9b1a-0c5d6e7f8a9b';
+const PURCHASE = '9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d';
+
+describe('loadConfig', () => {
+  it('when nothing is set, then the documented defaults apply', () => {
+    expect(loadConfig({})).toMatchObject({
+      port: 3000,
+      host: '127.0.0.1',
+      databaseUrl: 'postgres://postgres@127.0.0.1:5432/ticketing',
+      redisUrl: 'redis://127.0.0.1:6379',
+      queuePrefix: 'ticketing',
+      adminToken: undefined,
+      logLevel: 'info',
+    });
+  });
+
+  it('when values are set, then they are parsed and the result is frozen', () => {
+    const config = loadConfig({ PORT: '8080', ADMIN_TOKEN: 'a-long-enough-token', LOG_LEVEL: 'debug' });
+    expect(config).toMatchObject({ port: 8080, adminToken: 'a-long-enough-token', logLevel: 'debug' });
+    expect(Object.isFrozen(config)).toBe(true);
+  });
+
+  it('when several values are bad, then one error lists every bad key', () => {
+    const attempt = () =>
+      loadConfig({ PORT: 'eighty', DATABASE_URL: 'mysql://x', QUEUE_PREFIX: 'has space', LOG_LEVEL: 'loud' });
+    expect(attempt).toThrow(ConfigError);
+    try {
+      attempt();
+    } catch (error) {
+      const problems = (error as ConfigError).problems.join('\n');
+      for (const key of ['PORT', 'DATABASE_URL', 'QUEUE_PREFIX', 'LOG_LEVEL'])
+        expect(problems).toContain(key);
+    }
+  });
+});
+
+describe('queue naming and job payloads', () => {
+  it('when an event queue is named, then the event id is a Redis hash tag and can be read back', () => {
+    const name = eventQueueName(EVENT);
+    expect(name).toBe(`event-{${EVENT}}`);
+    expect(eventIdOfQueue(name)).toBe(EVENT);
+    expect(eventIdOfQueue('something-else')).toBeUndefined();
+  });
+
+  it('when a payload is well formed, then it parses; anything else is refused', () => {
+    expect(parseJob({ kind: 'purchase', eventId: EVENT, purchaseId: PURCHASE })).toEqual({
+      kind: 'purchase',
+      eventId: EVENT,
+      purchaseId: PURCHASE,
+    });
+    expect(parseJob({ kind: 'cancel', eventId: EVENT, purchaseId: PURCHASE })).toBeDefined();
+    expect(parseJob({ kind: 'refund', eventId: EVENT, purchaseId: PURCHASE })).toBeUndefined();
+    expect(parseJob({ kind: 'purchase', eventId: 'nope', purchaseId: PURCHASE })).toBeUndefined();
+    expect(parseJob({ kind: 'purchase', eventId: EVENT, purchaseId: PURCHASE, extra: 1 })).toBeUndefined();
+    expect(parseJob(null)).toBeUndefined();
+  });
+
+  it('when jobs are named, then ids are deterministic and distinct per kind', () => {
+    expect(jobIdFor({ kind: 'purchase', eventId: EVENT, purchaseId: PURCHASE })).toBe(PURCHASE);
+    expect(jobIdFor({ kind: 'cancel', eventId: EVENT, purchaseId: PURCHASE })).toBe(`cancel-${PURCHASE}`);
+  });
+});
