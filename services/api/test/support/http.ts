@@ -1,3 +1,4 @@
+import type { InjectOptions } from 'fastify';
 import { expect } from 'vitest';
 import type { TestSystem } from './test-system.js';
 
@@ -15,7 +16,7 @@ export interface PurchaseBody {
 
 /** Small helpers over `app.inject()` for the common steps of a sale. */
 export function httpHelpers(system: () => TestSystem) {
-  const inject = (...args: Parameters<TestSystem['app']['inject']>) => system().app.inject(...args);
+  const inject = (options: InjectOptions) => system().app.inject(options);
 
   async function createEvent(
     body: Record<string, unknown> = {},
