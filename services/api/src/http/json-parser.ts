@@ -3,11 +3,12 @@ import secureJson from 'secure-json-parse';
 import { AppError } from '@ticketing/shared';
 
 /**
- * JSON bodies, parsed safely (no prototype poisoning). An empty body counts as no body at all, so
- * `POST /purchases/:id/cancel` works whether or not a client sends `Content-Type: application/json`.
+ * JSON is the only body type accepted (anything else is a 415), parsed safely (no prototype
+ * poisoning). An empty body counts as no body at all, so `POST /purchases/:id/cancel` works whether
+ * or not a client sends `Content-Type: application/json`.
  */
 export function registerJsonParser(app: FastifyInstance): void {
-  app.removeContentTypeParser('application/json');
+  app.removeAllContentTypeParsers();
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => {
     const text = typeof body === 'string' ? body : body.toString('utf8');
     if (text.trim() === '') {
