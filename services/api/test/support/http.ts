@@ -45,18 +45,23 @@ export function httpHelpers(system: () => TestSystem) {
     return response.json<PurchaseBody>();
   }
 
-  /** Long-polls a purchase until `done` holds (by default: decided). */
+  /**
+   * Long-polls a purchase until `done` holds (by default: decided). A long-poll returns as soon as the
+   * purchase is decided, so waiting for a later change (a promotion) re-polls after a short pause.
+   */
   async function poll(
     purchaseId: string,
     done: (body: PurchaseBody) => boolean = (body) => body.status !== 'queued',
   ) {
-    for (let attempt = 0; attempt < 20; attempt += 1) {
+    const deadline = Date.now() + 20_000;
+    for (;;) {
       const response = await inject({ method: 'GET', url: `/purchases/${purchaseId}?waitMs=5000` });
       expect(response.statusCode, response.body).toBe(200);
       const body = response.json<PurchaseBody>();
       if (done(body)) return body;
+      if (Date.now() > deadline) throw new Error(`purchase ${purchaseId} is still ${body.status}`);
+      await new Promise((resolve) => setTimeout(resolve, 50));
     }
-    throw new Error(`purchase ${purchaseId} never reached the expected state`);
   }
 
   async function buy(eventId: string, body: Record<string, unknown>) {

@@ -10,35 +10,52 @@ import { closeAppDeps, openAppDeps, type App, type AppDeps } from '../../src/dep
 export interface TestSystem {
   readonly app: App;
   readonly deps: AppDeps;
-  readonly worker: TicketingWorker;
   readonly config: Config;
+  /** The running in-process worker (replaced by `startWorker`). */
+  readonly worker: TicketingWorker;
+  stopWorker(): Promise<void>;
+  startWorker(): Promise<void>;
   close(): Promise<void>;
 }
 
-export async function startTestSystem(env: Record<string, string> = {}): Promise<TestSystem> {
+export async function startTestSystem(
+  env: Record<string, string> = {},
+  options: { worker?: boolean } = {},
+): Promise<TestSystem> {
   const environment = await createTestEnvironment(env);
   const { config } = environment;
   const deps = await openAppDeps(config);
   const app = buildApp(deps);
   await app.ready();
   const workerDb = createDb(config.databaseUrl, { poolSize: 4 });
-  const worker = createWorker({
-    config,
-    db: workerDb,
-    log: createLogger({ level: 'silent', name: 'worker' }),
-  });
-  await worker.start();
-  return {
+  const log = createLogger({ level: 'silent', name: 'worker' });
+  let worker: TicketingWorker | undefined;
+
+  const system: TestSystem = {
     app,
     deps,
-    worker,
     config,
+    get worker() {
+      if (worker === undefined) throw new Error('the in-process worker is not running');
+      return worker;
+    },
+    async stopWorker() {
+      await worker?.close();
+      worker = undefined;
+    },
+    async startWorker() {
+      await worker?.close();
+      worker = createWorker({ config, db: workerDb, log });
+      await worker.start();
+    },
     async close() {
       await app.close();
-      await worker.close();
+      await system.stopWorker();
       await workerDb.destroy();
       await closeAppDeps(deps);
       await environment.destroy();
     },
   };
+  if (options.worker !== false) await system.startWorker();
+  return system;
 }

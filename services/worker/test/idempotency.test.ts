@@ -1,0 +1,139 @@
+import { randomUUID } from 'node:crypto';
+import { sql, type Kysely } from 'kysely';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  createDb,
+  createTestEnvironment,
+  type Database,
+  type TestEnvironment,
+} from '@ticketing/shared/testing';
+import { processJob } from '../src/process-job.js';
+
+let environment: TestEnvironment;
+let db: Kysely<Database>;
+beforeAll(async () => {
+  environment = await createTestEnvironment();
+  db = createDb(environment.config.databaseUrl, { poolSize: 8 });
+});
+afterAll(async () => {
+  await db?.destroy();
+  await environment?.destroy();
+});
+
+async function eventWith(totalTickets: number) {
+  return db
+    .insertInto('events')
+    .values({ name: 'Idempotency', totalTickets, priceCents: 700, currency: 'USD', maxPerPurchase: 10 })
+    .returningAll()
+    .executeTakeFirstOrThrow();
+}
+
+async function queuedPurchase(eventId: string, userId: string, quantity = 1) {
+  return db
+    .insertInto('purchases')
+    .values({
+      id: randomUUID(),
+      eventId,
+      userId,
+      quantity,
+      joinWaitlist: true,
+      reason: null,
+      idempotencyKey: null,
+      cancelRequestedAt: null,
+      cancelSeq: null,
+      processedAt: null,
+    })
+    .returningAll()
+    .executeTakeFirstOrThrow();
+}
+
+describe('at-least-once jobs', () => {
+  it('when the same job runs twice, then it commits once', async () => {
+    const event = await eventWith(5);
+    const purchase = await queuedPurchase(event.id, 'twice', 2);
+    const job = { kind: 'purchase', eventId: event.id, purchaseId: purchase.id };
+    expect(await processJob(db, job)).toEqual([purchase.id]);
+    expect(await processJob(db, job)).toEqual([]);
+    const bookings = await db.selectFrom('bookings').selectAll().where('eventId', '=', event.id).execute();
+    expect(bookings).toHaveLength(1);
+    const row = await db
+      .selectFrom('events')
+      .select('soldTickets')
+      .where('id', '=', event.id)
+      .executeTakeFirstOrThrow();
+    expect(row.soldTickets).toBe(2);
+  });
+
+  it('when two workers run the same jobs at once, then each purchase is decided exactly once', async () => {
+    const event = await eventWith(3);
+    const purchases = [];
+    for (let index = 0; index < 6; index += 1)
+      purchases.push(await queuedPurchase(event.id, `zombie-${index}`));
+    const jobs = purchases.map((purchase) => ({
+      kind: 'purchase',
+      eventId: event.id,
+      purchaseId: purchase.id,
+    }));
+    const runs = await Promise.all([...jobs, ...jobs].map((job) => processJob(db, job)));
+    const decided = runs.flat();
+    expect(decided.sort()).toEqual(purchases.map((purchase) => purchase.id).sort());
+
+    const rows = await db
+      .selectFrom('purchases')
+      .selectAll()
+      .where('eventId', '=', event.id)
+      .orderBy('seq')
+      .execute();
+    expect(rows.map((row) => row.status)).toEqual([
+      'confirmed',
+      'confirmed',
+      'confirmed',
+      'waitlisted',
+      'waitlisted',
+      'waitlisted',
+    ]);
+    const bookings = await db
+      .selectFrom('bookings')
+      .select('purchaseId')
+      .where('eventId', '=', event.id)
+      .execute();
+    expect(bookings).toHaveLength(3);
+  });
+
+  it('when a payload is malformed, then the job fails for good instead of retrying', async () => {
+    await expect(processJob(db, { kind: 'purchase', eventId: 'x' })).rejects.toThrow('Malformed job payload');
+  });
+});
+
+describe('database invariants', () => {
+  it('when anything tries to sell more than the total, then Postgres refuses', async () => {
+    const event = await eventWith(2);
+    await expect(
+      sql`update events set sold_tickets = total_tickets + 1 where id = ${event.id}`.execute(db),
+    ).rejects.toThrow(/events_sold_within_total/);
+  });
+
+  it('when a second booking is written for one purchase, then Postgres refuses', async () => {
+    const event = await eventWith(5);
+    const purchase = await queuedPurchase(event.id, 'double');
+    const booking = {
+      purchaseId: purchase.id,
+      eventId: event.id,
+      userId: 'double',
+      quantity: 1,
+      unitPriceCents: 700,
+    };
+    await db.insertInto('bookings').values(booking).execute();
+    await expect(db.insertInto('bookings').values(booking).execute()).rejects.toThrow(/duplicate key/);
+  });
+
+  it('when a user would hold two active purchases of one event, then Postgres refuses', async () => {
+    const event = await eventWith(5);
+    const first = await queuedPurchase(event.id, 'same-user');
+    const second = await queuedPurchase(event.id, 'same-user');
+    await db.updateTable('purchases').set({ status: 'confirmed' }).where('id', '=', first.id).execute();
+    await expect(
+      db.updateTable('purchases').set({ status: 'waitlisted' }).where('id', '=', second.id).execute(),
+    ).rejects.toThrow(/purchases_one_active_per_user/);
+  });
+});
