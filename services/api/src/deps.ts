@@ -9,6 +9,8 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { EventQueues, createDb, createRedis, type Config, type Database } from '@ticketing/shared';
 import type { Redis } from 'ioredis';
 import type { Kysely } from 'kysely';
+import { EventCache } from './events/event-cache.js';
+import { createPurchaseBatching, type PurchaseBatching } from './purchases/purchase-batching.js';
 import { SettlementListener } from './purchases/settlement-listener.js';
 
 /** Everything the routes need, built by `server.ts` (or a test) and handed to `buildApp`. */
@@ -19,6 +21,8 @@ export interface AppDeps {
   readonly redis: Redis;
   readonly queues: EventQueues;
   readonly settlements: SettlementListener;
+  readonly events: EventCache;
+  readonly purchases: PurchaseBatching;
 }
 
 export type App = FastifyInstance<
@@ -36,7 +40,16 @@ export async function openAppDeps(config: Config): Promise<AppDeps> {
     createRedis(config.redisUrl, { blocking: true, name: 'api-settlements' }),
     config.queuePrefix,
   );
-  return { config, db, redis, queues: new EventQueues(redis, config.queuePrefix), settlements };
+  const queues = new EventQueues(redis, config.queuePrefix);
+  return {
+    config,
+    db,
+    redis,
+    queues,
+    settlements,
+    events: new EventCache(db),
+    purchases: createPurchaseBatching(db, queues),
+  };
 }
 
 /** Releases in dependency order: nothing may use the queues or the pool after this. */

@@ -34,6 +34,15 @@ export class EventQueues {
     await this.queue(job.eventId).add(job.kind, job, { ...JOB_OPTIONS, jobId: jobIdFor(job) });
   }
 
+  /** Adds several jobs of one event in one round trip, in the order given. */
+  async enqueueBulk(jobs: readonly TicketingJob[]): Promise<void> {
+    const first = jobs[0];
+    if (first === undefined) return;
+    await this.queue(first.eventId).addBulk(
+      jobs.map((job) => ({ name: job.kind, data: job, opts: { ...JOB_OPTIONS, jobId: jobIdFor(job) } })),
+    );
+  }
+
   /** Jobs not yet finished: waiting, being processed, or waiting to be retried. */
   async depth(eventId: string): Promise<number> {
     const counts = await this.queue(eventId).getJobCounts('waiting', 'active', 'delayed', 'prioritized');

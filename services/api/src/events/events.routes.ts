@@ -23,6 +23,7 @@ export async function createEvent(deps: AppDeps, input: CreateEventInput): Promi
     maxPerPurchase: input.maxPerPurchase ?? 10,
   });
   await deps.queues.prepare(row.id);
+  deps.events.remember(row);
   // Workers subscribe to this to start on the new event at once; a missed message is caught by their rescan.
   await deps.redis.publish(eventsChannel(deps.config.queuePrefix), row.id).catch(() => undefined);
   return toEventView(row);

@@ -1,6 +1,5 @@
-import { isSettled, type Database } from '@ticketing/shared';
-import type { Kysely } from 'kysely';
-import { findPurchaseViewRow } from './purchases.repository.js';
+import { isSettled } from '@ticketing/shared';
+import type { PurchaseBatching } from './purchase-batching.js';
 import type { PurchaseViewRow } from './purchase-view.js';
 import type { SettlementListener } from './settlement-listener.js';
 
@@ -8,7 +7,7 @@ import type { SettlementListener } from './settlement-listener.js';
 const RECHECK_MS = 1_000;
 
 export interface AwaitPurchaseDeps {
-  readonly db: Kysely<Database>;
+  readonly purchases: PurchaseBatching;
   readonly settlements: SettlementListener;
 }
 
@@ -26,7 +25,7 @@ export async function awaitPurchase(
   const watch = waitMs > 0 ? deps.settlements.watch(purchaseId) : undefined;
   try {
     for (;;) {
-      const row = await findPurchaseViewRow(deps.db, purchaseId);
+      const row = await deps.purchases.loadView(purchaseId);
       const remaining = deadline - Date.now();
       if (row === undefined || isDone(row) || watch === undefined || remaining <= 0) return row;
       await watch.wait(Math.min(remaining, RECHECK_MS));

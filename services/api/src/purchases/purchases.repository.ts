@@ -21,8 +21,9 @@ export async function findPurchaseByIdempotencyKey(
     .executeTakeFirst();
 }
 
-/** A purchase with its booking and live waiting-list position (entries at or before its own). */
-export async function findPurchaseViewRow(db: Db, id: string): Promise<PurchaseViewRow | undefined> {
+/** Purchases with their booking and live waiting-list position (entries at or before their own). */
+export async function findPurchaseViewRows(db: Db, ids: readonly string[]): Promise<PurchaseViewRow[]> {
+  if (ids.length === 0) return [];
   return db
     .selectFrom('purchases as p')
     .leftJoin('bookings as b', 'b.purchaseId', 'p.id')
@@ -37,8 +38,13 @@ export async function findPurchaseViewRow(db: Db, id: string): Promise<PurchaseV
         .whereRef('ahead.seq', '<=', 'w.seq')
         .as('waitlistPosition'),
     )
-    .where('p.id', '=', id)
-    .executeTakeFirst() as Promise<PurchaseViewRow | undefined>;
+    .where('p.id', 'in', ids)
+    .execute() as Promise<PurchaseViewRow[]>;
+}
+
+export async function findPurchaseViewRow(db: Db, id: string): Promise<PurchaseViewRow | undefined> {
+  const [row] = await findPurchaseViewRows(db, [id]);
+  return row;
 }
 
 /** The user's purchase that still holds or awaits tickets, for the seed-compatible `/cancel`. */

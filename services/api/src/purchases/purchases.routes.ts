@@ -4,7 +4,6 @@ import { ErrorBody, IdParams, commonErrors } from '../http/common.schemas.js';
 import type { App, AppDeps } from '../deps.js';
 import { awaitPurchase } from './await-purchase.js';
 import { requestCancellation } from './cancel-purchase.js';
-import { findPurchaseViewRow } from './purchases.repository.js';
 import {
   GetPurchaseQuery,
   IdempotencyHeaders,
@@ -38,8 +37,11 @@ export function registerPurchaseRoutes(app: App, deps: AppDeps): void {
         request.body,
         request.headers['idempotency-key'],
       );
-      const { purchase } = await submitPurchase(deps, purchaseRequest);
-      const row = await findPurchaseViewRow(deps.db, purchase.id);
+      const { purchase, replayed } = await submitPurchase(deps, purchaseRequest);
+      // A new purchase is queued, with nothing more to show; a replayed one may have moved on since.
+      const row = replayed
+        ? await deps.purchases.loadView(purchase.id)
+        : { ...purchase, bookingId: null, waitlistPosition: null };
       if (row === undefined) throw notFound('Purchase');
       return reply.status(202).header('location', purchaseLocation(purchase.id)).send(toPurchaseView(row));
     },
@@ -80,7 +82,7 @@ export function registerPurchaseRoutes(app: App, deps: AppDeps): void {
     },
     async (request, reply) => {
       const purchase = await requestCancellation(deps, request.params.id);
-      const row = await findPurchaseViewRow(deps.db, purchase.id);
+      const row = await deps.purchases.loadView(purchase.id);
       if (row === undefined) throw notFound('Purchase');
       return reply.status(202).header('location', purchaseLocation(purchase.id)).send(toPurchaseView(row));
     },

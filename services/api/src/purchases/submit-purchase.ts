@@ -1,25 +1,15 @@
 import { randomUUID } from 'node:crypto';
-import {
-  AppError,
-  isPgError,
-  notFound,
-  unavailable,
-  type Database,
-  type EventQueues,
-  type PurchaseRow,
-} from '@ticketing/shared';
+import { AppError, notFound, unavailable, type Database, type PurchaseRow } from '@ticketing/shared';
 import type { Kysely } from 'kysely';
-import { findEvent } from '../events/events.repository.js';
-import {
-  deleteQueuedPurchase,
-  findPurchaseByIdempotencyKey,
-  insertPurchase,
-} from './purchases.repository.js';
+import type { EventCache } from '../events/event-cache.js';
+import type { PurchaseBatching } from './purchase-batching.js';
+import { deleteQueuedPurchase, findPurchaseByIdempotencyKey } from './purchases.repository.js';
 import type { SubmitPurchaseInput } from './purchases.schemas.js';
 
 export interface SubmitPurchaseDeps {
   readonly db: Kysely<Database>;
-  readonly queues: EventQueues;
+  readonly events: EventCache;
+  readonly purchases: PurchaseBatching;
 }
 
 export interface PurchaseRequest {
@@ -49,27 +39,16 @@ const sameRequest = (row: PurchaseRow, request: PurchaseRequest): boolean =>
   row.quantity === request.quantity &&
   row.joinWaitlist === request.joinWaitlist;
 
-/** A retry with the same key gets the original purchase; the same key for another request is refused. */
-function replay(existing: PurchaseRow, request: PurchaseRequest): PurchaseRow {
-  if (!sameRequest(existing, request)) {
-    throw new AppError(
-      422,
-      'idempotency_key_reused',
-      'This Idempotency-Key was already used for a different purchase request',
-    );
-  }
-  return existing;
-}
-
 /**
- * Accepts a purchase: validate against the event, write it durably to Postgres, then enqueue it in the
- * event's queue. Only a purchase that is in Postgres is ever answered with 202, so none is ever lost.
+ * Accepts a purchase: check it against the event, write it durably to Postgres, then enqueue it in the
+ * event's queue. Only a purchase that is in Postgres is ever answered with 202, so none is lost. A
+ * retry with the same Idempotency-Key gets the original purchase back.
  */
 export async function submitPurchase(
   deps: SubmitPurchaseDeps,
   request: PurchaseRequest,
 ): Promise<{ purchase: PurchaseRow; replayed: boolean }> {
-  const event = await findEvent(deps.db, request.eventId);
+  const event = await deps.events.get(request.eventId);
   if (event === undefined) throw notFound('Event');
   if (request.quantity > event.maxPerPurchase) {
     throw new AppError(
@@ -78,41 +57,48 @@ export async function submitPurchase(
       `At most ${event.maxPerPurchase} tickets per purchase for this event`,
     );
   }
-  if (request.idempotencyKey !== undefined) {
-    const existing = await findPurchaseByIdempotencyKey(deps.db, request.eventId, request.idempotencyKey);
-    if (existing !== undefined) return { purchase: replay(existing, request), replayed: true };
-  }
 
-  let purchase: PurchaseRow;
-  try {
-    purchase = await insertPurchase(deps.db, {
-      id: randomUUID(),
-      eventId: request.eventId,
-      userId: request.userId,
-      quantity: request.quantity,
-      joinWaitlist: request.joinWaitlist,
-      idempotencyKey: request.idempotencyKey ?? null,
-      reason: null,
-      cancelRequestedAt: null,
-      cancelSeq: null,
-      processedAt: null,
-    });
-  } catch (error) {
-    // Two retries with one key raced; the loser answers with the winner's purchase.
-    if (request.idempotencyKey !== undefined && isPgError(error, '23505')) {
-      const winner = await findPurchaseByIdempotencyKey(deps.db, request.eventId, request.idempotencyKey);
-      if (winner !== undefined) return { purchase: replay(winner, request), replayed: true };
-    }
-    throw error;
-  }
+  const purchase = await deps.purchases.insert({
+    id: randomUUID(),
+    eventId: request.eventId,
+    userId: request.userId,
+    quantity: request.quantity,
+    joinWaitlist: request.joinWaitlist,
+    idempotencyKey: request.idempotencyKey ?? null,
+    reason: null,
+    cancelRequestedAt: null,
+    cancelSeq: null,
+    processedAt: null,
+  });
+  if (purchase === undefined) return { purchase: await replay(deps, request), replayed: true };
 
-  try {
-    await deps.queues.enqueue({ kind: 'purchase', eventId: purchase.eventId, purchaseId: purchase.id });
-  } catch (error) {
+  const enqueueError = await deps.purchases.enqueue({
+    kind: 'purchase',
+    eventId: purchase.eventId,
+    purchaseId: purchase.id,
+  });
+  if (enqueueError !== undefined) {
     // Redis is away. Withdraw the acceptance so the client's retry starts clean; if the withdrawal fails
     // too, the row stays queued and the reconciler enqueues it once Redis is back, so 202 stays true.
     const withdrawn = await deleteQueuedPurchase(deps.db, purchase.id).catch(() => false);
-    if (withdrawn) throw Object.assign(unavailable(), { cause: error });
+    if (withdrawn) throw Object.assign(unavailable(), { cause: enqueueError });
   }
   return { purchase, replayed: false };
+}
+
+/** The same key and request gets the original purchase; the same key for another request is refused. */
+async function replay(deps: SubmitPurchaseDeps, request: PurchaseRequest): Promise<PurchaseRow> {
+  const existing =
+    request.idempotencyKey === undefined
+      ? undefined
+      : await findPurchaseByIdempotencyKey(deps.db, request.eventId, request.idempotencyKey);
+  if (existing === undefined) throw new Error('Purchase insert was skipped without an idempotency conflict');
+  if (!sameRequest(existing, request)) {
+    throw new AppError(
+      422,
+      'idempotency_key_reused',
+      'This Idempotency-Key was already used for a different purchase request',
+    );
+  }
+  return existing;
 }
