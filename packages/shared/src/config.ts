@@ -14,6 +14,10 @@ export interface Config {
   readonly reconcileIntervalMs: number;
   /** A purchase must have been queued this long before the reconciler considers its job lost. */
   readonly reconcileAfterMs: number;
+  /** Jobs a worker takes from an event queue and applies in one transaction (1 = one job at a time). */
+  readonly workerBatchSize: number;
+  /** Event queues one worker process drains at the same time. */
+  readonly workerConcurrency: number;
 }
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -86,6 +90,8 @@ const settings = {
   logLevel: { env: 'LOG_LEVEL', fallback: 'info', parse: oneOf(LOG_LEVELS) },
   reconcileIntervalMs: { env: 'RECONCILE_INTERVAL_MS', fallback: '5000', parse: integer(0, 3_600_000) },
   reconcileAfterMs: { env: 'RECONCILE_AFTER_MS', fallback: '10000', parse: integer(0, 3_600_000) },
+  workerBatchSize: { env: 'WORKER_BATCH_SIZE', fallback: '200', parse: integer(1, 5_000) },
+  workerConcurrency: { env: 'WORKER_CONCURRENCY', fallback: '8', parse: integer(1, 256) },
 } satisfies Record<keyof Config, { env: string; fallback: string | undefined; parse: Parser<unknown> }>;
 
 /** The environment variable names the system reads, for documentation and the compose-file check. */

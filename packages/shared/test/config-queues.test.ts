@@ -47,20 +47,27 @@ describe('queue naming and job payloads', () => {
   });
 
   it('when a payload is well formed, then it parses; anything else is refused', () => {
-    expect(parseJob({ kind: 'purchase', eventId: EVENT, purchaseId: PURCHASE })).toEqual({
+    expect(parseJob({ kind: 'purchase', eventId: EVENT, purchaseId: PURCHASE, seq: 7 })).toEqual({
       kind: 'purchase',
       eventId: EVENT,
       purchaseId: PURCHASE,
+      seq: 7,
     });
-    expect(parseJob({ kind: 'cancel', eventId: EVENT, purchaseId: PURCHASE })).toBeDefined();
-    expect(parseJob({ kind: 'refund', eventId: EVENT, purchaseId: PURCHASE })).toBeUndefined();
-    expect(parseJob({ kind: 'purchase', eventId: 'nope', purchaseId: PURCHASE })).toBeUndefined();
-    expect(parseJob({ kind: 'purchase', eventId: EVENT, purchaseId: PURCHASE, extra: 1 })).toBeUndefined();
+    expect(parseJob({ kind: 'cancel', eventId: EVENT, purchaseId: PURCHASE, seq: 7 })).toBeDefined();
+    expect(parseJob({ kind: 'refund', eventId: EVENT, purchaseId: PURCHASE, seq: 7 })).toBeUndefined();
+    expect(parseJob({ kind: 'purchase', eventId: 'nope', purchaseId: PURCHASE, seq: 7 })).toBeUndefined();
+    expect(
+      parseJob({ kind: 'purchase', eventId: EVENT, purchaseId: PURCHASE, seq: 7, extra: 1 }),
+    ).toBeUndefined();
+    expect(parseJob({ kind: 'purchase', eventId: EVENT, purchaseId: PURCHASE })).toBeUndefined();
+    expect(parseJob({ kind: 'purchase', eventId: EVENT, purchaseId: PURCHASE, seq: 0 })).toBeUndefined();
     expect(parseJob(null)).toBeUndefined();
   });
 
   it('when jobs are named, then ids are deterministic and distinct per kind', () => {
-    expect(jobIdFor({ kind: 'purchase', eventId: EVENT, purchaseId: PURCHASE })).toBe(PURCHASE);
-    expect(jobIdFor({ kind: 'cancel', eventId: EVENT, purchaseId: PURCHASE })).toBe(`cancel-${PURCHASE}`);
+    expect(jobIdFor({ kind: 'purchase', eventId: EVENT, purchaseId: PURCHASE, seq: 7 })).toBe(PURCHASE);
+    expect(jobIdFor({ kind: 'cancel', eventId: EVENT, purchaseId: PURCHASE, seq: 7 })).toBe(
+      `cancel-${PURCHASE}`,
+    );
   });
 });

@@ -6,7 +6,14 @@ import type {
   RawServerDefault,
 } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import { EventQueues, createDb, createRedis, type Config, type Database } from '@ticketing/shared';
+import {
+  EventQueues,
+  createDb,
+  createRedis,
+  pendingEventsChannel,
+  type Config,
+  type Database,
+} from '@ticketing/shared';
 import type { Redis } from 'ioredis';
 import type { Kysely } from 'kysely';
 import { EventCache } from './events/event-cache.js';
@@ -48,7 +55,9 @@ export async function openAppDeps(config: Config): Promise<AppDeps> {
     queues,
     settlements,
     events: new EventCache(db),
-    purchases: createPurchaseBatching(db, queues),
+    purchases: createPurchaseBatching(db, queues, (eventId) =>
+      redis.publish(pendingEventsChannel(config.queuePrefix), eventId),
+    ),
   };
 }
 

@@ -15,7 +15,7 @@ export async function reconcile(
   const stalePurchases = await deps.db
     .selectFrom('purchases')
     .distinctOn('eventId')
-    .select(['eventId', 'id'])
+    .select(['eventId', 'id', 'seq'])
     .where('status', '=', 'queued')
     .where('createdAt', '<', cutoff)
     .orderBy('eventId')
@@ -23,7 +23,7 @@ export async function reconcile(
     .execute();
   const staleCancellations = await deps.db
     .selectFrom('purchases')
-    .select(['eventId', 'id'])
+    .select(['eventId', 'id', 'cancelSeq'])
     .where('cancelRequestedAt', '<', cutoff)
     .where('status', 'in', ['queued', 'confirmed', 'waitlisted'])
     .limit(1000)
@@ -32,12 +32,24 @@ export async function reconcile(
   let requeued = 0;
   for (const purchase of stalePurchases) {
     if (
-      await ensureJob(deps.queues, { kind: 'purchase', eventId: purchase.eventId, purchaseId: purchase.id })
+      await ensureJob(deps.queues, {
+        kind: 'purchase',
+        eventId: purchase.eventId,
+        purchaseId: purchase.id,
+        seq: purchase.seq,
+      })
     )
       requeued += 1;
   }
   for (const purchase of staleCancellations) {
-    if (await ensureJob(deps.queues, { kind: 'cancel', eventId: purchase.eventId, purchaseId: purchase.id }))
+    if (
+      await ensureJob(deps.queues, {
+        kind: 'cancel',
+        eventId: purchase.eventId,
+        purchaseId: purchase.id,
+        seq: purchase.cancelSeq ?? Number.MAX_SAFE_INTEGER,
+      })
+    )
       requeued += 1;
   }
   if (requeued > 0) deps.log.warn({ requeued }, 'reconciler re-enqueued lost jobs');
@@ -57,7 +69,6 @@ async function ensureJob(queues: EventQueues, job: TicketingJob): Promise<boolea
     // Finished, yet its work is still pending: run it again.
     await existing.remove().catch(() => undefined);
   }
-  await queues.prepare(job.eventId);
   await queues.enqueue(job);
   return true;
 }

@@ -1,17 +1,15 @@
-import { Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Kysely } from 'kysely';
 import {
   EventQueues,
   createRedis,
-  eventQueueName,
-  eventsChannel,
+  pendingEventsChannel,
   settledChannel,
   type Config,
   type Database,
   type Logger,
 } from '@ticketing/shared';
-import { processJob } from './process-job.js';
+import { EventDrainer } from './event-drainer.js';
 import { reconcile } from './reconciler.js';
 
 export interface WorkerDeps {
@@ -22,56 +20,49 @@ export interface WorkerDeps {
 
 export interface TicketingWorker {
   start(): Promise<void>;
-  /** Stops taking jobs, lets the ones in progress finish, then releases every connection. */
+  /** Stops taking jobs, lets the batches in progress finish, then releases every connection. */
   close(): Promise<void>;
   /** Runs one reconciler sweep now (the timer runs it periodically); returns the jobs re-created. */
   reconcileNow(): Promise<number>;
 }
 
-const RESCAN_INTERVAL_MS = 5_000;
+/** How often Postgres is asked which events have pending requests (a missed wake-up costs at most this). */
+const SCAN_INTERVAL_MS = 1_000;
 
 /**
- * Hosts one BullMQ worker per event queue, each taking one job at a time. Every queue also has a
- * global concurrency of 1, so with several worker processes an event is still served by one at a time.
- * New events are picked up from the api's announcement, and by a periodic rescan of Postgres.
+ * A worker process: drains the event queues that have work, woken by the api's announcements and by
+ * a periodic scan of Postgres, and runs the reconciler that restores jobs Redis lost.
  */
 export function createWorker(deps: WorkerDeps): TicketingWorker {
   const { config, db, log } = deps;
   const commands: Redis = createRedis(config.redisUrl, { blocking: true, name: 'worker' });
-  const subscriber: Redis = createRedis(config.redisUrl, { blocking: true, name: 'worker-events' });
+  const subscriber: Redis = createRedis(config.redisUrl, { blocking: true, name: 'worker-wakeups' });
   const queues = new EventQueues(commands, config.queuePrefix);
-  const workers = new Map<string, Worker>();
+  const drainer = new EventDrainer({
+    config,
+    db,
+    redis: commands,
+    log,
+    announce: async (purchaseIds) => {
+      await commands.publish(settledChannel(config.queuePrefix), JSON.stringify(purchaseIds));
+    },
+  });
   const timers: NodeJS.Timeout[] = [];
   let closing = false;
 
-  async function serveEvent(eventId: string): Promise<void> {
-    if (closing || workers.has(eventId)) return;
-    const worker = new Worker(
-      eventQueueName(eventId),
-      async (job) => {
-        const changed = await processJob(db, job.data);
-        if (changed.length > 0) {
-          // Wakes long-polling buyers; losing it only delays them until their next re-read.
-          await commands
-            .publish(settledChannel(config.queuePrefix), JSON.stringify(changed))
-            .catch(() => undefined);
-        }
-        return { changed: changed.length };
-      },
-      { connection: commands, prefix: config.queuePrefix, concurrency: 1, autorun: false },
-    );
-    worker.on('failed', (job, err) => log.warn({ err, jobId: job?.id, eventId }, 'job failed'));
-    worker.on('error', (err) => log.error({ err, eventId }, 'worker error'));
-    workers.set(eventId, worker);
-    await queues
-      .prepare(eventId)
-      .catch((err: unknown) => log.warn({ err, eventId }, 'could not set queue concurrency'));
-    void worker.run();
-  }
-
-  async function discover(): Promise<void> {
-    const events = await db.selectFrom('events').select('id').execute();
-    for (const event of events) await serveEvent(event.id);
+  /** Events with requests pending in Postgres: the source of truth, whatever Redis holds. */
+  async function scan(): Promise<void> {
+    const [queued, cancelling] = await Promise.all([
+      db.selectFrom('purchases').select('eventId').distinct().where('status', '=', 'queued').execute(),
+      db
+        .selectFrom('purchases')
+        .select('eventId')
+        .distinct()
+        .where('cancelSeq', 'is not', null)
+        .where('status', 'in', ['queued', 'confirmed', 'waitlisted'])
+        .execute(),
+    ]);
+    for (const { eventId } of [...queued, ...cancelling]) drainer.wake(eventId);
   }
 
   const reconcileNow = (): Promise<number> => reconcile({ db, queues, log }, config.reconcileAfterMs);
@@ -93,22 +84,23 @@ export function createWorker(deps: WorkerDeps): TicketingWorker {
 
   return {
     async start() {
-      subscriber.on('message', (_channel: string, eventId: string) => {
-        void serveEvent(eventId);
-      });
-      await subscriber.subscribe(eventsChannel(config.queuePrefix));
-      await discover();
-      every(RESCAN_INTERVAL_MS, discover, 'event rescan');
+      subscriber.on('message', (_channel: string, eventId: string) => drainer.wake(eventId));
+      await subscriber.subscribe(pendingEventsChannel(config.queuePrefix));
+      await scan();
+      every(SCAN_INTERVAL_MS, scan, 'pending-event scan');
       every(config.reconcileIntervalMs, reconcileNow, 'reconciler');
-      log.info({ events: workers.size }, 'worker started');
+      log.info(
+        { batchSize: config.workerBatchSize, concurrency: config.workerConcurrency },
+        'worker started',
+      );
     },
     async close() {
       closing = true;
       for (const timer of timers) clearInterval(timer);
-      await Promise.all([...workers.values()].map((worker) => worker.close()));
-      workers.clear();
+      await subscriber.quit().catch(() => undefined);
+      await drainer.close();
       await queues.close();
-      await Promise.all([subscriber.quit().catch(() => undefined), commands.quit().catch(() => undefined)]);
+      await commands.quit().catch(() => undefined);
     },
     reconcileNow,
   };

@@ -7,7 +7,7 @@ import {
   type Database,
   type TestEnvironment,
 } from '@ticketing/shared/testing';
-import { processJob } from '../src/process-job.js';
+import { processJob } from '../src/apply-jobs.js';
 
 let environment: TestEnvironment;
 let db: Kysely<Database>;
@@ -51,7 +51,7 @@ describe('at-least-once jobs', () => {
   it('when the same job runs twice, then it commits once', async () => {
     const event = await eventWith(5);
     const purchase = await queuedPurchase(event.id, 'twice', 2);
-    const job = { kind: 'purchase', eventId: event.id, purchaseId: purchase.id };
+    const job = { kind: 'purchase', eventId: event.id, purchaseId: purchase.id, seq: purchase.seq };
     expect(await processJob(db, job)).toEqual([purchase.id]);
     expect(await processJob(db, job)).toEqual([]);
     const bookings = await db.selectFrom('bookings').selectAll().where('eventId', '=', event.id).execute();
@@ -73,6 +73,7 @@ describe('at-least-once jobs', () => {
       kind: 'purchase',
       eventId: event.id,
       purchaseId: purchase.id,
+      seq: purchase.seq,
     }));
     const runs = await Promise.all([...jobs, ...jobs].map((job) => processJob(db, job)));
     const decided = runs.flat();

@@ -25,11 +25,6 @@ export class EventQueues {
     return queue;
   }
 
-  /** One job at a time per event, whichever worker process takes it: the queue gives the order. */
-  async prepare(eventId: string): Promise<void> {
-    await this.queue(eventId).setGlobalConcurrency(1);
-  }
-
   async enqueue(job: TicketingJob): Promise<void> {
     await this.queue(job.eventId).add(job.kind, job, { ...JOB_OPTIONS, jobId: jobIdFor(job) });
   }

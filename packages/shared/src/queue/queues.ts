@@ -13,22 +13,29 @@ export function eventIdOfQueue(queueName: string): string | undefined {
   return QUEUE_NAME.exec(queueName)?.[1];
 }
 
-/** Redis pub/sub channel on which the api announces new events, so workers start on them at once. */
-export const eventsChannel = (prefix: string): string => `${prefix}:events:created`;
+/** Channel on which the api announces events that have new jobs, so an idle worker starts at once. */
+export const pendingEventsChannel = (prefix: string): string => `${prefix}:events:pending`;
+
+/** Key of the lease that gives one worker process an event's queue at a time (same hash tag). */
+export const eventLeaseKey = (prefix: string, eventId: string): string =>
+  `${prefix}:${eventQueueName(eventId)}:lease`;
 
 const Uuid = Type.String({
   format: 'uuid',
   pattern: '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$',
 });
 
-/** Decide every queued purchase of the event accepted up to and including this one. */
+/** The request's place in the event's queue: its number in the purchase sequence. */
+const Seq = Type.Integer({ minimum: 1 });
+
+/** Decide a purchase, after every request of the event accepted before it. */
 export const PurchaseJobSchema = Type.Object(
-  { kind: Type.Literal('purchase'), eventId: Uuid, purchaseId: Uuid },
+  { kind: Type.Literal('purchase'), eventId: Uuid, purchaseId: Uuid, seq: Seq },
   { additionalProperties: false },
 );
-/** Cancel a purchase, after every purchase accepted before it has been decided. */
+/** Cancel a purchase, after every request of the event accepted before the cancellation. */
 export const CancelJobSchema = Type.Object(
-  { kind: Type.Literal('cancel'), eventId: Uuid, purchaseId: Uuid },
+  { kind: Type.Literal('cancel'), eventId: Uuid, purchaseId: Uuid, seq: Seq },
   { additionalProperties: false },
 );
 export const JobSchema = Type.Union([PurchaseJobSchema, CancelJobSchema]);

@@ -1,4 +1,4 @@
-import { AppError, eventsChannel, notFound } from '@ticketing/shared';
+import { AppError, notFound } from '@ticketing/shared';
 import { ErrorBody, IdParams, commonErrors } from '../http/common.schemas.js';
 import { requireAdmin } from '../http/admin-auth.js';
 import type { App, AppDeps } from '../deps.js';
@@ -13,7 +13,7 @@ import {
 } from './events.schemas.js';
 import { toEventView } from './event-view.js';
 
-/** Creates an event and readies its queue before anyone can buy: shared with `POST /initialize`. */
+/** Creates an event (shared with `POST /initialize`). */
 export async function createEvent(deps: AppDeps, input: CreateEventInput): Promise<EventView> {
   const row = await insertEvent(deps.db, {
     name: input.name,
@@ -22,10 +22,7 @@ export async function createEvent(deps: AppDeps, input: CreateEventInput): Promi
     currency: input.currency ?? 'USD',
     maxPerPurchase: input.maxPerPurchase ?? 10,
   });
-  await deps.queues.prepare(row.id);
   deps.events.remember(row);
-  // Workers subscribe to this to start on the new event at once; a missed message is caught by their rescan.
-  await deps.redis.publish(eventsChannel(deps.config.queuePrefix), row.id).catch(() => undefined);
   return toEventView(row);
 }
 

@@ -36,7 +36,12 @@ export async function requestCancellation(
     );
   }
   try {
-    await deps.queues.enqueue({ kind: 'cancel', eventId: marked.eventId, purchaseId: marked.id });
+    await deps.queues.enqueue({
+      kind: 'cancel',
+      eventId: marked.eventId,
+      purchaseId: marked.id,
+      seq: marked.cancelSeq ?? Number.MAX_SAFE_INTEGER,
+    });
   } catch (error) {
     await clearCancellationRequest(deps.db, purchaseId).catch(() => undefined);
     throw Object.assign(unavailable(), { cause: error });

@@ -16,7 +16,11 @@ export interface PurchaseBatching {
   loadView(purchaseId: string): Promise<PurchaseViewRow | undefined>;
 }
 
-export function createPurchaseBatching(db: Kysely<Database>, queues: EventQueues): PurchaseBatching {
+export function createPurchaseBatching(
+  db: Kysely<Database>,
+  queues: EventQueues,
+  announce: (eventId: string) => Promise<unknown>,
+): PurchaseBatching {
   const inserts = createBatcher<NewPurchaseRow, PurchaseRow | undefined>({
     maxBatchSize: 500,
     maxConcurrent: 4,
@@ -43,9 +47,13 @@ export function createPurchaseBatching(db: Kysely<Database>, queues: EventQueues
       const failures = new Map<string, Error>();
       await Promise.all(
         [...byEvent].map(([eventId, eventJobs]) =>
-          queues.enqueueBulk(eventJobs).catch((error: unknown) => {
-            failures.set(eventId, error instanceof Error ? error : new Error(String(error)));
-          }),
+          queues.enqueueBulk(eventJobs).then(
+            // Wakes an idle worker at once; a lost announcement only waits for the workers' next scan.
+            () => announce(eventId).catch(() => undefined),
+            (error: unknown) => {
+              failures.set(eventId, error instanceof Error ? error : new Error(String(error)));
+            },
+          ),
         ),
       );
       return jobs.map((job) => failures.get(job.eventId));

@@ -76,6 +76,7 @@ export async function submitPurchase(
     kind: 'purchase',
     eventId: purchase.eventId,
     purchaseId: purchase.id,
+    seq: purchase.seq,
   });
   if (enqueueError !== undefined) {
     // Redis is away. Withdraw the acceptance so the client's retry starts clean; if the withdrawal fails
