@@ -1,5 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import { UnrecoverableError, Worker, type Job } from 'bullmq';
+import {
+  UnrecoverableError,
+  Worker,
+  createRedisBackend,
+  type BackendFactory,
+  type Job,
+  type RedisQueueBackend,
+} from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Kysely } from 'kysely';
 import {
@@ -16,9 +23,18 @@ import { drainEvent } from './drain-event.js';
 import { EventLease } from './event-lease.js';
 
 export const LOCK_DURATION_MS = 30_000;
+/** Queue workers kept for recently drained events (they share this process's one connection). */
+const MAX_QUEUE_WORKERS = 1_000;
+
+/**
+ * Jobs are fetched with non-blocking calls only, so a queue worker needs no blocking connection of
+ * its own: every event queue of the process shares one Redis connection, however many there are.
+ */
+const sharedConnectionBackend: BackendFactory<RedisQueueBackend> = (name, opts, factoryOpts) =>
+  createRedisBackend(name, opts, { ...factoryOpts, withBlockingConnection: false });
 const LEASE_DURATION_MS = 15_000;
-/** Jobs requested from Redis per pipelined round trip while filling a batch. */
-const FETCH_CHUNK = 32;
+/** Jobs first requested from Redis when filling a batch; doubled while the queue keeps up. */
+const FIRST_FETCH = 4;
 
 export interface DrainerDeps {
   readonly config: Config;
@@ -43,7 +59,9 @@ export class EventDrainer {
   private readonly active = new Map<string, Promise<void>>();
   /** Events woken while being drained: drained once more afterwards, so no wake-up is lost. */
   private readonly wokenAgain = new Set<string>();
-  /** BullMQ workers used for manual fetching, most recently used last; each holds one connection. */
+  /** Events the Postgres scan found pending: drained from Postgres even if Redis has no job for them. */
+  private readonly pendingInPostgres = new Set<string>();
+  /** BullMQ workers used for manual fetching, most recently used last. */
   private readonly workers = new Map<string, Worker>();
   private closing = false;
 
@@ -53,8 +71,10 @@ export class EventDrainer {
     return this.active.size;
   }
 
-  wake(eventId: string): void {
+  /** `fromScan`: Postgres says the event has pending requests, whether or not Redis has jobs. */
+  wake(eventId: string, fromScan = false): void {
     if (this.closing) return;
+    if (fromScan) this.pendingInPostgres.add(eventId);
     if (this.active.has(eventId)) {
       this.wokenAgain.add(eventId);
       return;
@@ -89,12 +109,12 @@ export class EventDrainer {
     if (!(await lease.acquire())) return;
     try {
       const worker = this.workerFor(eventId);
-      let firstRound = true;
       while (!this.closing) {
         const jobs = await this.fetchBatch(worker, token);
-        if (jobs.length === 0 && !firstRound) return;
+        // Lost or stuck jobs never hold a purchase back: Postgres knows what is pending.
+        const fromPostgres = this.pendingInPostgres.delete(eventId);
+        if (jobs.length === 0 && !fromPostgres) return;
         await this.applyBatch(eventId, worker, token, jobs);
-        firstRound = false;
         if (jobs.length < config.workerBatchSize) return;
         if (!(await lease.extend())) return;
       }
@@ -103,12 +123,17 @@ export class EventDrainer {
     }
   }
 
-  /** Up to a batch of jobs, fetched in pipelined chunks until the queue runs dry. */
+  /**
+   * Up to a batch of jobs, fetched in pipelined chunks that double while the queue keeps them full,
+   * so a short queue costs few fetches and a deep one few round trips.
+   */
   private async fetchBatch(worker: Worker, token: string): Promise<Job[]> {
     const jobs: Job[] = [];
     const { workerBatchSize } = this.deps.config;
+    let chunk = FIRST_FETCH;
     while (jobs.length < workerBatchSize) {
-      const want = Math.min(FETCH_CHUNK, workerBatchSize - jobs.length);
+      const want = Math.min(chunk, workerBatchSize - jobs.length);
+      chunk *= 2;
       const fetched = await Promise.all(
         Array.from({ length: want }, () => worker.getNextJob(token, { block: false })),
       );
@@ -120,9 +145,8 @@ export class EventDrainer {
   }
 
   /**
-   * Applies the requests behind the jobs (and any request of the event still pending in Postgres, so
-   * lost or stuck jobs never hold a purchase back), then completes the jobs. Their locks are kept
-   * alive while the transaction runs.
+   * Applies the requests behind the jobs (or, with no jobs, whatever Postgres has pending for the
+   * event), then completes the jobs. Their locks are kept alive while the transaction runs.
    */
   private async applyBatch(eventId: string, worker: Worker, token: string, jobs: Job[]): Promise<void> {
     const { db, config } = this.deps;
@@ -175,20 +199,24 @@ export class EventDrainer {
       return existing;
     }
     const { config, redis, log } = this.deps;
-    const worker = new Worker(eventQueueName(eventId), null, {
-      connection: redis,
-      prefix: config.queuePrefix,
-      autorun: false,
-      lockDuration: LOCK_DURATION_MS,
-      maxStalledCount: 5,
-    });
+    const worker = new Worker(
+      eventQueueName(eventId),
+      null,
+      {
+        connection: redis,
+        prefix: config.queuePrefix,
+        autorun: false,
+        lockDuration: LOCK_DURATION_MS,
+        maxStalledCount: 5,
+      },
+      sharedConnectionBackend,
+    );
     worker.on('error', (err) => log.warn({ err, eventId }, 'queue worker error'));
     // Manual processing: stalled jobs (a crashed worker's) are still moved back to wait.
     void worker.startStalledCheckTimer();
     this.workers.set(eventId, worker);
-    const maxWorkers = config.workerConcurrency * 4;
     for (const [idleEventId, idle] of this.workers) {
-      if (this.workers.size <= maxWorkers) break;
+      if (this.workers.size <= MAX_QUEUE_WORKERS) break;
       if (this.active.has(idleEventId)) continue;
       this.workers.delete(idleEventId);
       void idle.close().catch(() => undefined);

@@ -62,7 +62,7 @@ export function createWorker(deps: WorkerDeps): TicketingWorker {
         .where('status', 'in', ['queued', 'confirmed', 'waitlisted'])
         .execute(),
     ]);
-    for (const { eventId } of [...queued, ...cancelling]) drainer.wake(eventId);
+    for (const { eventId } of [...queued, ...cancelling]) drainer.wake(eventId, true);
   }
 
   const reconcileNow = (): Promise<number> => reconcile({ db, queues, log }, config.reconcileAfterMs);
