@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Starts the system with `pnpm start` (on its own port, database and key prefix), buys a ticket through
-# the HTTP API, then stops it with SIGTERM and expects a clean exit. Proves the quick start works.
+# the HTTP API, runs a short audited load test, then stops it with SIGTERM and expects a clean exit.
+# Proves the quick start works.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -39,6 +40,11 @@ purchase_id=$(curl -sf -XPOST "$base/events/$event_id/purchases" -H 'content-typ
 status=$(curl -sf "$base/purchases/$purchase_id?waitMs=10000" | json status)
 echo "purchase $purchase_id: $status"
 [[ "$status" == "confirmed" ]] || { echo "expected confirmed, got $status"; exit 1; }
+
+# A few seconds of the load client against the same system; it audits the books and exits 1 on any
+# violation.
+pnpm --silent loadtest -- --url "$base" --events 3 --tickets 40 --purchases 300 --concurrency 32 \
+  --quantity 1-2 --cancel-ratio 0.1 --quiet
 
 kill -TERM -- "-$pid"
 wait "$pid" || true # pnpm itself reports 143 for a SIGTERM; what counts is how the services stopped

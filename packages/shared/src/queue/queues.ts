@@ -57,6 +57,6 @@ export const jobIdFor = (job: TicketingJob): string =>
 export const JOB_OPTIONS = {
   attempts: 10,
   backoff: { type: 'exponential', delay: 200 },
-  removeOnComplete: { age: 600, count: 1000 },
+  removeOnComplete: { age: 300, count: 100 },
   removeOnFail: { age: 24 * 3600, count: 10000 },
 } as const;
