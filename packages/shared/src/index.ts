@@ -10,4 +10,5 @@ export * from './domain/cancellation.js';
 export * from './domain/report.js';
 export * from './queue/queues.js';
 export * from './queue/redis.js';
+export * from './queue/settlements.js';
 export * from './queue/event-queues.js';

@@ -17,6 +17,7 @@ import {
 import type { Redis } from 'ioredis';
 import type { Kysely } from 'kysely';
 import { EventCache } from './events/event-cache.js';
+import { AcceptedPurchases } from './purchases/accepted-purchases.js';
 import { createPurchaseBatching, type PurchaseBatching } from './purchases/purchase-batching.js';
 import { SettlementListener } from './purchases/settlement-listener.js';
 
@@ -30,6 +31,7 @@ export interface AppDeps {
   readonly settlements: SettlementListener;
   readonly events: EventCache;
   readonly purchases: PurchaseBatching;
+  readonly accepted: AcceptedPurchases;
 }
 
 export type App = FastifyInstance<
@@ -42,12 +44,14 @@ export type App = FastifyInstance<
 
 export async function openAppDeps(config: Config): Promise<AppDeps> {
   const db = createDb(config.databaseUrl, { poolSize: 20 });
-  const redis = createRedis(config.redisUrl, { name: 'api' });
+  const redis = createRedis(config.redisUrl, 'requests', 'api');
   const settlements = await SettlementListener.start(
-    createRedis(config.redisUrl, { blocking: true, name: 'api-settlements' }),
+    createRedis(config.redisUrl, 'subscriber', 'api-settlements'),
     config.queuePrefix,
   );
   const queues = new EventQueues(redis, config.queuePrefix);
+  const accepted = new AcceptedPurchases();
+  settlements.observe((settlement) => accepted.forget(settlement.id));
   return {
     config,
     db,
@@ -58,6 +62,7 @@ export async function openAppDeps(config: Config): Promise<AppDeps> {
     purchases: createPurchaseBatching(db, queues, (eventId) =>
       redis.publish(pendingEventsChannel(config.queuePrefix), eventId),
     ),
+    accepted,
   };
 }
 

@@ -1,5 +1,5 @@
 import { UnrecoverableError } from 'bullmq';
-import { parseJob, type Database, type TicketingJob } from '@ticketing/shared';
+import { parseJob, type Database, type Settlement, type TicketingJob } from '@ticketing/shared';
 import { sql, type Kysely } from 'kysely';
 import { drainEvent } from './drain-event.js';
 
@@ -13,14 +13,18 @@ export async function applyJobs(
   eventId: string,
   jobs: readonly TicketingJob[],
   batchSize: number,
-): Promise<string[]> {
+): Promise<Settlement[]> {
   if (jobs.length === 0) return [];
   const upToSeq = Math.max(...jobs.map((job) => job.seq));
   return drainEvent(db, eventId, upToSeq, batchSize);
 }
 
 /** Applies one job's payload; a payload that is not a job fails for good rather than being retried. */
-export async function processJob(db: Kysely<Database>, data: unknown, batchSize = 500): Promise<string[]> {
+export async function processJob(
+  db: Kysely<Database>,
+  data: unknown,
+  batchSize = 500,
+): Promise<Settlement[]> {
   const job = parseJob(data);
   if (job === undefined) throw new UnrecoverableError('Malformed job payload');
   return applyJobs(db, job.eventId, [job], batchSize);

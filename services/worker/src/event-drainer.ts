@@ -4,6 +4,7 @@ import {
   Worker,
   createRedisBackend,
   type BackendFactory,
+  type JobJson,
   type Job,
   type RedisQueueBackend,
 } from 'bullmq';
@@ -16,6 +17,7 @@ import {
   type Config,
   type Database,
   type Logger,
+  type Settlement,
   type TicketingJob,
 } from '@ticketing/shared';
 import { applyJobs, latestSeq } from './apply-jobs.js';
@@ -33,6 +35,17 @@ const MAX_QUEUE_WORKERS = 1_000;
 const sharedConnectionBackend: BackendFactory<RedisQueueBackend> = (name, opts, factoryOpts) =>
   createRedisBackend(name, opts, { ...factoryOpts, withBlockingConnection: false });
 const LEASE_DURATION_MS = 15_000;
+
+/** A BullMQ worker for manual processing that completes a job and takes the next in one call. */
+class BatchWorker extends Worker {
+  async complete(job: Job, token: string, fetchNext: boolean): Promise<Job | undefined> {
+    const next: unknown = await job.moveToCompleted({ applied: true }, token, fetchNext);
+    if (!Array.isArray(next)) return undefined;
+    const [jobData, jobId] = next as [JobJson | undefined, string | undefined];
+    if (jobData === undefined || jobId === undefined) return undefined;
+    return (await this.nextJobFromJobData(jobData, jobId, token)) ?? undefined;
+  }
+}
 /** Jobs first requested from Redis when filling a batch; doubled while the queue keeps up. */
 const FIRST_FETCH = 4;
 
@@ -42,8 +55,8 @@ export interface DrainerDeps {
   /** Shared, non-blocking command connection of this process. */
   readonly redis: Redis;
   readonly log: Logger;
-  /** Announces purchases whose state changed (wakes long-polling buyers). */
-  readonly announce: (purchaseIds: string[]) => Promise<void>;
+  /** Announces purchases whose state changed (answers long-polling buyers). */
+  readonly announce: (settlements: Settlement[]) => Promise<void>;
 }
 
 /**
@@ -62,7 +75,7 @@ export class EventDrainer {
   /** Events the Postgres scan found pending: drained from Postgres even if Redis has no job for them. */
   private readonly pendingInPostgres = new Set<string>();
   /** BullMQ workers used for manual fetching, most recently used last. */
-  private readonly workers = new Map<string, Worker>();
+  private readonly workers = new Map<string, BatchWorker>();
   private closing = false;
 
   constructor(private readonly deps: DrainerDeps) {}
@@ -109,14 +122,16 @@ export class EventDrainer {
     if (!(await lease.acquire())) return;
     try {
       const worker = this.workerFor(eventId);
-      while (!this.closing) {
-        const jobs = await this.fetchBatch(worker, token);
+      let jobs = await this.topUp(worker, token, []);
+      for (;;) {
         // Lost or stuck jobs never hold a purchase back: Postgres knows what is pending.
         const fromPostgres = this.pendingInPostgres.delete(eventId);
         if (jobs.length === 0 && !fromPostgres) return;
-        await this.applyBatch(eventId, worker, token, jobs);
-        if (jobs.length < config.workerBatchSize) return;
-        if (!(await lease.extend())) return;
+        const keepGoing = !this.closing && (await lease.extend());
+        const next = await this.applyBatch(eventId, worker, token, jobs, keepGoing);
+        if (!keepGoing) return;
+        // Each completion fetched one more job; a short answer means the queue ran dry meanwhile.
+        jobs = next.length < jobs.length ? next : await this.topUp(worker, token, next);
       }
     } finally {
       await lease.release().catch(() => undefined);
@@ -124,13 +139,12 @@ export class EventDrainer {
   }
 
   /**
-   * Up to a batch of jobs, fetched in pipelined chunks that double while the queue keeps them full,
-   * so a short queue costs few fetches and a deep one few round trips.
+   * Adds jobs to `jobs` up to a batch, fetched in pipelined chunks that double while the queue keeps
+   * them full, so a short queue costs few fetches and a deep one few round trips.
    */
-  private async fetchBatch(worker: Worker, token: string): Promise<Job[]> {
-    const jobs: Job[] = [];
+  private async topUp(worker: BatchWorker, token: string, jobs: Job[]): Promise<Job[]> {
     const { workerBatchSize } = this.deps.config;
-    let chunk = FIRST_FETCH;
+    let chunk = Math.max(FIRST_FETCH, jobs.length);
     while (jobs.length < workerBatchSize) {
       const want = Math.min(chunk, workerBatchSize - jobs.length);
       chunk *= 2;
@@ -146,9 +160,16 @@ export class EventDrainer {
 
   /**
    * Applies the requests behind the jobs (or, with no jobs, whatever Postgres has pending for the
-   * event), then completes the jobs. Their locks are kept alive while the transaction runs.
+   * event), then completes the jobs, each completion taking the next waiting job in the same Redis
+   * call when `fetchNext`. Returns the jobs so taken. Locks are kept alive while the transaction runs.
    */
-  private async applyBatch(eventId: string, worker: Worker, token: string, jobs: Job[]): Promise<void> {
+  private async applyBatch(
+    eventId: string,
+    worker: BatchWorker,
+    token: string,
+    jobs: Job[],
+    fetchNext: boolean,
+  ): Promise<Job[]> {
     const { db, config } = this.deps;
     const valid: { job: Job; payload: TicketingJob }[] = [];
     for (const job of jobs) {
@@ -167,7 +188,7 @@ export class EventDrainer {
         )
         .catch(() => undefined);
     }, LOCK_DURATION_MS / 3);
-    let changed: string[];
+    let changed: Settlement[];
     try {
       changed =
         valid.length > 0
@@ -187,11 +208,12 @@ export class EventDrainer {
     } finally {
       clearInterval(renewal);
     }
-    await Promise.all(valid.map(({ job }) => job.moveToCompleted({ applied: true }, token, false)));
+    const next = await Promise.all(valid.map(({ job }) => worker.complete(job, token, fetchNext)));
     if (changed.length > 0) await this.deps.announce(changed).catch(() => undefined);
+    return next.filter((job): job is Job => job !== undefined);
   }
 
-  private workerFor(eventId: string): Worker {
+  private workerFor(eventId: string): BatchWorker {
     const existing = this.workers.get(eventId);
     if (existing !== undefined) {
       this.workers.delete(eventId);
@@ -199,7 +221,7 @@ export class EventDrainer {
       return existing;
     }
     const { config, redis, log } = this.deps;
-    const worker = new Worker(
+    const worker = new BatchWorker(
       eventQueueName(eventId),
       null,
       {

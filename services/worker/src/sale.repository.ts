@@ -1,9 +1,11 @@
+import { randomUUID } from 'node:crypto';
 import type {
   Database,
   EventRow,
   PendingPurchase,
   PurchaseRow,
   RejectionReason,
+  Settlement,
   WaitlistEntry,
 } from '@ticketing/shared';
 import type { Transaction } from 'kysely';
@@ -92,6 +94,20 @@ export interface Allocation {
   readonly quantity: number;
 }
 
+/** The new state of purchases a transaction settles, and when it settled them. */
+const settled = (
+  purchaseId: string,
+  decidedAt: Date,
+  state: Pick<Settlement, 'status'> & Partial<Settlement>,
+): Settlement => ({
+  id: purchaseId,
+  bookingId: null,
+  waitlistPosition: null,
+  reason: null,
+  processedAt: decidedAt.toISOString(),
+  ...state,
+});
+
 /**
  * Books tickets for purchases that were queued or waiting. The conditional update is the last line of
  * defence against overselling (with the table's CHECK behind it): if it would oversell, nothing commits.
@@ -100,8 +116,9 @@ export async function confirmPurchases(
   tx: Tx,
   event: EventRow,
   allocations: readonly Allocation[],
-): Promise<void> {
-  if (allocations.length === 0) return;
+  decidedAt: Date,
+): Promise<Settlement[]> {
+  if (allocations.length === 0) return [];
   const tickets = allocations.reduce((sum, allocation) => sum + allocation.quantity, 0);
   const updated = await tx
     .updateTable('events')
@@ -111,25 +128,24 @@ export async function confirmPurchases(
     .executeTakeFirst();
   if (updated.numUpdatedRows !== 1n) throw new Error(`Refusing to oversell event ${event.id}`);
 
-  await tx
-    .insertInto('bookings')
-    .values(
-      allocations.map((allocation) => ({
-        purchaseId: allocation.purchaseId,
-        eventId: event.id,
-        userId: allocation.userId,
-        quantity: allocation.quantity,
-        unitPriceCents: event.priceCents,
-      })),
-    )
-    .execute();
+  const bookings = allocations.map((allocation) => ({
+    id: randomUUID(),
+    purchaseId: allocation.purchaseId,
+    eventId: event.id,
+    userId: allocation.userId,
+    quantity: allocation.quantity,
+    unitPriceCents: event.priceCents,
+  }));
+  await tx.insertInto('bookings').values(bookings).execute();
   await setStatus(
     tx,
     allocations.map((allocation) => allocation.purchaseId),
     ['queued', 'waitlisted'],
-    {
-      status: 'confirmed',
-    },
+    { status: 'confirmed' },
+    decidedAt,
+  );
+  return bookings.map((booking) =>
+    settled(booking.purchaseId, decidedAt, { status: 'confirmed', bookingId: booking.id }),
   );
 }
 
@@ -137,9 +153,10 @@ export async function confirmPurchases(
 export async function waitlistPurchases(
   tx: Tx,
   eventId: string,
-  purchases: readonly Allocation[],
-): Promise<void> {
-  if (purchases.length === 0) return;
+  purchases: readonly (Allocation & { waitlistPosition: number })[],
+  decidedAt: Date,
+): Promise<Settlement[]> {
+  if (purchases.length === 0) return [];
   await tx
     .insertInto('waitlistEntries')
     .values(
@@ -155,6 +172,13 @@ export async function waitlistPurchases(
     purchases.map((purchase) => purchase.purchaseId),
     ['queued'],
     { status: 'waitlisted' },
+    decidedAt,
+  );
+  return purchases.map((purchase) =>
+    settled(purchase.purchaseId, decidedAt, {
+      status: 'waitlisted',
+      waitlistPosition: purchase.waitlistPosition,
+    }),
   );
 }
 
@@ -162,15 +186,17 @@ export async function rejectPurchases(
   tx: Tx,
   purchaseIds: readonly string[],
   reason: RejectionReason,
-): Promise<void> {
-  await setStatus(tx, purchaseIds, ['queued'], { status: 'rejected', reason });
+  decidedAt: Date,
+): Promise<Settlement[]> {
+  await setStatus(tx, purchaseIds, ['queued'], { status: 'rejected', reason }, decidedAt);
+  return purchaseIds.map((id) => settled(id, decidedAt, { status: 'rejected', reason }));
 }
 
 /** Frees a confirmed purchase's tickets and marks it cancelled. */
-export async function releaseBooking(tx: Tx, purchaseId: string): Promise<void> {
+export async function releaseBooking(tx: Tx, purchaseId: string, decidedAt: Date): Promise<Settlement> {
   const booking = await tx
     .updateTable('bookings')
-    .set({ cancelledAt: new Date() })
+    .set({ cancelledAt: decidedAt })
     .where('purchaseId', '=', purchaseId)
     .where('cancelledAt', 'is', null)
     .returning(['eventId', 'quantity'])
@@ -181,16 +207,19 @@ export async function releaseBooking(tx: Tx, purchaseId: string): Promise<void> 
     .set((eb) => ({ soldTickets: eb('soldTickets', '-', booking.quantity) }))
     .where('id', '=', booking.eventId)
     .execute();
-  await setStatus(tx, [purchaseId], ['confirmed'], { status: 'cancelled' });
+  await setStatus(tx, [purchaseId], ['confirmed'], { status: 'cancelled' }, decidedAt);
+  return settled(purchaseId, decidedAt, { status: 'cancelled' });
 }
 
-export async function leaveWaitlist(tx: Tx, purchaseId: string): Promise<void> {
+export async function leaveWaitlist(tx: Tx, purchaseId: string, decidedAt: Date): Promise<Settlement> {
   await tx.deleteFrom('waitlistEntries').where('purchaseId', '=', purchaseId).execute();
-  await setStatus(tx, [purchaseId], ['waitlisted'], { status: 'cancelled' });
+  await setStatus(tx, [purchaseId], ['waitlisted'], { status: 'cancelled' }, decidedAt);
+  return settled(purchaseId, decidedAt, { status: 'cancelled' });
 }
 
-export async function withdrawQueued(tx: Tx, purchaseId: string): Promise<void> {
-  await setStatus(tx, [purchaseId], ['queued'], { status: 'cancelled' });
+export async function withdrawQueued(tx: Tx, purchaseId: string, decidedAt: Date): Promise<Settlement> {
+  await setStatus(tx, [purchaseId], ['queued'], { status: 'cancelled' }, decidedAt);
+  return settled(purchaseId, decidedAt, { status: 'cancelled' });
 }
 
 /** The first entries of the waiting list, in line order. */
@@ -223,11 +252,12 @@ async function setStatus(
   purchaseIds: readonly string[],
   from: readonly PurchaseRow['status'][],
   to: { status: PurchaseRow['status']; reason?: RejectionReason },
+  decidedAt: Date,
 ): Promise<void> {
   if (purchaseIds.length === 0) return;
   const result = await tx
     .updateTable('purchases')
-    .set({ status: to.status, reason: to.reason ?? null, processedAt: new Date() })
+    .set({ status: to.status, reason: to.reason ?? null, processedAt: decidedAt })
     .where('id', 'in', purchaseIds)
     .where('status', 'in', from)
     .executeTakeFirst();

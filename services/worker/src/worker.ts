@@ -35,16 +35,16 @@ const SCAN_INTERVAL_MS = 1_000;
  */
 export function createWorker(deps: WorkerDeps): TicketingWorker {
   const { config, db, log } = deps;
-  const commands: Redis = createRedis(config.redisUrl, { blocking: true, name: 'worker' });
-  const subscriber: Redis = createRedis(config.redisUrl, { blocking: true, name: 'worker-wakeups' });
+  const commands: Redis = createRedis(config.redisUrl, 'worker', 'worker');
+  const subscriber: Redis = createRedis(config.redisUrl, 'subscriber', 'worker-wakeups');
   const queues = new EventQueues(commands, config.queuePrefix);
   const drainer = new EventDrainer({
     config,
     db,
     redis: commands,
     log,
-    announce: async (purchaseIds) => {
-      await commands.publish(settledChannel(config.queuePrefix), JSON.stringify(purchaseIds));
+    announce: async (settlements) => {
+      await commands.publish(settledChannel(config.queuePrefix), JSON.stringify(settlements));
     },
   });
   const timers: NodeJS.Timeout[] = [];

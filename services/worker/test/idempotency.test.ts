@@ -52,10 +52,25 @@ describe('at-least-once jobs', () => {
     const event = await eventWith(5);
     const purchase = await queuedPurchase(event.id, 'twice', 2);
     const job = { kind: 'purchase', eventId: event.id, purchaseId: purchase.id, seq: purchase.seq };
-    expect(await processJob(db, job)).toEqual([purchase.id]);
+    const [settlement, ...others] = await processJob(db, job);
+    expect(others).toEqual([]);
     expect(await processJob(db, job)).toEqual([]);
     const bookings = await db.selectFrom('bookings').selectAll().where('eventId', '=', event.id).execute();
     expect(bookings).toHaveLength(1);
+    // The announcement carries exactly what was committed.
+    const committed = await db
+      .selectFrom('purchases')
+      .select('processedAt')
+      .where('id', '=', purchase.id)
+      .executeTakeFirstOrThrow();
+    expect(settlement).toEqual({
+      id: purchase.id,
+      status: 'confirmed',
+      bookingId: bookings[0]?.id,
+      waitlistPosition: null,
+      reason: null,
+      processedAt: committed.processedAt?.toISOString(),
+    });
     const row = await db
       .selectFrom('events')
       .select('soldTickets')
@@ -76,7 +91,7 @@ describe('at-least-once jobs', () => {
       seq: purchase.seq,
     }));
     const runs = await Promise.all([...jobs, ...jobs].map((job) => processJob(db, job)));
-    const decided = runs.flat();
+    const decided = runs.flat().map((settlement) => settlement.id);
     expect(decided.sort()).toEqual(purchases.map((purchase) => purchase.id).sort());
 
     const rows = await db

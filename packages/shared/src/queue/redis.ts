@@ -1,26 +1,33 @@
 import { Redis, type RedisOptions } from 'ioredis';
 
 /**
- * `blocking` connections serve BullMQ workers, which must wait on Redis indefinitely; the others serve
- * request paths, which must fail fast (and let the api answer 503) rather than queue commands forever.
+ * What a connection is for:
+ * - `requests` serve request paths, which must fail fast (and let the api answer 503) rather than
+ *   queue commands forever;
+ * - `worker` connections serve BullMQ workers, which wait out a Redis outage;
+ * - `subscriber` connections only listen to pub/sub channels.
+ * Command connections pipeline automatically: commands issued in the same tick go out in one write,
+ * which under load saves a system call per command on both sides.
  */
-export function createRedis(redisUrl: string, options: { blocking?: boolean; name?: string } = {}): Redis {
+export type RedisRole = 'requests' | 'worker' | 'subscriber';
+
+export function createRedis(redisUrl: string, role: RedisRole, name?: string): Redis {
   const common: RedisOptions = {
-    connectionName: options.name,
+    connectionName: name,
     retryStrategy: (attempt) => Math.min(attempt * 100, 2_000),
   };
-  const redis = options.blocking
-    ? new Redis(redisUrl, { ...common, maxRetriesPerRequest: null })
-    : new Redis(redisUrl, {
-        ...common,
-        maxRetriesPerRequest: 1,
-        connectTimeout: 2_000,
-        commandTimeout: 5_000,
-      });
+  const byRole: Record<RedisRole, RedisOptions> = {
+    requests: {
+      maxRetriesPerRequest: 1,
+      connectTimeout: 2_000,
+      commandTimeout: 5_000,
+      enableAutoPipelining: true,
+    },
+    worker: { maxRetriesPerRequest: null, enableAutoPipelining: true },
+    subscriber: { maxRetriesPerRequest: null },
+  };
+  const redis = new Redis(redisUrl, { ...common, ...byRole[role] });
   // Connection errors surface on the commands that need the connection; ioredis reconnects by itself.
   redis.on('error', () => {});
   return redis;
 }
-
-/** Channel on which workers announce purchases whose state changed, to wake long-polling requests. */
-export const settledChannel = (prefix: string): string => `${prefix}:purchases:settled`;

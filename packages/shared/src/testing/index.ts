@@ -41,7 +41,7 @@ export async function createTestEnvironment(
 }
 
 export async function deleteKeys(redisUrl: string, pattern: string): Promise<void> {
-  const redis = createRedis(redisUrl);
+  const redis = createRedis(redisUrl, 'requests');
   try {
     let cursor = '0';
     do {

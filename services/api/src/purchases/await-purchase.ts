@@ -1,6 +1,7 @@
 import { isSettled } from '@ticketing/shared';
+import type { AcceptedPurchases } from './accepted-purchases.js';
 import type { PurchaseBatching } from './purchase-batching.js';
-import type { PurchaseViewRow } from './purchase-view.js';
+import { withSettlement, type PurchaseViewRow } from './purchase-view.js';
 import type { SettlementListener } from './settlement-listener.js';
 
 /** Announcements travel over pub/sub, which may drop one; re-reading this often bounds the delay. */
@@ -9,11 +10,14 @@ const RECHECK_MS = 1_000;
 export interface AwaitPurchaseDeps {
   readonly purchases: PurchaseBatching;
   readonly settlements: SettlementListener;
+  readonly accepted: AcceptedPurchases;
 }
 
 /**
  * Reads a purchase, waiting up to `waitMs` for it to reach the state `isDone` looks for (by default:
- * decided). Postgres stays the source of truth; announcements only say when to read it again.
+ * decided). Waiting costs no reads: the worker's announcement carries the committed outcome. Postgres
+ * is read when the wait starts (unless this process just accepted the purchase), when no announcement
+ * came for a while, and for cancellations (whose view depends on more than the announcement says).
  */
 export async function awaitPurchase(
   deps: AwaitPurchaseDeps,
@@ -21,16 +25,24 @@ export async function awaitPurchase(
   waitMs: number,
   isDone: (row: PurchaseViewRow) => boolean = (row) => isSettled(row.status),
 ): Promise<PurchaseViewRow | undefined> {
+  if (waitMs <= 0) return deps.purchases.loadView(purchaseId);
   const deadline = Date.now() + waitMs;
-  const watch = waitMs > 0 ? deps.settlements.watch(purchaseId) : undefined;
+  const watch = deps.settlements.watch(purchaseId);
   try {
+    const accepted = deps.accepted.get(purchaseId);
+    let row = accepted ?? (await deps.purchases.loadView(purchaseId));
     for (;;) {
-      const row = await deps.purchases.loadView(purchaseId);
       const remaining = deadline - Date.now();
-      if (row === undefined || isDone(row) || watch === undefined || remaining <= 0) return row;
-      await watch.wait(Math.min(remaining, RECHECK_MS));
+      if (row === undefined || isDone(row)) return row;
+      // Whatever is answered was read or announced, never only remembered.
+      if (remaining <= 0) return row === accepted ? deps.purchases.loadView(purchaseId) : row;
+      const settlement = await watch.wait(Math.min(remaining, RECHECK_MS));
+      row =
+        settlement === undefined || settlement.status === 'cancelled'
+          ? await deps.purchases.loadView(purchaseId)
+          : withSettlement(row, settlement);
     }
   } finally {
-    watch?.close();
+    watch.close();
   }
 }

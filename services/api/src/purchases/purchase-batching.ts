@@ -1,8 +1,19 @@
-import type { Database, EventQueues, NewPurchaseRow, PurchaseRow, TicketingJob } from '@ticketing/shared';
+import type { Database, EventQueues, TicketingJob } from '@ticketing/shared';
 import type { Kysely } from 'kysely';
 import { createBatcher } from '../lib/batcher.js';
-import { findPurchaseViewRows } from './purchases.repository.js';
+import { findPurchaseViewRows, insertPurchases, type AcceptedPurchase } from './purchases.repository.js';
 import type { PurchaseViewRow } from './purchase-view.js';
+import type { PurchaseRow } from '@ticketing/shared';
+
+/** What a purchase is before any worker has seen it. */
+const newPurchaseRow = (purchase: AcceptedPurchase): Omit<PurchaseRow, 'seq' | 'createdAt'> => ({
+  ...purchase,
+  status: 'queued',
+  reason: null,
+  cancelRequestedAt: null,
+  cancelSeq: null,
+  processedAt: null,
+});
 
 /**
  * The purchase hot path, coalesced: concurrent requests share one multi-row insert, one bulk enqueue
@@ -10,7 +21,7 @@ import type { PurchaseViewRow } from './purchase-view.js';
  */
 export interface PurchaseBatching {
   /** Stores a purchase; undefined when another purchase of the event already holds its idempotency key. */
-  insert(purchase: NewPurchaseRow): Promise<PurchaseRow | undefined>;
+  insert(purchase: AcceptedPurchase): Promise<PurchaseRow | undefined>;
   /** Adds a job to its event's queue; resolves with the error if Redis refused it. */
   enqueue(job: TicketingJob): Promise<Error | undefined>;
   loadView(purchaseId: string): Promise<PurchaseViewRow | undefined>;
@@ -21,20 +32,15 @@ export function createPurchaseBatching(
   queues: EventQueues,
   announce: (eventId: string) => Promise<unknown>,
 ): PurchaseBatching {
-  const inserts = createBatcher<NewPurchaseRow, PurchaseRow | undefined>({
+  const inserts = createBatcher<AcceptedPurchase, PurchaseRow | undefined>({
     maxBatchSize: 500,
     maxConcurrent: 4,
     run: async (purchases) => {
-      const inserted = await db
-        .insertInto('purchases')
-        .values(purchases)
-        .onConflict((conflict) =>
-          conflict.columns(['eventId', 'idempotencyKey']).where('idempotencyKey', 'is not', null).doNothing(),
-        )
-        .returningAll()
-        .execute();
-      const byId = new Map(inserted.map((row) => [row.id, row]));
-      return purchases.map((purchase) => byId.get(purchase.id));
+      const stored = new Map((await insertPurchases(db, purchases)).map((row) => [row.id, row]));
+      return purchases.map((purchase) => {
+        const row = stored.get(purchase.id);
+        return row === undefined ? undefined : { ...newPurchaseRow(purchase), ...row };
+      });
     },
   });
 

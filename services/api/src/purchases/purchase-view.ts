@@ -1,4 +1,4 @@
-import type { PurchaseRow } from '@ticketing/shared';
+import type { PurchaseRow, Settlement } from '@ticketing/shared';
 import type { PurchaseView } from './purchases.schemas.js';
 
 export type PurchaseViewRow = PurchaseRow & { bookingId: string | null; waitlistPosition: number | null };
@@ -21,3 +21,13 @@ export function toPurchaseView(row: PurchaseViewRow): PurchaseView {
     ...(row.processedAt !== null ? { processedAt: row.processedAt.toISOString() } : {}),
   };
 }
+
+/** A purchase as a worker's announcement says it now stands. */
+export const withSettlement = (row: PurchaseViewRow, settlement: Settlement): PurchaseViewRow => ({
+  ...row,
+  status: settlement.status,
+  reason: settlement.reason,
+  bookingId: settlement.bookingId,
+  waitlistPosition: settlement.waitlistPosition,
+  processedAt: new Date(settlement.processedAt),
+});

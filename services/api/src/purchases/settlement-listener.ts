@@ -1,35 +1,35 @@
 import type { Redis } from 'ioredis';
-import { settledChannel } from '@ticketing/shared';
+import { parseSettlements, settledChannel, type Settlement } from '@ticketing/shared';
 
 /**
- * Wakes long-polling requests when a worker announces that purchases changed state, so a waiting
- * request re-reads Postgres once per change instead of polling it in a loop. One subscriber
+ * Delivers the workers' announcements of decided purchases to the requests long-polling for them, so
+ * a waiting request answers from the announcement instead of polling Postgres. One subscriber
  * connection per api process, whatever the number of waiting requests.
  */
 export class SettlementListener {
-  private readonly waiters = new Map<string, Set<() => void>>();
+  /** Per purchase, the requests waiting for it; `undefined` tells them to look in Postgres. */
+  private readonly waiters = new Map<string, Set<(settlement: Settlement | undefined) => void>>();
+  private readonly observers: ((settlement: Settlement) => void)[] = [];
 
   private constructor(private readonly subscriber: Redis) {}
 
   static async start(subscriber: Redis, prefix: string): Promise<SettlementListener> {
     const listener = new SettlementListener(subscriber);
-    subscriber.on('message', (_channel: string, message: string) => listener.wake(message));
+    subscriber.on('message', (_channel: string, message: string) => listener.deliver(message));
     await subscriber.subscribe(settledChannel(prefix));
     return listener;
   }
 
-  private wake(message: string): void {
-    let ids: unknown;
-    try {
-      ids = JSON.parse(message);
-    } catch {
-      return;
-    }
-    if (!Array.isArray(ids)) return;
-    for (const id of ids) {
-      const waiting = typeof id === 'string' ? this.waiters.get(id) : undefined;
-      if (waiting === undefined) continue;
-      for (const announce of waiting) announce();
+  /** Calls `observer` with every settlement announced from now on, waited for or not. */
+  observe(observer: (settlement: Settlement) => void): void {
+    this.observers.push(observer);
+  }
+
+  private deliver(message: string): void {
+    for (const settlement of parseSettlements(message)) {
+      for (const observer of this.observers) observer(settlement);
+      const waiting = this.waiters.get(settlement.id);
+      if (waiting !== undefined) for (const notify of waiting) notify(settlement);
     }
   }
 
@@ -38,54 +38,58 @@ export class SettlementListener {
    * the read and the wait is not missed.
    */
   watch(purchaseId: string): PurchaseWatch {
-    let announced = false;
-    let release: (() => void) | undefined;
-    const onAnnouncement = (): void => {
-      announced = true;
-      release?.();
+    let latest: Settlement | undefined;
+    let release: ((settlement: Settlement | undefined) => void) | undefined;
+    const onSettlement = (settlement: Settlement | undefined): void => {
+      latest = settlement;
+      release?.(settlement);
     };
     let waiting = this.waiters.get(purchaseId);
     if (waiting === undefined) {
       waiting = new Set();
       this.waiters.set(purchaseId, waiting);
     }
-    waiting.add(onAnnouncement);
+    waiting.add(onSettlement);
     return {
       wait: (timeoutMs) =>
-        new Promise<void>((resolve) => {
-          if (announced) {
-            announced = false;
-            resolve();
+        new Promise<Settlement | undefined>((resolve) => {
+          if (latest !== undefined) {
+            resolve(latest);
+            latest = undefined;
             return;
           }
           const timer = setTimeout(() => {
             release = undefined;
-            resolve();
+            resolve(undefined);
           }, timeoutMs);
-          release = () => {
+          release = (settlement) => {
             clearTimeout(timer);
             release = undefined;
-            announced = false;
-            resolve();
+            latest = undefined;
+            resolve(settlement);
           };
         }),
       close: () => {
-        release?.();
+        release?.(undefined);
         const current = this.waiters.get(purchaseId);
-        current?.delete(onAnnouncement);
+        current?.delete(onSettlement);
         if (current?.size === 0) this.waiters.delete(purchaseId);
       },
     };
   }
 
+  /** Releases every waiting request (they read Postgres once more) and unsubscribes. */
   async close(): Promise<void> {
-    for (const waiting of this.waiters.values()) for (const announce of waiting) announce();
+    for (const waiting of this.waiters.values()) for (const notify of waiting) notify(undefined);
     await this.subscriber.quit().catch(() => undefined);
   }
 }
 
 export interface PurchaseWatch {
-  /** Resolves at the next announcement (or at once if one came since the last wait), or after the timeout. */
-  wait(timeoutMs: number): Promise<void>;
+  /**
+   * Resolves with the next announced settlement (or at once with one that came since the last wait),
+   * or with undefined after the timeout.
+   */
+  wait(timeoutMs: number): Promise<Settlement | undefined>;
   close(): void;
 }

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { AppError, notFound, unavailable, type Database, type PurchaseRow } from '@ticketing/shared';
 import type { Kysely } from 'kysely';
 import type { EventCache } from '../events/event-cache.js';
+import type { AcceptedPurchases } from './accepted-purchases.js';
 import type { PurchaseBatching } from './purchase-batching.js';
 import { deleteQueuedPurchase, findPurchaseByIdempotencyKey } from './purchases.repository.js';
 import type { SubmitPurchaseInput } from './purchases.schemas.js';
@@ -10,6 +11,7 @@ export interface SubmitPurchaseDeps {
   readonly db: Kysely<Database>;
   readonly events: EventCache;
   readonly purchases: PurchaseBatching;
+  readonly accepted: AcceptedPurchases;
 }
 
 export interface PurchaseRequest {
@@ -65,12 +67,10 @@ export async function submitPurchase(
     quantity: request.quantity,
     joinWaitlist: request.joinWaitlist,
     idempotencyKey: request.idempotencyKey ?? null,
-    reason: null,
-    cancelRequestedAt: null,
-    cancelSeq: null,
-    processedAt: null,
   });
   if (purchase === undefined) return { purchase: await replay(deps, request), replayed: true };
+  // Remembered before its job exists, so its settlement cannot be announced before this.
+  deps.accepted.remember({ ...purchase, bookingId: null, waitlistPosition: null });
 
   const enqueueError = await deps.purchases.enqueue({
     kind: 'purchase',
@@ -82,7 +82,10 @@ export async function submitPurchase(
     // Redis is away. Withdraw the acceptance so the client's retry starts clean; if the withdrawal fails
     // too, the row stays queued and the reconciler enqueues it once Redis is back, so 202 stays true.
     const withdrawn = await deleteQueuedPurchase(deps.db, purchase.id).catch(() => false);
-    if (withdrawn) throw Object.assign(unavailable(), { cause: enqueueError });
+    if (withdrawn) {
+      deps.accepted.forget(purchase.id);
+      throw Object.assign(unavailable(), { cause: enqueueError });
+    }
   }
   return { purchase, replayed: false };
 }
