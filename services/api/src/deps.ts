@@ -10,6 +10,7 @@ import {
   EventQueues,
   createDb,
   createRedis,
+  encodePendingEvents,
   pendingEventsChannel,
   type Config,
   type Database,
@@ -59,8 +60,8 @@ export async function openAppDeps(config: Config): Promise<AppDeps> {
     queues,
     settlements,
     events: new EventCache(db),
-    purchases: createPurchaseBatching(db, queues, (eventId) =>
-      redis.publish(pendingEventsChannel(config.queuePrefix), eventId),
+    purchases: createPurchaseBatching(db, queues, (eventIds) =>
+      redis.publish(pendingEventsChannel(config.queuePrefix), encodePendingEvents(eventIds)),
     ),
     accepted,
   };

@@ -1,4 +1,4 @@
-import { cancellationEffect, planPromotions, type Database, type Settlement } from '@ticketing/shared';
+import { cancellationEffect, planPromotions, type Database } from '@ticketing/shared';
 import type { Transaction } from 'kysely';
 import {
   confirmPurchases,
@@ -9,6 +9,7 @@ import {
   removeWaitlistEntries,
   waitlistHead,
   withdrawQueued,
+  type StatusChange,
 } from './sale.repository.js';
 
 type Tx = Transaction<Database>;
@@ -25,7 +26,7 @@ export async function applyCancellation(
   eventId: string,
   purchaseId: string,
   decidedAt: Date,
-): Promise<Settlement[]> {
+): Promise<StatusChange[]> {
   const purchase = await findPurchase(tx, purchaseId);
   if (purchase === undefined) return [];
   const cancelled = await carryOut(cancellationEffect(purchase.status));
@@ -33,7 +34,7 @@ export async function applyCancellation(
   // Leaving the line can unblock it too: the new head may fit where the old one did not.
   return [cancelled, ...(await promoteWaitlist(tx, eventId, decidedAt))];
 
-  function carryOut(effect: ReturnType<typeof cancellationEffect>): Promise<Settlement | undefined> {
+  function carryOut(effect: ReturnType<typeof cancellationEffect>): Promise<StatusChange | undefined> {
     switch (effect) {
       case 'release_booking':
         return releaseBooking(tx, purchaseId, decidedAt);
@@ -48,8 +49,8 @@ export async function applyCancellation(
 }
 
 /** Gives free tickets to the waiting list strictly in line order while the head fits. */
-export async function promoteWaitlist(tx: Tx, eventId: string, decidedAt: Date): Promise<Settlement[]> {
-  const promotions: Settlement[] = [];
+export async function promoteWaitlist(tx: Tx, eventId: string, decidedAt: Date): Promise<StatusChange[]> {
+  const promotions: StatusChange[] = [];
   for (;;) {
     const event = await lockEvent(tx, eventId);
     if (event === undefined) return promotions;

@@ -1,53 +1,25 @@
 import { randomUUID } from 'node:crypto';
-import {
-  UnrecoverableError,
-  Worker,
-  createRedisBackend,
-  type BackendFactory,
-  type JobJson,
-  type Job,
-  type RedisQueueBackend,
-} from 'bullmq';
+import { UnrecoverableError, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Kysely } from 'kysely';
 import {
   eventLeaseKey,
-  eventQueueName,
   parseJob,
   type Config,
   type Database,
   type Logger,
   type Settlement,
-  type TicketingJob,
 } from '@ticketing/shared';
-import { applyJobs, latestSeq } from './apply-jobs.js';
-import { drainEvent } from './drain-event.js';
+import { applyRound, latestSeq } from './apply-round.js';
 import { EventLease } from './event-lease.js';
+import { LOCK_DURATION_MS, QueueWorkers, type QueueWorker } from './queue-workers.js';
+import type { DrainTarget } from './sale.repository.js';
 
-export const LOCK_DURATION_MS = 30_000;
-/** Queue workers kept for recently drained events (they share this process's one connection). */
-const MAX_QUEUE_WORKERS = 1_000;
-
-/**
- * Jobs are fetched with non-blocking calls only, so a queue worker needs no blocking connection of
- * its own: every event queue of the process shares one Redis connection, however many there are.
- */
-const sharedConnectionBackend: BackendFactory<RedisQueueBackend> = (name, opts, factoryOpts) =>
-  createRedisBackend(name, opts, { ...factoryOpts, withBlockingConnection: false });
 const LEASE_DURATION_MS = 15_000;
-
-/** A BullMQ worker for manual processing that completes a job and takes the next in one call. */
-class BatchWorker extends Worker {
-  async complete(job: Job, token: string, fetchNext: boolean): Promise<Job | undefined> {
-    const next: unknown = await job.moveToCompleted({ applied: true }, token, fetchNext);
-    if (!Array.isArray(next)) return undefined;
-    const [jobData, jobId] = next as [JobJson | undefined, string | undefined];
-    if (jobData === undefined || jobId === undefined) return undefined;
-    return (await this.nextJobFromJobData(jobData, jobId, token)) ?? undefined;
-  }
-}
-/** Jobs first requested from Redis when filling a batch; doubled while the queue keeps up. */
-const FIRST_FETCH = 4;
+/** Events one round takes from the line: one transaction decides all of them. */
+export const MAX_EVENTS_PER_ROUND = 64;
+/** Jobs first asked of a queue in a round; doubled while the queue keeps up. */
+const FIRST_FETCH = 2;
 
 export interface DrainerDeps {
   readonly config: Config;
@@ -59,198 +31,280 @@ export interface DrainerDeps {
   readonly announce: (settlements: Settlement[]) => Promise<void>;
 }
 
+/** What this process knows about an event that has work: from wake-up until its queue runs dry. */
+interface EventWork {
+  readonly eventId: string;
+  /** Identifies this process's claim: the lease's value and the lock token of the jobs taken. */
+  readonly token: string;
+  /** Held from the event's first round until it has no work left here. */
+  lease: EventLease | undefined;
+  /** Jobs taken from the event's queue (active, locked with `token`), not yet completed. */
+  jobs: Job[];
+  /** Apply the requests accepted up to here: the newest job's, or everything (Postgres said so). */
+  upToSeq: number;
+  /** Postgres has requests of this event pending, whatever Redis holds. */
+  pendingInPostgres: boolean;
+  /** The last round left requests to apply up to `upToSeq`. */
+  unfinished: boolean;
+  /** The queue ran dry at the last fetch, and no new job was announced since. */
+  dry: boolean;
+  /** Woken while in a round: look at the queue again afterwards. */
+  wokenAgain: boolean;
+  inRound: boolean;
+}
+
 /**
- * Drains event queues in batches. Events that have work are woken (by the api's announcement, or by
- * the periodic scan of Postgres) and wait in a FIFO; up to `workerConcurrency` are drained at once.
- * Draining an event takes its lease, then repeatedly fetches up to `workerBatchSize` jobs with
- * non-blocking pipelined `getNextJob`, applies them in one transaction per batch, and completes them.
- * Idle events cost nothing: no worker object, no connection, no polling.
+ * Drains event queues in rounds. Events with work are woken (by the api's announcement, or by the
+ * periodic scan of Postgres) and wait their turn in a FIFO line. A round takes up to
+ * `MAX_EVENTS_PER_ROUND` of them, takes their leases (so one worker process drains an event at a
+ * time), fetches up to `workerBatchSize` jobs of each with pipelined non-blocking calls, applies all of
+ * them in one transaction, and completes the jobs, each completion taking the event's next waiting
+ * job in the same Redis call. Events left with jobs or work go back to the end of the line, keeping
+ * their lease; the others let it go. Up to `workerConcurrency` rounds run at once.
+ * Idle events cost nothing: no object, no connection, no polling.
  */
 export class EventDrainer {
-  private readonly ready: string[] = [];
-  private readonly waiting = new Set<string>();
-  private readonly active = new Map<string, Promise<void>>();
-  /** Events woken while being drained: drained once more afterwards, so no wake-up is lost. */
-  private readonly wokenAgain = new Set<string>();
-  /** Events the Postgres scan found pending: drained from Postgres even if Redis has no job for them. */
-  private readonly pendingInPostgres = new Set<string>();
-  /** BullMQ workers used for manual fetching, most recently used last. */
-  private readonly workers = new Map<string, BatchWorker>();
+  private readonly work = new Map<string, EventWork>();
+  private readonly line: EventWork[] = [];
+  private readonly rounds = new Set<Promise<void>>();
+  private readonly workers: QueueWorkers;
   private closing = false;
 
-  constructor(private readonly deps: DrainerDeps) {}
+  constructor(private readonly deps: DrainerDeps) {
+    this.workers = new QueueWorkers(deps.redis, deps.config.queuePrefix, deps.log, (eventId) =>
+      this.work.has(eventId),
+    );
+  }
 
+  /** Events with work in this process. */
   get activeEvents(): number {
-    return this.active.size;
+    return this.work.size;
   }
 
   /** `fromScan`: Postgres says the event has pending requests, whether or not Redis has jobs. */
   wake(eventId: string, fromScan = false): void {
     if (this.closing) return;
-    if (fromScan) this.pendingInPostgres.add(eventId);
-    if (this.active.has(eventId)) {
-      this.wokenAgain.add(eventId);
-      return;
+    let work = this.work.get(eventId);
+    if (work === undefined) {
+      work = {
+        eventId,
+        token: randomUUID(),
+        lease: undefined,
+        jobs: [],
+        upToSeq: 0,
+        pendingInPostgres: false,
+        unfinished: false,
+        dry: false,
+        wokenAgain: false,
+        inRound: false,
+      };
+      this.work.set(eventId, work);
+      this.line.push(work);
+    } else if (work.inRound) {
+      work.wokenAgain = true;
     }
-    if (this.waiting.has(eventId)) return;
-    this.waiting.add(eventId);
-    this.ready.push(eventId);
+    work.dry = false;
+    if (fromScan) work.pendingInPostgres = true;
     this.pump();
   }
 
   private pump(): void {
-    while (!this.closing && this.active.size < this.deps.config.workerConcurrency) {
-      const eventId = this.ready.shift();
-      if (eventId === undefined) return;
-      this.waiting.delete(eventId);
-      const run = this.drain(eventId)
-        .catch((err: unknown) => this.deps.log.warn({ err, eventId }, 'draining an event failed'))
-        .finally(() => {
-          this.active.delete(eventId);
-          if (this.wokenAgain.delete(eventId)) this.wake(eventId);
-          this.pump();
-        });
-      this.active.set(eventId, run);
+    while (!this.closing && this.rounds.size < this.deps.config.workerConcurrency && this.line.length > 0) {
+      this.startRound(this.line.splice(0, MAX_EVENTS_PER_ROUND), true);
     }
   }
 
-  private async drain(eventId: string): Promise<void> {
-    const { config, redis } = this.deps;
-    const token = randomUUID();
-    const lease = new EventLease(redis, eventLeaseKey(config.queuePrefix, eventId), token, LEASE_DURATION_MS);
-    // Another process holds the event; it drains whatever arrives until it lets go.
-    if (!(await lease.acquire())) return;
+  private startRound(works: EventWork[], fetch: boolean): Promise<void> {
+    for (const work of works) work.inRound = true;
+    const round = this.round(works, fetch)
+      .catch((err: unknown) => this.deps.log.warn({ err }, 'drain round failed'))
+      .finally(() => {
+        this.rounds.delete(round);
+        this.pump();
+      });
+    this.rounds.add(round);
+    return round;
+  }
+
+  /** One transaction's worth: claim, fetch, apply, complete, then line up again or let go. */
+  private async round(works: EventWork[], fetch: boolean): Promise<void> {
+    const claimed = await this.claim(works);
     try {
-      const worker = this.workerFor(eventId);
-      let jobs = await this.topUp(worker, token, []);
-      for (;;) {
-        // Lost or stuck jobs never hold a purchase back: Postgres knows what is pending.
-        const fromPostgres = this.pendingInPostgres.delete(eventId);
-        if (jobs.length === 0 && !fromPostgres) return;
-        const keepGoing = !this.closing && (await lease.extend());
-        const next = await this.applyBatch(eventId, worker, token, jobs, keepGoing);
-        if (!keepGoing) return;
-        // Each completion fetched one more job; a short answer means the queue ran dry meanwhile.
-        jobs = next.length < jobs.length ? next : await this.topUp(worker, token, next);
-      }
-    } finally {
-      await lease.release().catch(() => undefined);
-    }
-  }
-
-  /**
-   * Adds jobs to `jobs` up to a batch, fetched in pipelined chunks that double while the queue keeps
-   * them full, so a short queue costs few fetches and a deep one few round trips.
-   */
-  private async topUp(worker: BatchWorker, token: string, jobs: Job[]): Promise<Job[]> {
-    const { workerBatchSize } = this.deps.config;
-    let chunk = Math.max(FIRST_FETCH, jobs.length);
-    while (jobs.length < workerBatchSize) {
-      const want = Math.min(chunk, workerBatchSize - jobs.length);
-      chunk *= 2;
-      const fetched = await Promise.all(
-        Array.from({ length: want }, () => worker.getNextJob(token, { block: false })),
-      );
-      const got = fetched.filter((job): job is Job => job !== undefined && job !== null);
-      jobs.push(...got);
-      if (got.length < want) break;
-    }
-    return jobs;
-  }
-
-  /**
-   * Applies the requests behind the jobs (or, with no jobs, whatever Postgres has pending for the
-   * event), then completes the jobs, each completion taking the next waiting job in the same Redis
-   * call when `fetchNext`. Returns the jobs so taken. Locks are kept alive while the transaction runs.
-   */
-  private async applyBatch(
-    eventId: string,
-    worker: BatchWorker,
-    token: string,
-    jobs: Job[],
-    fetchNext: boolean,
-  ): Promise<Job[]> {
-    const { db, config } = this.deps;
-    const valid: { job: Job; payload: TicketingJob }[] = [];
-    for (const job of jobs) {
-      const payload = parseJob(job.data);
-      if (payload !== undefined && payload.eventId === eventId) valid.push({ job, payload });
-      else await job.moveToFailed(new UnrecoverableError('Malformed job payload'), token, false);
-    }
-
-    const renewal = setInterval(() => {
-      const ids = valid.map(({ job }) => job.id ?? '');
-      worker
-        .extendJobLocks(
-          ids,
-          ids.map(() => token),
-          LOCK_DURATION_MS,
-        )
-        .catch(() => undefined);
-    }, LOCK_DURATION_MS / 3);
-    let changed: Settlement[];
-    try {
-      changed =
-        valid.length > 0
-          ? await applyJobs(
-              db,
-              eventId,
-              valid.map(({ payload }) => payload),
-              config.workerBatchSize,
-            )
-          : await drainEvent(db, eventId, await latestSeq(db), config.workerBatchSize);
+      if (fetch) await Promise.all(claimed.map((work) => this.topUp(work)));
+      const targets = await this.targets(claimed);
+      if (targets.length > 0) await this.apply(claimed, targets, fetch);
     } catch (error) {
       // Transient (Postgres away): the jobs go back for a retry with backoff; nothing was committed.
+      // The events are let go rather than retried at once; the scan of Postgres wakes them again.
       await Promise.all(
-        valid.map(({ job }) => job.moveToFailed(error as Error, token, false).catch(() => undefined)),
+        claimed.flatMap((work) =>
+          work.jobs.map((job) => job.moveToFailed(error as Error, work.token, false).catch(() => undefined)),
+        ),
       );
+      for (const work of claimed) {
+        work.jobs = [];
+        work.unfinished = false;
+        work.pendingInPostgres = false;
+        work.wokenAgain = false;
+      }
       throw error;
     } finally {
-      clearInterval(renewal);
+      await this.lineUpOrLetGo(claimed);
     }
-    const next = await Promise.all(valid.map(({ job }) => worker.complete(job, token, fetchNext)));
-    if (changed.length > 0) await this.deps.announce(changed).catch(() => undefined);
-    return next.filter((job): job is Job => job !== undefined);
   }
 
-  private workerFor(eventId: string): BatchWorker {
-    const existing = this.workers.get(eventId);
-    if (existing !== undefined) {
-      this.workers.delete(eventId);
-      this.workers.set(eventId, existing);
-      return existing;
-    }
-    const { config, redis, log } = this.deps;
-    const worker = new BatchWorker(
-      eventQueueName(eventId),
-      null,
-      {
-        connection: redis,
-        prefix: config.queuePrefix,
-        autorun: false,
-        lockDuration: LOCK_DURATION_MS,
-        maxStalledCount: 5,
-      },
-      sharedConnectionBackend,
+  /**
+   * Takes or extends the events' leases; returns the events this process may drain. An event whose
+   * lease another process holds is that process's to drain (it hears the same wake-ups).
+   */
+  private async claim(works: EventWork[]): Promise<EventWork[]> {
+    const { redis, config } = this.deps;
+    const held = await Promise.all(
+      works.map(async (work) => {
+        if (work.lease !== undefined) return work.lease.extend();
+        const lease = new EventLease(
+          redis,
+          eventLeaseKey(config.queuePrefix, work.eventId),
+          work.token,
+          LEASE_DURATION_MS,
+        );
+        if (!(await lease.acquire())) return false;
+        work.lease = lease;
+        return true;
+      }),
     );
-    worker.on('error', (err) => log.warn({ err, eventId }, 'queue worker error'));
-    // Manual processing: stalled jobs (a crashed worker's) are still moved back to wait.
-    void worker.startStalledCheckTimer();
-    this.workers.set(eventId, worker);
-    for (const [idleEventId, idle] of this.workers) {
-      if (this.workers.size <= MAX_QUEUE_WORKERS) break;
-      if (this.active.has(idleEventId)) continue;
-      this.workers.delete(idleEventId);
-      void idle.close().catch(() => undefined);
-    }
-    return worker;
+    const claimed: EventWork[] = [];
+    works.forEach((work, index) => {
+      // Jobs in hand are applied even if the lease lapsed: the row locks keep that safe.
+      if (held[index] === true || work.jobs.length > 0) claimed.push(work);
+      else this.forget(work);
+    });
+    return claimed;
   }
 
-  /** Lets the batches in progress finish, then closes every queue worker. */
+  /**
+   * Adds jobs up to a batch, fetched in pipelined chunks that double while the queue keeps them
+   * full, so a short queue costs few fetches and a deep one few round trips.
+   */
+  private async topUp(work: EventWork): Promise<void> {
+    const { workerBatchSize } = this.deps.config;
+    if (work.dry || this.closing) return;
+    const worker = this.workers.get(work.eventId);
+    let chunk = Math.max(FIRST_FETCH, work.jobs.length);
+    while (work.jobs.length < workerBatchSize) {
+      const want = Math.min(chunk, workerBatchSize - work.jobs.length);
+      chunk *= 2;
+      const got = await worker.take(work.token, want);
+      work.jobs.push(...got);
+      if (got.length < want) {
+        work.dry = true;
+        return;
+      }
+    }
+  }
+
+  /** How far to apply each event; jobs whose payload is not one of this event's fail for good. */
+  private async targets(works: EventWork[]): Promise<DrainTarget[]> {
+    const everything = works.some((work) => work.pendingInPostgres) ? await latestSeq(this.deps.db) : 0;
+    const targets: DrainTarget[] = [];
+    for (const work of works) {
+      const fromPostgres = work.pendingInPostgres;
+      const valid: Job[] = [];
+      for (const job of work.jobs) {
+        const payload = parseJob(job.data);
+        if (payload !== undefined && payload.eventId === work.eventId) {
+          valid.push(job);
+          work.upToSeq = Math.max(work.upToSeq, payload.seq);
+        } else {
+          await job.moveToFailed(new UnrecoverableError('Malformed job payload'), work.token, false);
+        }
+      }
+      work.jobs = valid;
+      if (fromPostgres) work.upToSeq = Math.max(work.upToSeq, everything);
+      work.pendingInPostgres = false;
+      if (valid.length > 0 || work.unfinished || fromPostgres)
+        targets.push({ eventId: work.eventId, upToSeq: work.upToSeq });
+    }
+    return targets;
+  }
+
+  /**
+   * Applies the round in one transaction, then completes its jobs; with `fetchNext`, each completion
+   * takes the event's next waiting job. Job locks are kept alive while the transaction runs.
+   */
+  private async apply(works: EventWork[], targets: DrainTarget[], fetchNext: boolean): Promise<void> {
+    const { db, config } = this.deps;
+    const renewal = setInterval(() => {
+      for (const work of works) {
+        const ids = work.jobs.map((job) => job.id ?? '');
+        this.workers
+          .get(work.eventId)
+          .extendJobLocks(
+            ids,
+            ids.map(() => work.token),
+            LOCK_DURATION_MS,
+          )
+          .catch(() => undefined);
+      }
+    }, LOCK_DURATION_MS / 3);
+    const outcome = await applyRound(db, targets, config.workerBatchSize).finally(() =>
+      clearInterval(renewal),
+    );
+    await Promise.all(works.map((work) => this.complete(work, fetchNext && !this.closing)));
+    for (const work of works) work.unfinished = outcome.unfinished.has(work.eventId);
+    if (outcome.settlements.length > 0) await this.deps.announce(outcome.settlements).catch(() => undefined);
+  }
+
+  private async complete(work: EventWork, fetchNext: boolean): Promise<void> {
+    if (work.jobs.length === 0) return;
+    const worker: QueueWorker = this.workers.get(work.eventId);
+    const next = await Promise.all(work.jobs.map((job) => worker.complete(job, work.token, fetchNext)));
+    const taken = next.filter((job): job is Job => job !== undefined);
+    // Each completion asked for one more: a short answer means the queue ran dry meanwhile.
+    work.dry = taken.length < work.jobs.length;
+    work.jobs = taken;
+  }
+
+  /** Events with jobs in hand or work left go to the end of the line; the others let go. */
+  private async lineUpOrLetGo(works: EventWork[]): Promise<void> {
+    const idle = (work: EventWork): boolean =>
+      work.jobs.length === 0 && !work.unfinished && !work.wokenAgain && !work.pendingInPostgres;
+    const done = new Set(works.filter(idle));
+    await Promise.all([...done].map((work) => work.lease?.release().catch(() => undefined)));
+    for (const work of works) {
+      work.inRound = false;
+      if (done.has(work)) {
+        work.lease = undefined;
+        // A wake-up that came while the lease was being let go must not be lost.
+        if (idle(work)) {
+          this.forget(work);
+          continue;
+        }
+      }
+      work.wokenAgain = false;
+      // Closing: only jobs in hand are still applied.
+      if (this.closing && work.jobs.length === 0) continue;
+      this.line.push(work);
+    }
+  }
+
+  private forget(work: EventWork): void {
+    work.inRound = false;
+    this.work.delete(work.eventId);
+  }
+
+  /**
+   * Lets the rounds in progress finish, applies the jobs still in hand (taking no more), lets every
+   * lease go and closes the queue workers.
+   */
   async close(): Promise<void> {
     this.closing = true;
-    await Promise.all(this.active.values());
-    await Promise.all([...this.workers.values()].map((worker) => worker.close()));
-    this.workers.clear();
+    await Promise.all(this.rounds);
+    while (this.line.length > 0) {
+      await this.startRound(this.line.splice(0, MAX_EVENTS_PER_ROUND), false);
+    }
+    await Promise.all([...this.work.values()].map((work) => work.lease?.release().catch(() => undefined)));
+    this.work.clear();
+    await this.workers.close();
   }
 }

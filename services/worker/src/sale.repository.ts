@@ -4,196 +4,275 @@ import type {
   EventRow,
   PendingPurchase,
   PurchaseRow,
+  PurchaseStatus,
   RejectionReason,
   Settlement,
   WaitlistEntry,
 } from '@ticketing/shared';
-import type { Transaction } from 'kysely';
-
-type Tx = Transaction<Database>;
+import { sql, type Transaction } from 'kysely';
 
 /**
- * Takes the event's row lock for the rest of the transaction. Every decision about an event happens
- * under this lock, so two workers (say, one that lost its BullMQ lock and did not notice) can never
- * interleave their decisions about the same event.
+ * The worker's reads and writes. Most take several events at once: a round of the drainer decides
+ * many events in one transaction, with a statement per step rather than per event. Lists travel as one
+ * array per column (`unnest`), so a statement's size does not grow with the number of rows it carries.
  */
+type Tx = Transaction<Database>;
+
+/** How far an event's queue is to be applied: every request accepted up to `upToSeq`. */
+export interface DrainTarget {
+  readonly eventId: string;
+  readonly upToSeq: number;
+}
+
+const targetArrays = (targets: readonly DrainTarget[]) => ({
+  eventIds: targets.map((target) => target.eventId),
+  upToSeqs: targets.map((target) => target.upToSeq),
+});
+
+/**
+ * Takes the events' row locks for the rest of the transaction, always in id order so two workers
+ * cannot deadlock. Every decision about an event happens under this lock, so two workers (say, one
+ * that lost its lease and did not notice) can never interleave their decisions about one event.
+ */
+export async function lockEvents(tx: Tx, eventIds: readonly string[]): Promise<EventRow[]> {
+  if (eventIds.length === 0) return [];
+  return tx
+    .selectFrom('events')
+    .selectAll()
+    .where('id', '=', (eb) => eb.fn.any(eb.val(eventIds)))
+    .orderBy('id')
+    .forUpdate()
+    .execute();
+}
+
 export async function lockEvent(tx: Tx, eventId: string): Promise<EventRow | undefined> {
-  return tx.selectFrom('events').selectAll().where('id', '=', eventId).forUpdate().executeTakeFirst();
+  const [event] = await lockEvents(tx, [eventId]);
+  return event;
 }
 
 export async function findPurchase(tx: Tx, purchaseId: string): Promise<PurchaseRow | undefined> {
   return tx.selectFrom('purchases').selectAll().where('id', '=', purchaseId).executeTakeFirst();
 }
 
-/** Undecided purchases of the event in the order Postgres accepted them, up to a sequence number. */
+/** What a decision needs to know of a sale besides its event row. Read after the lock is taken. */
+export interface SaleSnapshot {
+  readonly eventId: string;
+  readonly waitlistLength: number;
+  /** The earliest cancellation requested up to the target and not yet carried out. */
+  readonly nextCancellation: { readonly purchaseId: string; readonly cancelSeq: number } | undefined;
+}
+
+export async function loadSaleSnapshots(
+  tx: Tx,
+  targets: readonly DrainTarget[],
+): Promise<Map<string, SaleSnapshot>> {
+  if (targets.length === 0) return new Map();
+  const { eventIds, upToSeqs } = targetArrays(targets);
+  const { rows } = await sql<{
+    eventId: string;
+    waitlistLength: number;
+    cancelPurchaseId: string | null;
+    cancelSeq: number | null;
+  }>`
+    select t.event_id,
+      (select count(*) from waitlist_entries w where w.event_id = t.event_id) as waitlist_length,
+      c.id as cancel_purchase_id, c.cancel_seq
+    from unnest(${eventIds}::uuid[], ${upToSeqs}::bigint[]) as t(event_id, up_to_seq)
+    left join lateral (
+      select p.id, p.cancel_seq from purchases p
+      where p.event_id = t.event_id and p.cancel_seq <= t.up_to_seq
+        and p.status in ('queued', 'confirmed', 'waitlisted')
+      order by p.cancel_seq limit 1
+    ) c on true`.execute(tx);
+  return new Map(
+    rows.map((row) => [
+      row.eventId,
+      {
+        eventId: row.eventId,
+        waitlistLength: row.waitlistLength,
+        nextCancellation:
+          row.cancelPurchaseId === null || row.cancelSeq === null
+            ? undefined
+            : { purchaseId: row.cancelPurchaseId, cancelSeq: row.cancelSeq },
+      },
+    ]),
+  );
+}
+
+export interface QueuedPurchase extends PendingPurchase {
+  readonly eventId: string;
+  /** The user already holds a confirmed or waitlisted purchase of this event. */
+  readonly userActive: boolean;
+}
+
+/**
+ * Undecided purchases of each event accepted up to its target, in the order Postgres accepted them,
+ * at most `limit` per event.
+ */
 export async function findQueuedPurchases(
   tx: Tx,
-  eventId: string,
-  upToSeq: number,
+  targets: readonly DrainTarget[],
   limit: number,
-): Promise<PendingPurchase[]> {
-  return tx
-    .selectFrom('purchases')
-    .select(['id', 'userId', 'quantity', 'joinWaitlist'])
-    .where('eventId', '=', eventId)
-    .where('status', '=', 'queued')
-    .where('seq', '<=', upToSeq)
-    .orderBy('seq')
-    .limit(limit)
-    .execute();
+): Promise<QueuedPurchase[]> {
+  if (targets.length === 0) return [];
+  const { eventIds, upToSeqs } = targetArrays(targets);
+  const { rows } = await sql<QueuedPurchase>`
+    select p.id, p.event_id, p.user_id, p.quantity, p.join_waitlist,
+      exists (
+        select 1 from purchases a
+        where a.event_id = p.event_id and a.user_id = p.user_id and a.status in ('confirmed', 'waitlisted')
+      ) as user_active
+    from unnest(${eventIds}::uuid[], ${upToSeqs}::bigint[]) as t(event_id, up_to_seq)
+    cross join lateral (
+      select q.id, q.event_id, q.user_id, q.quantity, q.join_waitlist, q.seq from purchases q
+      where q.event_id = t.event_id and q.status = 'queued' and q.seq <= t.up_to_seq
+      order by q.seq limit ${limit}
+    ) p
+    order by p.event_id, p.seq`.execute(tx);
+  return rows;
 }
 
-/** The earliest cancellation of the event requested up to `upToSeq` and not yet carried out. */
-export async function findNextPendingCancellation(
-  tx: Tx,
-  eventId: string,
-  upToSeq: number,
-): Promise<{ purchaseId: string; cancelSeq: number } | undefined> {
-  const row = await tx
-    .selectFrom('purchases')
-    .select(['id', 'cancelSeq'])
-    .where('eventId', '=', eventId)
-    .where('cancelSeq', '<=', upToSeq)
-    .where('status', 'in', ['queued', 'confirmed', 'waitlisted'])
-    .orderBy('cancelSeq')
-    .limit(1)
-    .executeTakeFirst();
-  return row?.cancelSeq == null ? undefined : { purchaseId: row.id, cancelSeq: row.cancelSeq };
-}
-
-export async function countWaitlist(tx: Tx, eventId: string): Promise<number> {
-  const row = await tx
-    .selectFrom('waitlistEntries')
-    .select((eb) => eb.fn.countAll<number>().as('count'))
-    .where('eventId', '=', eventId)
-    .executeTakeFirstOrThrow();
-  return row.count;
-}
-
-/** Which of these users already hold a confirmed or waitlisted purchase of the event. */
-export async function findActiveUsers(
-  tx: Tx,
-  eventId: string,
-  userIds: readonly string[],
-): Promise<Set<string>> {
-  if (userIds.length === 0) return new Set();
-  const rows = await tx
-    .selectFrom('purchases')
-    .select('userId')
-    .distinct()
-    .where('eventId', '=', eventId)
-    .where('userId', 'in', userIds)
-    .where('status', 'in', ['confirmed', 'waitlisted'])
-    .execute();
-  return new Set(rows.map((row) => row.userId));
-}
-
+/** A sale's tickets going to a purchase. */
 export interface Allocation {
   readonly purchaseId: string;
   readonly userId: string;
   readonly quantity: number;
 }
 
-/** The new state of purchases a transaction settles, and when it settled them. */
-const settled = (
-  purchaseId: string,
-  decidedAt: Date,
-  state: Pick<Settlement, 'status'> & Partial<Settlement>,
-): Settlement => ({
-  id: purchaseId,
-  bookingId: null,
-  waitlistPosition: null,
-  reason: null,
+/** A purchase's new status, as one statement of a transaction writes it. */
+export interface StatusChange {
+  readonly purchaseId: string;
+  readonly status: Exclude<PurchaseStatus, 'queued'>;
+  readonly reason?: RejectionReason;
+  readonly bookingId?: string;
+  readonly waitlistPosition?: number;
+}
+
+/** What an announcement says of a status change committed at `decidedAt`. */
+export const toSettlement = (change: StatusChange, decidedAt: Date): Settlement => ({
+  id: change.purchaseId,
+  status: change.status,
+  bookingId: change.bookingId ?? null,
+  waitlistPosition: change.waitlistPosition ?? null,
+  reason: change.reason ?? null,
   processedAt: decidedAt.toISOString(),
-  ...state,
 });
 
 /**
- * Books tickets for purchases that were queued or waiting. The conditional update is the last line of
- * defence against overselling (with the table's CHECK behind it): if it would oversell, nothing commits.
+ * Adds sold tickets to events. The conditional update is the last line of defence against
+ * overselling (with the table's CHECK behind it): if any event would go over, nothing commits.
+ */
+export async function addSoldTickets(
+  tx: Tx,
+  sales: readonly { eventId: string; tickets: number }[],
+): Promise<void> {
+  if (sales.length === 0) return;
+  const result = await sql`
+    update events e set sold_tickets = e.sold_tickets + s.tickets
+    from unnest(
+      ${sales.map((sale) => sale.eventId)}::uuid[], ${sales.map((sale) => sale.tickets)}::integer[]
+    ) as s(event_id, tickets)
+    where e.id = s.event_id and e.sold_tickets + s.tickets <= e.total_tickets`.execute(tx);
+  if (result.numAffectedRows !== BigInt(sales.length)) {
+    throw new Error(`Refusing to oversell: ${sales.length} sales, ${result.numAffectedRows} fit`);
+  }
+}
+
+/** Books tickets for allocations of one event; returns the confirmations with their booking ids. */
+export async function insertBookings(
+  tx: Tx,
+  bookings: readonly (Allocation & { eventId: string; unitPriceCents: number })[],
+): Promise<StatusChange[]> {
+  if (bookings.length === 0) return [];
+  const ids = bookings.map(() => randomUUID());
+  await sql`
+    insert into bookings (id, purchase_id, event_id, user_id, quantity, unit_price_cents)
+    select * from unnest(
+      ${ids}::uuid[],
+      ${bookings.map((booking) => booking.purchaseId)}::uuid[],
+      ${bookings.map((booking) => booking.eventId)}::uuid[],
+      ${bookings.map((booking) => booking.userId)}::text[],
+      ${bookings.map((booking) => booking.quantity)}::integer[],
+      ${bookings.map((booking) => booking.unitPriceCents)}::integer[]
+    )`.execute(tx);
+  return bookings.map((booking, index) => ({
+    purchaseId: booking.purchaseId,
+    status: 'confirmed',
+    bookingId: ids[index],
+  }));
+}
+
+/** Appends purchases to the tails of their events' waiting lists, in the order given. */
+export async function appendToWaitlists(
+  tx: Tx,
+  entries: readonly { purchaseId: string; eventId: string; quantity: number }[],
+): Promise<void> {
+  if (entries.length === 0) return;
+  // The identity column numbers the line, so rows must go in in the order given.
+  await sql`
+    insert into waitlist_entries (purchase_id, event_id, quantity)
+    select purchase_id, event_id, quantity
+    from unnest(
+      ${entries.map((entry) => entry.purchaseId)}::uuid[],
+      ${entries.map((entry) => entry.eventId)}::uuid[],
+      ${entries.map((entry) => entry.quantity)}::integer[]
+    ) with ordinality as entry(purchase_id, event_id, quantity, n)
+    order by n`.execute(tx);
+}
+
+/**
+ * Moves purchases from an expected status to their new one. Every purchase must be in an expected
+ * status: anything else means two deciders disagree, and the transaction must not commit.
+ */
+export async function setStatuses(
+  tx: Tx,
+  changes: readonly StatusChange[],
+  from: readonly PurchaseStatus[],
+  decidedAt: Date,
+): Promise<void> {
+  if (changes.length === 0) return;
+  const result = await sql`
+    update purchases p set status = c.status, reason = c.reason, processed_at = ${decidedAt}
+    from unnest(
+      ${changes.map((change) => change.purchaseId)}::uuid[],
+      ${changes.map((change) => change.status)}::text[],
+      ${changes.map((change) => change.reason ?? null)}::text[]
+    ) as c(id, status, reason)
+    where p.id = c.id and p.status = any(${from}::text[])`.execute(tx);
+  if (result.numAffectedRows !== BigInt(changes.length)) {
+    throw new Error(
+      `Expected ${changes.length} purchases in status ${from.join('/')}, found ${result.numAffectedRows}`,
+    );
+  }
+}
+
+/**
+ * Books tickets for purchases of one event that were queued or waiting, and confirms them. Returns
+ * what each became.
  */
 export async function confirmPurchases(
   tx: Tx,
   event: EventRow,
   allocations: readonly Allocation[],
   decidedAt: Date,
-): Promise<Settlement[]> {
+): Promise<StatusChange[]> {
   if (allocations.length === 0) return [];
   const tickets = allocations.reduce((sum, allocation) => sum + allocation.quantity, 0);
-  const updated = await tx
-    .updateTable('events')
-    .set((eb) => ({ soldTickets: eb('soldTickets', '+', tickets) }))
-    .where('id', '=', event.id)
-    .where((eb) => eb(eb('soldTickets', '+', tickets), '<=', eb.ref('totalTickets')))
-    .executeTakeFirst();
-  if (updated.numUpdatedRows !== 1n) throw new Error(`Refusing to oversell event ${event.id}`);
-
-  const bookings = allocations.map((allocation) => ({
-    id: randomUUID(),
-    purchaseId: allocation.purchaseId,
-    eventId: event.id,
-    userId: allocation.userId,
-    quantity: allocation.quantity,
-    unitPriceCents: event.priceCents,
-  }));
-  await tx.insertInto('bookings').values(bookings).execute();
-  await setStatus(
+  await addSoldTickets(tx, [{ eventId: event.id, tickets }]);
+  const confirmations = await insertBookings(
     tx,
-    allocations.map((allocation) => allocation.purchaseId),
-    ['queued', 'waitlisted'],
-    { status: 'confirmed' },
-    decidedAt,
+    allocations.map((allocation) => ({
+      ...allocation,
+      eventId: event.id,
+      unitPriceCents: event.priceCents,
+    })),
   );
-  return bookings.map((booking) =>
-    settled(booking.purchaseId, decidedAt, { status: 'confirmed', bookingId: booking.id }),
-  );
-}
-
-/** Appends purchases to the tail of the waiting list, in the order given. */
-export async function waitlistPurchases(
-  tx: Tx,
-  eventId: string,
-  purchases: readonly (Allocation & { waitlistPosition: number })[],
-  decidedAt: Date,
-): Promise<Settlement[]> {
-  if (purchases.length === 0) return [];
-  await tx
-    .insertInto('waitlistEntries')
-    .values(
-      purchases.map((purchase) => ({
-        purchaseId: purchase.purchaseId,
-        eventId,
-        quantity: purchase.quantity,
-      })),
-    )
-    .execute();
-  await setStatus(
-    tx,
-    purchases.map((purchase) => purchase.purchaseId),
-    ['queued'],
-    { status: 'waitlisted' },
-    decidedAt,
-  );
-  return purchases.map((purchase) =>
-    settled(purchase.purchaseId, decidedAt, {
-      status: 'waitlisted',
-      waitlistPosition: purchase.waitlistPosition,
-    }),
-  );
-}
-
-export async function rejectPurchases(
-  tx: Tx,
-  purchaseIds: readonly string[],
-  reason: RejectionReason,
-  decidedAt: Date,
-): Promise<Settlement[]> {
-  await setStatus(tx, purchaseIds, ['queued'], { status: 'rejected', reason }, decidedAt);
-  return purchaseIds.map((id) => settled(id, decidedAt, { status: 'rejected', reason }));
+  await setStatuses(tx, confirmations, ['queued', 'waitlisted'], decidedAt);
+  return confirmations;
 }
 
 /** Frees a confirmed purchase's tickets and marks it cancelled. */
-export async function releaseBooking(tx: Tx, purchaseId: string, decidedAt: Date): Promise<Settlement> {
+export async function releaseBooking(tx: Tx, purchaseId: string, decidedAt: Date): Promise<StatusChange> {
   const booking = await tx
     .updateTable('bookings')
     .set({ cancelledAt: decidedAt })
@@ -207,19 +286,27 @@ export async function releaseBooking(tx: Tx, purchaseId: string, decidedAt: Date
     .set((eb) => ({ soldTickets: eb('soldTickets', '-', booking.quantity) }))
     .where('id', '=', booking.eventId)
     .execute();
-  await setStatus(tx, [purchaseId], ['confirmed'], { status: 'cancelled' }, decidedAt);
-  return settled(purchaseId, decidedAt, { status: 'cancelled' });
+  return cancel(tx, purchaseId, 'confirmed', decidedAt);
 }
 
-export async function leaveWaitlist(tx: Tx, purchaseId: string, decidedAt: Date): Promise<Settlement> {
+export async function leaveWaitlist(tx: Tx, purchaseId: string, decidedAt: Date): Promise<StatusChange> {
   await tx.deleteFrom('waitlistEntries').where('purchaseId', '=', purchaseId).execute();
-  await setStatus(tx, [purchaseId], ['waitlisted'], { status: 'cancelled' }, decidedAt);
-  return settled(purchaseId, decidedAt, { status: 'cancelled' });
+  return cancel(tx, purchaseId, 'waitlisted', decidedAt);
 }
 
-export async function withdrawQueued(tx: Tx, purchaseId: string, decidedAt: Date): Promise<Settlement> {
-  await setStatus(tx, [purchaseId], ['queued'], { status: 'cancelled' }, decidedAt);
-  return settled(purchaseId, decidedAt, { status: 'cancelled' });
+export async function withdrawQueued(tx: Tx, purchaseId: string, decidedAt: Date): Promise<StatusChange> {
+  return cancel(tx, purchaseId, 'queued', decidedAt);
+}
+
+async function cancel(
+  tx: Tx,
+  purchaseId: string,
+  from: PurchaseStatus,
+  decidedAt: Date,
+): Promise<StatusChange> {
+  const change: StatusChange = { purchaseId, status: 'cancelled' };
+  await setStatuses(tx, [change], [from], decidedAt);
+  return change;
 }
 
 /** The first entries of the waiting list, in line order. */
@@ -240,30 +327,8 @@ export async function waitlistHead(
 
 export async function removeWaitlistEntries(tx: Tx, purchaseIds: readonly string[]): Promise<void> {
   if (purchaseIds.length === 0) return;
-  await tx.deleteFrom('waitlistEntries').where('purchaseId', 'in', purchaseIds).execute();
-}
-
-/**
- * Moves purchases from an expected status to a new one. Every purchase must be in an expected status:
- * anything else means two deciders disagree, and the transaction must not commit.
- */
-async function setStatus(
-  tx: Tx,
-  purchaseIds: readonly string[],
-  from: readonly PurchaseRow['status'][],
-  to: { status: PurchaseRow['status']; reason?: RejectionReason },
-  decidedAt: Date,
-): Promise<void> {
-  if (purchaseIds.length === 0) return;
-  const result = await tx
-    .updateTable('purchases')
-    .set({ status: to.status, reason: to.reason ?? null, processedAt: decidedAt })
-    .where('id', 'in', purchaseIds)
-    .where('status', 'in', from)
-    .executeTakeFirst();
-  if (result.numUpdatedRows !== BigInt(purchaseIds.length)) {
-    throw new Error(
-      `Expected ${purchaseIds.length} purchases in status ${from.join('/')}, found ${result.numUpdatedRows}`,
-    );
-  }
+  await tx
+    .deleteFrom('waitlistEntries')
+    .where('purchaseId', '=', (eb) => eb.fn.any(eb.val(purchaseIds)))
+    .execute();
 }

@@ -1,60 +1,86 @@
-import {
-  decidePurchases,
-  type Database,
-  type EventRow,
-  type RejectionReason,
-  type Settlement,
-} from '@ticketing/shared';
+import { decidePurchases, type Database, type EventRow } from '@ticketing/shared';
 import type { Transaction } from 'kysely';
 import {
-  confirmPurchases,
-  countWaitlist,
-  findActiveUsers,
+  addSoldTickets,
+  appendToWaitlists,
   findQueuedPurchases,
-  rejectPurchases,
-  waitlistPurchases,
+  insertBookings,
+  setStatuses,
   type Allocation,
+  type QueuedPurchase,
+  type StatusChange,
 } from './sale.repository.js';
 
+export interface SaleToSettle {
+  readonly event: EventRow;
+  /** Decide the purchases accepted up to here. */
+  readonly upToSeq: number;
+  readonly waitlistLength: number;
+}
+
 /**
- * Decides, in queue order, up to `limit` undecided purchases of the event accepted up to `upToSeq`:
- * load the sale, decide (pure), persist. The caller holds the event's row lock. Returns what each
- * purchase became.
+ * Decides, in queue order, up to `limit` undecided purchases of each sale: load the purchases, decide
+ * (pure, per event), persist every event's decisions together. The caller holds the events' row
+ * locks. Returns what each purchase became, and the events that hit the limit (they may have more).
  */
-export async function settleBatch(
+export async function settleSales(
   tx: Transaction<Database>,
-  event: EventRow,
-  upToSeq: number,
+  sales: readonly SaleToSettle[],
   limit: number,
   decidedAt: Date,
-): Promise<Settlement[]> {
-  const queued = await findQueuedPurchases(tx, event.id, upToSeq, limit);
-  if (queued.length === 0) return [];
-  const waitlistLength = await countWaitlist(tx, event.id);
-  const activeUsers = await findActiveUsers(tx, event.id, [
-    ...new Set(queued.map((purchase) => purchase.userId)),
-  ]);
-
-  const { decided } = decidePurchases(
-    { availableTickets: event.totalTickets - event.soldTickets, waitlistLength, activeUsers },
-    queued,
+): Promise<{ changes: StatusChange[]; unfinished: string[] }> {
+  const queued = await findQueuedPurchases(
+    tx,
+    sales.map((sale) => ({ eventId: sale.event.id, upToSeq: sale.upToSeq })),
+    limit,
   );
-
-  const confirmed: Allocation[] = [];
-  const waitlisted: (Allocation & { waitlistPosition: number })[] = [];
-  const rejected = new Map<RejectionReason, string[]>();
-  for (const { purchase, decision } of decided) {
-    const allocation = { purchaseId: purchase.id, userId: purchase.userId, quantity: purchase.quantity };
-    if (decision.status === 'confirmed') confirmed.push(allocation);
-    else if (decision.status === 'waitlisted')
-      waitlisted.push({ ...allocation, waitlistPosition: decision.waitlistPosition });
-    else rejected.set(decision.reason, [...(rejected.get(decision.reason) ?? []), purchase.id]);
+  const byEvent = new Map<string, QueuedPurchase[]>();
+  for (const purchase of queued) {
+    const purchases = byEvent.get(purchase.eventId);
+    if (purchases === undefined) byEvent.set(purchase.eventId, [purchase]);
+    else purchases.push(purchase);
   }
-  const settlements = [
-    ...(await confirmPurchases(tx, event, confirmed, decidedAt)),
-    ...(await waitlistPurchases(tx, event.id, waitlisted, decidedAt)),
-  ];
-  for (const [reason, ids] of rejected)
-    settlements.push(...(await rejectPurchases(tx, ids, reason, decidedAt)));
-  return settlements;
+
+  const sold: { eventId: string; tickets: number }[] = [];
+  const bookings: (Allocation & { eventId: string; unitPriceCents: number })[] = [];
+  const waitlistEntries: { purchaseId: string; eventId: string; quantity: number }[] = [];
+  const changes: StatusChange[] = [];
+  const unfinished: string[] = [];
+  for (const { event, waitlistLength } of sales) {
+    const purchases = byEvent.get(event.id);
+    if (purchases === undefined) continue;
+    if (purchases.length === limit) unfinished.push(event.id);
+    const activeUsers = new Set(purchases.filter((purchase) => purchase.userActive).map((p) => p.userId));
+    const { decided } = decidePurchases(
+      { availableTickets: event.totalTickets - event.soldTickets, waitlistLength, activeUsers },
+      purchases,
+    );
+    let tickets = 0;
+    for (const { purchase, decision } of decided) {
+      const purchaseId = purchase.id;
+      if (decision.status === 'confirmed') {
+        tickets += purchase.quantity;
+        bookings.push({
+          purchaseId,
+          userId: purchase.userId,
+          quantity: purchase.quantity,
+          eventId: event.id,
+          unitPriceCents: event.priceCents,
+        });
+      } else if (decision.status === 'waitlisted') {
+        waitlistEntries.push({ purchaseId, eventId: event.id, quantity: purchase.quantity });
+        changes.push({ purchaseId, status: 'waitlisted', waitlistPosition: decision.waitlistPosition });
+      } else {
+        changes.push({ purchaseId, status: 'rejected', reason: decision.reason });
+      }
+    }
+    if (tickets > 0) sold.push({ eventId: event.id, tickets });
+  }
+
+  await addSoldTickets(tx, sold);
+  const confirmations = await insertBookings(tx, bookings);
+  await appendToWaitlists(tx, waitlistEntries);
+  const all = [...confirmations, ...changes];
+  await setStatuses(tx, all, ['queued'], decidedAt);
+  return { changes: all, unfinished };
 }

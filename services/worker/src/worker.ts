@@ -3,6 +3,7 @@ import type { Kysely } from 'kysely';
 import {
   EventQueues,
   createRedis,
+  parsePendingEvents,
   pendingEventsChannel,
   settledChannel,
   type Config,
@@ -84,7 +85,9 @@ export function createWorker(deps: WorkerDeps): TicketingWorker {
 
   return {
     async start() {
-      subscriber.on('message', (_channel: string, eventId: string) => drainer.wake(eventId));
+      subscriber.on('message', (_channel: string, message: string) => {
+        for (const eventId of parsePendingEvents(message)) drainer.wake(eventId);
+      });
       await subscriber.subscribe(pendingEventsChannel(config.queuePrefix));
       await scan();
       every(SCAN_INTERVAL_MS, scan, 'pending-event scan');

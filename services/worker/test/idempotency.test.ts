@@ -7,7 +7,7 @@ import {
   type Database,
   type TestEnvironment,
 } from '@ticketing/shared/testing';
-import { processJob } from '../src/apply-jobs.js';
+import { processJob } from '../src/apply-round.js';
 
 let environment: TestEnvironment;
 let db: Kysely<Database>;

@@ -1,11 +1,13 @@
 import { Migrator, type Kysely, type Migration, type MigrationProvider } from 'kysely';
 import * as initial from './migrations/0001-initial.js';
+import * as pendingCancellations from './migrations/0002-pending-cancellations.js';
 import { createDb, ensureDatabase } from './connection.js';
 import type { Database } from './database.js';
 
 // Listed explicitly rather than read from a folder, so they work the same under tsx, vitest and bundlers.
 const migrations: Record<string, Migration> = {
   '0001-initial': initial,
+  '0002-pending-cancellations': pendingCancellations,
 };
 
 const provider: MigrationProvider = { getMigrations: () => Promise.resolve(migrations) };

@@ -2,11 +2,15 @@ import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { eventQueueName, JOB_OPTIONS, jobIdFor, type TicketingJob } from './queues.js';
 
+/** Queue objects kept for recently used events; older ones are closed (and made again if needed). */
+const MAX_QUEUES = 1_000;
+
 /**
- * The producer side of the per-event queues. Queue objects are cheap (they share one connection), so
- * one is kept per event this process has touched.
+ * The producer side of the per-event queues. Queue objects share this process's one connection; one
+ * is kept per recently used event.
  */
 export class EventQueues {
+  /** Most recently used last. */
   private readonly queues = new Map<string, Queue>();
 
   constructor(
@@ -20,22 +24,24 @@ export class EventQueues {
       queue = new Queue(eventQueueName(eventId), { connection: this.connection, prefix: this.prefix });
       // Errors reach the caller of each command; the emitter must not crash the process.
       queue.on('error', () => {});
-      this.queues.set(eventId, queue);
+    } else {
+      this.queues.delete(eventId);
+    }
+    this.queues.set(eventId, queue);
+    if (this.queues.size > MAX_QUEUES) {
+      const [oldestId, oldest] = this.queues.entries().next().value as [string, Queue];
+      this.queues.delete(oldestId);
+      void oldest.close().catch(() => undefined);
     }
     return queue;
   }
 
+  /**
+   * Adds a job to its event's queue. Commands issued in the same tick share one write (the connection
+   * pipelines automatically), so concurrent enqueues cost one round trip together.
+   */
   async enqueue(job: TicketingJob): Promise<void> {
     await this.queue(job.eventId).add(job.kind, job, { ...JOB_OPTIONS, jobId: jobIdFor(job) });
-  }
-
-  /** Adds several jobs of one event in one round trip, in the order given. */
-  async enqueueBulk(jobs: readonly TicketingJob[]): Promise<void> {
-    const first = jobs[0];
-    if (first === undefined) return;
-    await this.queue(first.eventId).addBulk(
-      jobs.map((job) => ({ name: job.kind, data: job, opts: { ...JOB_OPTIONS, jobId: jobIdFor(job) } })),
-    );
   }
 
   /** Jobs not yet finished: waiting, being processed, or waiting to be retried. */

@@ -16,6 +16,24 @@ export function eventIdOfQueue(queueName: string): string | undefined {
 /** Channel on which the api announces events that have new jobs, so an idle worker starts at once. */
 export const pendingEventsChannel = (prefix: string): string => `${prefix}:events:pending`;
 
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+/** One announcement names every event that got jobs in one enqueue. */
+export const encodePendingEvents = (eventIds: readonly string[]): string => JSON.stringify(eventIds);
+
+/** The event ids of an announcement; anything else in it is ignored (pub/sub is a trust boundary). */
+export function parsePendingEvents(message: string): string[] {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(message);
+  } catch {
+    return [];
+  }
+  return Array.isArray(parsed)
+    ? parsed.filter((id): id is string => typeof id === 'string' && UUID.test(id))
+    : [];
+}
+
 /** Key of the lease that gives one worker process an event's queue at a time (same hash tag). */
 export const eventLeaseKey = (prefix: string, eventId: string): string =>
   `${prefix}:${eventQueueName(eventId)}:lease`;

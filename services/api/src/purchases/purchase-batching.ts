@@ -16,8 +16,9 @@ const newPurchaseRow = (purchase: AcceptedPurchase): Omit<PurchaseRow, 'seq' | '
 });
 
 /**
- * The purchase hot path, coalesced: concurrent requests share one multi-row insert, one bulk enqueue
- * per event queue, and one read of purchase views, instead of a round trip each.
+ * The purchase hot path, coalesced: concurrent requests share one multi-row insert, one pipelined
+ * write of their jobs (whatever their events) with one wake-up announcement, and one read of purchase
+ * views, instead of a round trip each.
  */
 export interface PurchaseBatching {
   /** Stores a purchase; undefined when another purchase of the event already holds its idempotency key. */
@@ -30,7 +31,7 @@ export interface PurchaseBatching {
 export function createPurchaseBatching(
   db: Kysely<Database>,
   queues: EventQueues,
-  announce: (eventId: string) => Promise<unknown>,
+  announce: (eventIds: string[]) => Promise<unknown>,
 ): PurchaseBatching {
   const inserts = createBatcher<AcceptedPurchase, PurchaseRow | undefined>({
     maxBatchSize: 500,
@@ -48,21 +49,20 @@ export function createPurchaseBatching(
     maxBatchSize: 1000,
     maxConcurrent: 2,
     run: async (jobs) => {
-      const byEvent = new Map<string, TicketingJob[]>();
-      for (const job of jobs) byEvent.set(job.eventId, [...(byEvent.get(job.eventId) ?? []), job]);
-      const failures = new Map<string, Error>();
-      await Promise.all(
-        [...byEvent].map(([eventId, eventJobs]) =>
-          queues.enqueueBulk(eventJobs).then(
-            // Wakes an idle worker at once; a lost announcement only waits for the workers' next scan.
-            () => announce(eventId).catch(() => undefined),
-            (error: unknown) => {
-              failures.set(eventId, error instanceof Error ? error : new Error(String(error)));
-            },
+      const results = await Promise.all(
+        jobs.map((job) =>
+          queues.enqueue(job).then(
+            () => undefined,
+            (error: unknown) => (error instanceof Error ? error : new Error(String(error))),
           ),
         ),
       );
-      return jobs.map((job) => failures.get(job.eventId));
+      // Wakes idle workers at once; a lost announcement only waits for the workers' next scan.
+      const enqueued = new Set(
+        jobs.filter((_job, index) => results[index] === undefined).map((job) => job.eventId),
+      );
+      if (enqueued.size > 0) await announce([...enqueued]).catch(() => undefined);
+      return results;
     },
   });
 

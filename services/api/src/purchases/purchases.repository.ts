@@ -66,7 +66,7 @@ export async function findPurchaseViewRows(db: Db, ids: readonly string[]): Prom
         .whereRef('ahead.seq', '<=', 'w.seq')
         .as('waitlistPosition'),
     )
-    .where('p.id', 'in', ids)
+    .where('p.id', '=', (eb) => eb.fn.any(eb.val(ids)))
     .execute() as Promise<PurchaseViewRow[]>;
 }
 

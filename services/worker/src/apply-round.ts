@@ -1,0 +1,104 @@
+import { UnrecoverableError } from 'bullmq';
+import { parseJob, type Database, type Settlement } from '@ticketing/shared';
+import { sql, type Kysely } from 'kysely';
+import { applyCancellation } from './cancel-purchase.js';
+import {
+  loadSaleSnapshots,
+  lockEvents,
+  toSettlement,
+  type DrainTarget,
+  type StatusChange,
+} from './sale.repository.js';
+import { settleSales, type SaleToSettle } from './settle-purchases.js';
+
+export interface RoundOutcome {
+  /** The purchases whose state changed, in the order they changed. */
+  readonly settlements: Settlement[];
+  /** Events with more to apply up to their target: they need another round. */
+  readonly unfinished: ReadonlySet<string>;
+}
+
+/**
+ * Applies, in one transaction, the pending requests of several events accepted up to each one's
+ * target, strictly in acceptance order per event: purchases to decide, cancellations to carry out.
+ * Each event gets one step: up to `batchSize` purchases, or the purchases before its next
+ * cancellation and then that cancellation. Anything already applied is skipped, so running a round
+ * twice, or in two workers at once, changes nothing the second time.
+ */
+export async function applyRound(
+  db: Kysely<Database>,
+  targets: readonly DrainTarget[],
+  batchSize: number,
+): Promise<RoundOutcome> {
+  if (targets.length === 0) return { settlements: [], unfinished: new Set() };
+  return db.transaction().execute(async (tx) => {
+    const decidedAt = new Date();
+    const events = await lockEvents(
+      tx,
+      targets.map((target) => target.eventId),
+    );
+    // Read under the locks: nothing another worker committed before them is missed.
+    const snapshots = await loadSaleSnapshots(tx, targets);
+    const upToSeqs = new Map(targets.map((target) => [target.eventId, target.upToSeq]));
+
+    const sales: SaleToSettle[] = [];
+    const cancellations: { eventId: string; purchaseId: string }[] = [];
+    for (const event of events) {
+      const snapshot = snapshots.get(event.id);
+      const upToSeq = upToSeqs.get(event.id);
+      if (snapshot === undefined || upToSeq === undefined) continue;
+      const cancellation = snapshot.nextCancellation;
+      // Purchases accepted before the next cancellation are decided before it is carried out.
+      sales.push({
+        event,
+        waitlistLength: snapshot.waitlistLength,
+        upToSeq: cancellation === undefined ? upToSeq : cancellation.cancelSeq - 1,
+      });
+      if (cancellation !== undefined)
+        cancellations.push({ eventId: event.id, purchaseId: cancellation.purchaseId });
+    }
+
+    const settled = await settleSales(tx, sales, batchSize, decidedAt);
+    const changes: StatusChange[] = [...settled.changes];
+    const unfinished = new Set(settled.unfinished);
+    for (const { eventId, purchaseId } of cancellations) {
+      if (unfinished.has(eventId)) continue;
+      changes.push(...(await applyCancellation(tx, eventId, purchaseId, decidedAt)));
+      // Requests after the cancellation, or further cancellations, wait for the next round.
+      unfinished.add(eventId);
+    }
+    return { settlements: changes.map((change) => toSettlement(change, decidedAt)), unfinished };
+  });
+}
+
+/** Applies every pending request of one event up to `upToSeq`, a round at a time. */
+export async function drainEvent(
+  db: Kysely<Database>,
+  eventId: string,
+  upToSeq: number,
+  batchSize: number,
+): Promise<Settlement[]> {
+  const settlements: Settlement[] = [];
+  for (;;) {
+    const round = await applyRound(db, [{ eventId, upToSeq }], batchSize);
+    settlements.push(...round.settlements);
+    if (!round.unfinished.has(eventId)) return settlements;
+  }
+}
+
+/** Applies one job's payload; a payload that is not a job fails for good rather than being retried. */
+export async function processJob(
+  db: Kysely<Database>,
+  data: unknown,
+  batchSize = 500,
+): Promise<Settlement[]> {
+  const job = parseJob(data);
+  if (job === undefined) throw new UnrecoverableError('Malformed job payload');
+  return drainEvent(db, job.eventId, job.seq, batchSize);
+}
+
+/** The newest sequence number handed out: everything accepted so far is at or below it. */
+export async function latestSeq(db: Kysely<Database>): Promise<number> {
+  const { rows } = await sql<{ lastValue: number }>`select last_value from purchases_seq_seq`.execute(db);
+  return rows[0]?.lastValue ?? 0;
+}

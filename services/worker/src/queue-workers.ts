@@ -1,0 +1,114 @@
+import {
+  Worker,
+  createRedisBackend,
+  type BackendFactory,
+  type Job,
+  type JobJson,
+  type RedisQueueBackend,
+} from 'bullmq';
+import type { Redis } from 'ioredis';
+import { eventQueueName, type Logger } from '@ticketing/shared';
+
+export const LOCK_DURATION_MS = 30_000;
+/** A job found stalled this many times (its worker died each time) fails instead of looping. */
+const MAX_STALLED_COUNT = 5;
+/** Queue workers kept for recently drained events. */
+const MAX_QUEUE_WORKERS = 1_000;
+/** A queue worker unused this long is closed: an idle event costs nothing, not even a timer. */
+const IDLE_CLOSE_MS = 5 * 60_000;
+
+/**
+ * Jobs are fetched with non-blocking calls only, so a queue worker needs no blocking connection of
+ * its own: every event queue of the process shares one Redis connection, however many there are.
+ */
+const sharedConnectionBackend: BackendFactory<RedisQueueBackend> = (name, opts, factoryOpts) =>
+  createRedisBackend(name, opts, { ...factoryOpts, withBlockingConnection: false });
+
+/** A BullMQ worker for manual processing that completes a job and takes the next in one call. */
+export class QueueWorker extends Worker {
+  lastUsed = Date.now();
+
+  /** Completes the job; with `fetchNext`, also takes the queue's next waiting job, if any. */
+  async complete(job: Job, token: string, fetchNext: boolean): Promise<Job | undefined> {
+    const next: unknown = await job.moveToCompleted({ applied: true }, token, fetchNext);
+    if (!Array.isArray(next)) return undefined;
+    const [jobData, jobId] = next as [JobJson | undefined, string | undefined];
+    if (jobData === undefined || jobId === undefined) return undefined;
+    return (await this.nextJobFromJobData(jobData, jobId, token)) ?? undefined;
+  }
+
+  /** Up to `count` waiting jobs, fetched in one pipelined burst. */
+  async take(token: string, count: number): Promise<Job[]> {
+    const fetched = await Promise.all(
+      Array.from({ length: count }, () => this.getNextJob(token, { block: false })),
+    );
+    return fetched.filter((job): job is Job => job !== undefined && job !== null);
+  }
+}
+
+/**
+ * The queue workers of one process, one per recently drained event, all on the process's one
+ * connection. Each runs BullMQ's stalled-job check for its queue, so the jobs of a worker process that
+ * died are put back; idle ones are closed.
+ */
+export class QueueWorkers {
+  private readonly workers = new Map<string, QueueWorker>();
+  private readonly sweep: NodeJS.Timeout;
+
+  constructor(
+    private readonly redis: Redis,
+    private readonly prefix: string,
+    private readonly log: Logger,
+    /** Events whose jobs are in hand: their workers must stay open. */
+    private readonly isBusy: (eventId: string) => boolean,
+  ) {
+    this.sweep = setInterval(() => this.closeIdle(Date.now() - IDLE_CLOSE_MS), IDLE_CLOSE_MS / 5);
+    this.sweep.unref();
+  }
+
+  /** The event's queue worker, most recently used last. */
+  get(eventId: string): QueueWorker {
+    let worker = this.workers.get(eventId);
+    if (worker === undefined) {
+      worker = new QueueWorker(
+        eventQueueName(eventId),
+        null,
+        {
+          connection: this.redis,
+          prefix: this.prefix,
+          autorun: false,
+          lockDuration: LOCK_DURATION_MS,
+          maxStalledCount: MAX_STALLED_COUNT,
+        },
+        sharedConnectionBackend,
+      );
+      worker.on('error', (err) => this.log.warn({ err, eventId }, 'queue worker error'));
+      // Manual processing: stalled jobs (a crashed worker's) are still moved back to wait.
+      void worker.startStalledCheckTimer();
+    } else {
+      this.workers.delete(eventId);
+    }
+    worker.lastUsed = Date.now();
+    this.workers.set(eventId, worker);
+    if (this.workers.size > MAX_QUEUE_WORKERS) this.closeIdle(Number.POSITIVE_INFINITY, 1);
+    return worker;
+  }
+
+  /** Closes workers not busy and last used before `before`, oldest first, at most `limit` of them. */
+  private closeIdle(before: number, limit = Number.POSITIVE_INFINITY): void {
+    let closed = 0;
+    for (const [eventId, worker] of this.workers) {
+      if (worker.lastUsed >= before || closed >= limit) return;
+      if (this.isBusy(eventId)) continue;
+      this.workers.delete(eventId);
+      closed += 1;
+      void worker.close().catch(() => undefined);
+    }
+  }
+
+  async close(): Promise<void> {
+    clearInterval(this.sweep);
+    await Promise.all([...this.workers.values()].map((worker) => worker.close()));
+    this.workers.clear();
+  }
+}
