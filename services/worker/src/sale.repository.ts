@@ -32,7 +32,9 @@ const targetArrays = (targets: readonly DrainTarget[]) => ({
 /**
  * Takes the events' row locks for the rest of the transaction, always in id order so two workers
  * cannot deadlock. Every decision about an event happens under this lock, so two workers (say, one
- * that lost its lease and did not notice) can never interleave their decisions about one event.
+ * that lost its lease and did not notice) can never interleave their decisions about one event. It is
+ * the no-key kind: the api's purchase inserts (whose foreign key takes a key-share lock on the event)
+ * are not held up while a worker decides.
  */
 export async function lockEvents(tx: Tx, eventIds: readonly string[]): Promise<EventRow[]> {
   if (eventIds.length === 0) return [];
@@ -41,7 +43,7 @@ export async function lockEvents(tx: Tx, eventIds: readonly string[]): Promise<E
     .selectAll()
     .where('id', '=', (eb) => eb.fn.any(eb.val(eventIds)))
     .orderBy('id')
-    .forUpdate()
+    .forNoKeyUpdate()
     .execute();
 }
 

@@ -11,19 +11,38 @@ export type AcceptedPurchase = Pick<
 >;
 
 /**
- * Stores purchases in one statement, each numbered by the purchase sequence in the order given.
- * Those whose idempotency key another purchase of the event already holds are skipped (not returned).
- * The rows travel as one array per column: the statement stays the same size however many rows it
- * carries, so neither Kysely nor Postgres does per-row work to build or plan it.
+ * Holds each event's accepting lock until the transaction ends, so that the requests of one event are
+ * numbered and committed one transaction at a time. An event's sequence numbers then become visible
+ * in order: a worker that sees a request has seen every earlier one. (Without it, two concurrent
+ * inserts could commit out of order, and a worker decide the later one first.) Taken in id order, so
+ * two transactions cannot deadlock; workers never take these locks.
+ */
+async function holdAcceptingLocks(tx: Transaction<Database>, eventIds: readonly string[]): Promise<void> {
+  const inOrder = [...new Set(eventIds)].sort();
+  await sql`
+    select pg_advisory_xact_lock(hashtextextended(event_id::text, 0))
+    from unnest(${inOrder}::uuid[]) as e(event_id)`.execute(tx);
+}
+
+/**
+ * Stores purchases, each numbered by the purchase sequence in the order given (see
+ * holdAcceptingLocks). Those whose idempotency key another purchase of the event already holds are
+ * skipped (not returned). The rows travel as one array per column: the statement stays the same size
+ * however many rows it carries, so neither Kysely nor Postgres does per-row work to build or plan it.
  */
 export async function insertPurchases(
-  db: Db,
+  db: Kysely<Database>,
   purchases: readonly AcceptedPurchase[],
 ): Promise<Pick<PurchaseRow, 'id' | 'seq' | 'createdAt'>[]> {
   if (purchases.length === 0) return [];
   const column = <K extends keyof AcceptedPurchase>(key: K): AcceptedPurchase[K][] =>
     purchases.map((purchase) => purchase[key]);
-  const { rows } = await sql<Pick<PurchaseRow, 'id' | 'seq' | 'createdAt'>>`
+  return db.transaction().execute(async (tx) => {
+    await holdAcceptingLocks(
+      tx,
+      purchases.map((purchase) => purchase.eventId),
+    );
+    const { rows } = await sql<Pick<PurchaseRow, 'id' | 'seq' | 'createdAt'>>`
     insert into purchases (id, event_id, user_id, quantity, join_waitlist, idempotency_key)
     select id, event_id, user_id, quantity, join_waitlist, idempotency_key from unnest(
       ${column('id')}::uuid[], ${column('eventId')}::uuid[], ${column('userId')}::text[],
@@ -32,8 +51,9 @@ export async function insertPurchases(
     ) with ordinality as request(id, event_id, user_id, quantity, join_waitlist, idempotency_key, n)
     order by n
     on conflict (event_id, idempotency_key) where idempotency_key is not null do nothing
-    returning id, seq, created_at`.execute(db);
-  return rows;
+    returning id, seq, created_at`.execute(tx);
+    return rows;
+  });
 }
 
 export async function findPurchaseByIdempotencyKey(
@@ -92,12 +112,25 @@ export async function findActivePurchaseOfUser(
     .executeTakeFirst();
 }
 
-/** Marks a cancellation as requested, once: a second request finds nothing to update. */
-export async function markCancellationRequested(db: Db, id: string): Promise<PurchaseRow | undefined> {
-  return (
-    db
+/**
+ * Marks a cancellation as requested, once: a second request finds nothing to update. The cancellation
+ * takes the next number of the purchase sequence under the event's accepting lock: its place in the
+ * event's queue.
+ */
+export async function markCancellationRequested(
+  db: Kysely<Database>,
+  id: string,
+): Promise<PurchaseRow | undefined> {
+  return db.transaction().execute(async (tx) => {
+    const purchase = await tx
+      .selectFrom('purchases')
+      .select('eventId')
+      .where('id', '=', id)
+      .executeTakeFirst();
+    if (purchase === undefined) return undefined;
+    await holdAcceptingLocks(tx, [purchase.eventId]);
+    return tx
       .updateTable('purchases')
-      // The cancellation takes the next number of the purchase sequence: its place in the queue.
       .set({
         cancelRequestedAt: new Date(),
         cancelSeq: sql<number>`nextval(pg_get_serial_sequence('purchases', 'seq'))`,
@@ -106,8 +139,8 @@ export async function markCancellationRequested(db: Db, id: string): Promise<Pur
       .where('cancelRequestedAt', 'is', null)
       .where('status', 'not in', ['cancelled', 'rejected'])
       .returningAll()
-      .executeTakeFirst()
-  );
+      .executeTakeFirst();
+  });
 }
 
 export async function clearCancellationRequest(db: Db, id: string): Promise<void> {
