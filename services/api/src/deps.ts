@@ -45,9 +45,9 @@ export type App = FastifyInstance<
 
 export async function openAppDeps(config: Config): Promise<AppDeps> {
   const db = createDb(config.databaseUrl, { poolSize: 20 });
-  const redis = createRedis(config.redisUrl, 'requests', 'api');
+  const redis = createRedis(config.redisUrl, 'requests', `${config.queuePrefix}:api`);
   const settlements = await SettlementListener.start(
-    createRedis(config.redisUrl, 'subscriber', 'api-settlements'),
+    createRedis(config.redisUrl, 'subscriber', `${config.queuePrefix}:api-settlements`),
     config.queuePrefix,
   );
   const queues = new EventQueues(redis, config.queuePrefix);

@@ -1,10 +1,28 @@
-import { createLogger, loadConfig, prepareDatabase, retryUntilReady } from '@ticketing/shared';
+import {
+  assertRedisVersion,
+  createLogger,
+  createRedis,
+  loadConfig,
+  prepareDatabase,
+  retryUntilReady,
+} from '@ticketing/shared';
 import { buildApp } from './app.js';
 import { closeAppDeps, openAppDeps } from './deps.js';
 
 const config = loadConfig();
 const log = createLogger({ level: config.logLevel, name: 'api' });
 await retryUntilReady(() => prepareDatabase(config.databaseUrl), { log, what: 'Postgres' });
+await retryUntilReady(
+  async () => {
+    const redis = createRedis(config.redisUrl, 'requests');
+    try {
+      await assertRedisVersion(redis);
+    } finally {
+      redis.disconnect();
+    }
+  },
+  { log, what: 'Redis' },
+);
 const deps = await openAppDeps(config);
 const app = buildApp(deps, { loggerInstance: log });
 await app.listen({ port: config.port, host: config.host });

@@ -71,8 +71,11 @@ export class EventDrainer {
   private closing = false;
 
   constructor(private readonly deps: DrainerDeps) {
-    this.workers = new QueueWorkers(deps.redis, deps.config.queuePrefix, deps.log, (eventId) =>
-      this.work.has(eventId),
+    this.workers = new QueueWorkers(
+      deps.redis,
+      deps.config.queuePrefix,
+      deps.log,
+      (eventId) => (this.work.get(eventId)?.jobs.length ?? 0) > 0,
     );
   }
 

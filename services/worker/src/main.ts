@@ -4,7 +4,7 @@ import { createWorker } from './worker.js';
 const config = loadConfig();
 const log = createLogger({ level: config.logLevel, name: 'worker' });
 await retryUntilReady(() => prepareDatabase(config.databaseUrl), { log, what: 'Postgres' });
-// One connection per event being drained, and a spare for the scan and the reconciler.
+// One connection per drain round at a time, and spares for the scan and the reconciler.
 const db = createDb(config.databaseUrl, { poolSize: config.workerConcurrency + 2 });
 const worker = createWorker({ config, db, log });
 await worker.start();

@@ -12,8 +12,9 @@ import { eventQueueName, type Logger } from '@ticketing/shared';
 export const LOCK_DURATION_MS = 30_000;
 /** A job found stalled this many times (its worker died each time) fails instead of looping. */
 const MAX_STALLED_COUNT = 5;
-/** Queue workers kept for recently drained events. */
-const MAX_QUEUE_WORKERS = 1_000;
+/** Queue workers kept for recently drained events (about 9 KB each). */
+const MAX_QUEUE_WORKERS = 2_000;
+const MAX_BUSY_SKIPPED = 64;
 /** A queue worker unused this long is closed: an idle event costs nothing, not even a timer. */
 const IDLE_CLOSE_MS = 5 * 60_000;
 
@@ -59,7 +60,7 @@ export class QueueWorkers {
     private readonly redis: Redis,
     private readonly prefix: string,
     private readonly log: Logger,
-    /** Events whose jobs are in hand: their workers must stay open. */
+    /** Events with jobs in hand (taken through their worker): their workers must stay open. */
     private readonly isBusy: (eventId: string) => boolean,
   ) {
     this.sweep = setInterval(() => this.closeIdle(Date.now() - IDLE_CLOSE_MS), IDLE_CLOSE_MS / 5);
@@ -79,6 +80,8 @@ export class QueueWorkers {
           autorun: false,
           lockDuration: LOCK_DURATION_MS,
           maxStalledCount: MAX_STALLED_COUNT,
+          // One INFO per queue object adds up over thousands of events; the version is checked at start.
+          skipVersionCheck: true,
         },
         sharedConnectionBackend,
       );
@@ -94,12 +97,19 @@ export class QueueWorkers {
     return worker;
   }
 
-  /** Closes workers not busy and last used before `before`, oldest first, at most `limit` of them. */
+  /**
+   * Closes workers not busy and last used before `before`, oldest first, at most `limit` of them.
+   * Looks at a bounded number of busy ones: while many events are busy, the cache may run over.
+   */
   private closeIdle(before: number, limit = Number.POSITIVE_INFINITY): void {
     let closed = 0;
+    let skipped = 0;
     for (const [eventId, worker] of this.workers) {
-      if (worker.lastUsed >= before || closed >= limit) return;
-      if (this.isBusy(eventId)) continue;
+      if (worker.lastUsed >= before || closed >= limit || skipped >= MAX_BUSY_SKIPPED) return;
+      if (this.isBusy(eventId)) {
+        skipped += 1;
+        continue;
+      }
       this.workers.delete(eventId);
       closed += 1;
       void worker.close().catch(() => undefined);

@@ -2,6 +2,7 @@ import type { Redis } from 'ioredis';
 import type { Kysely } from 'kysely';
 import {
   EventQueues,
+  assertRedisVersion,
   createRedis,
   parsePendingEvents,
   pendingEventsChannel,
@@ -25,6 +26,8 @@ export interface TicketingWorker {
   close(): Promise<void>;
   /** Runs one reconciler sweep now (the timer runs it periodically); returns the jobs re-created. */
   reconcileNow(): Promise<number>;
+  /** Events this process has work for right now (an idle event is not among them). */
+  readonly activeEvents: number;
 }
 
 /** How often Postgres is asked which events have pending requests (a missed wake-up costs at most this). */
@@ -36,8 +39,13 @@ const SCAN_INTERVAL_MS = 1_000;
  */
 export function createWorker(deps: WorkerDeps): TicketingWorker {
   const { config, db, log } = deps;
-  const commands: Redis = createRedis(config.redisUrl, 'worker', 'worker');
-  const subscriber: Redis = createRedis(config.redisUrl, 'subscriber', 'worker-wakeups');
+  // Two connections per worker process, however many events it drains.
+  const commands: Redis = createRedis(config.redisUrl, 'worker', `${config.queuePrefix}:worker`);
+  const subscriber: Redis = createRedis(
+    config.redisUrl,
+    'subscriber',
+    `${config.queuePrefix}:worker-wakeups`,
+  );
   const queues = new EventQueues(commands, config.queuePrefix);
   const drainer = new EventDrainer({
     config,
@@ -85,6 +93,7 @@ export function createWorker(deps: WorkerDeps): TicketingWorker {
 
   return {
     async start() {
+      await assertRedisVersion(commands);
       subscriber.on('message', (_channel: string, message: string) => {
         for (const eventId of parsePendingEvents(message)) drainer.wake(eventId);
       });
@@ -106,5 +115,8 @@ export function createWorker(deps: WorkerDeps): TicketingWorker {
       await commands.quit().catch(() => undefined);
     },
     reconcileNow,
+    get activeEvents() {
+      return drainer.activeEvents;
+    },
   };
 }

@@ -21,7 +21,12 @@ export class EventQueues {
   queue(eventId: string): Queue {
     let queue = this.queues.get(eventId);
     if (queue === undefined) {
-      queue = new Queue(eventQueueName(eventId), { connection: this.connection, prefix: this.prefix });
+      queue = new Queue(eventQueueName(eventId), {
+        connection: this.connection,
+        prefix: this.prefix,
+        // One INFO per queue object adds up over thousands of events; the version is checked at start.
+        skipVersionCheck: true,
+      });
       // Errors reach the caller of each command; the emitter must not crash the process.
       queue.on('error', () => {});
     } else {
