@@ -11,3 +11,4 @@ export * from './domain/report.js';
 export * from './queue/queues.js';
 export * from './queue/redis.js';
 export * from './queue/event-queues.js';
+export * from './queue/queue-positions.js';

@@ -15,9 +15,11 @@ export async function applyJobs(
   batchSize: number,
 ): Promise<string[]> {
   if (jobs.length === 0) return [];
-  const upToSeq = Math.max(...jobs.map((job) => job.seq));
-  return drainEvent(db, eventId, upToSeq, batchSize);
+  return drainEvent(db, eventId, lastSeqOf(jobs), batchSize);
 }
+
+/** The latest request a batch of jobs stands for: applying it applies every earlier one of the event. */
+export const lastSeqOf = (jobs: readonly TicketingJob[]): number => Math.max(...jobs.map((job) => job.seq));
 
 /** Applies one job's payload; a payload that is not a job fails for good rather than being retried. */
 export async function processJob(db: Kysely<Database>, data: unknown, batchSize = 500): Promise<string[]> {

@@ -10,6 +10,7 @@ import {
   waitlistHead,
   withdrawQueued,
 } from './sale.repository.js';
+import { purchasesDecided } from './metrics.js';
 
 type Tx = Transaction<Database>;
 
@@ -36,6 +37,7 @@ export async function applyCancellation(tx: Tx, eventId: string, purchaseId: str
     case 'none':
       return [];
   }
+  purchasesDecided.inc({ outcome: 'cancelled' });
   // Leaving the line can unblock it too: the new head may fit where the old one did not.
   return [purchaseId, ...(await promoteWaitlist(tx, eventId))];
 }
@@ -55,6 +57,7 @@ export async function promoteWaitlist(tx: Tx, eventId: string): Promise<string[]
       allocations.map((entry) => entry.purchaseId),
     );
     await confirmPurchases(tx, event, allocations);
+    purchasesDecided.inc({ outcome: 'promoted' }, allocations.length);
     promotedIds.push(...allocations.map((entry) => entry.purchaseId));
     if (promoted.length < head.length || head.length < PROMOTION_BATCH_SIZE) return promotedIds;
   }

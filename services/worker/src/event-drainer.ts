@@ -18,7 +18,7 @@ import {
   type Logger,
   type TicketingJob,
 } from '@ticketing/shared';
-import { applyJobs, latestSeq } from './apply-jobs.js';
+import { lastSeqOf, latestSeq } from './apply-jobs.js';
 import { drainEvent } from './drain-event.js';
 import { EventLease } from './event-lease.js';
 
@@ -44,6 +44,17 @@ export interface DrainerDeps {
   readonly log: Logger;
   /** Announces purchases whose state changed (wakes long-polling buyers). */
   readonly announce: (purchaseIds: string[]) => Promise<void>;
+  /** Told of every committed batch (metrics, queue positions); must be cheap and must not throw. */
+  readonly onBatchApplied?: (batch: AppliedBatch) => void;
+}
+
+export interface AppliedBatch {
+  readonly eventId: string;
+  readonly jobs: number;
+  /** Every request of the event accepted up to this sequence number is now decided. */
+  readonly upToSeq: number;
+  readonly changed: number;
+  readonly durationMs: number;
 }
 
 /**
@@ -167,17 +178,12 @@ export class EventDrainer {
         )
         .catch(() => undefined);
     }, LOCK_DURATION_MS / 3);
+    const started = performance.now();
     let changed: string[];
+    let upToSeq: number;
     try {
-      changed =
-        valid.length > 0
-          ? await applyJobs(
-              db,
-              eventId,
-              valid.map(({ payload }) => payload),
-              config.workerBatchSize,
-            )
-          : await drainEvent(db, eventId, await latestSeq(db), config.workerBatchSize);
+      upToSeq = valid.length > 0 ? lastSeqOf(valid.map(({ payload }) => payload)) : await latestSeq(db);
+      changed = await drainEvent(db, eventId, upToSeq, config.workerBatchSize);
     } catch (error) {
       // Transient (Postgres away): the jobs go back for a retry with backoff; nothing was committed.
       await Promise.all(
@@ -188,6 +194,13 @@ export class EventDrainer {
       clearInterval(renewal);
     }
     await Promise.all(valid.map(({ job }) => job.moveToCompleted({ applied: true }, token, false)));
+    this.deps.onBatchApplied?.({
+      eventId,
+      jobs: valid.length,
+      upToSeq,
+      changed: changed.length,
+      durationMs: performance.now() - started,
+    });
     if (changed.length > 0) await this.deps.announce(changed).catch(() => undefined);
   }
 

@@ -1,1 +1,3 @@
 export { createWorker, type TicketingWorker, type WorkerDeps } from './worker.js';
+export { startMetricsServer, type MetricsServer } from './metrics-server.js';
+export { workerRegistry } from './metrics.js';

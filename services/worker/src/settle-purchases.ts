@@ -9,6 +9,7 @@ import {
   waitlistPurchases,
   type Allocation,
 } from './sale.repository.js';
+import { purchasesDecided } from './metrics.js';
 
 /**
  * Decides, in queue order, up to `limit` undecided purchases of the event accepted up to `upToSeq`:
@@ -44,5 +45,8 @@ export async function settleBatch(
   await confirmPurchases(tx, event, confirmed);
   await waitlistPurchases(tx, event.id, waitlisted);
   for (const [reason, ids] of rejected) await rejectPurchases(tx, ids, reason);
+  purchasesDecided.inc({ outcome: 'confirmed' }, confirmed.length);
+  purchasesDecided.inc({ outcome: 'waitlisted' }, waitlisted.length);
+  purchasesDecided.inc({ outcome: 'rejected' }, queued.length - confirmed.length - waitlisted.length);
   return queued.map((purchase) => purchase.id);
 }

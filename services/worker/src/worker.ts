@@ -4,12 +4,14 @@ import {
   EventQueues,
   createRedis,
   pendingEventsChannel,
+  recordDecided,
   settledChannel,
   type Config,
   type Database,
   type Logger,
 } from '@ticketing/shared';
 import { EventDrainer } from './event-drainer.js';
+import { batchDuration, jobsCompleted } from './metrics.js';
 import { reconcile } from './reconciler.js';
 
 export interface WorkerDeps {
@@ -45,6 +47,14 @@ export function createWorker(deps: WorkerDeps): TicketingWorker {
     log,
     announce: async (purchaseIds) => {
       await commands.publish(settledChannel(config.queuePrefix), JSON.stringify(purchaseIds));
+    },
+    onBatchApplied: (batch) => {
+      batchDuration.observe(batch.durationMs / 1000);
+      jobsCompleted.inc(batch.jobs);
+      // Queue positions trail the decisions by one round trip; a lost update is repaired by the next.
+      recordDecided(commands, config.queuePrefix, batch).catch((err: unknown) =>
+        log.warn({ err, eventId: batch.eventId }, 'queue positions not updated'),
+      );
     },
   });
   const timers: NodeJS.Timeout[] = [];

@@ -1,6 +1,7 @@
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { eventQueueName, JOB_OPTIONS, jobIdFor, type TicketingJob } from './queues.js';
+import { recordQueued } from './queue-positions.js';
+import { eventQueueName, JOB_OPTIONS, jobIdFor, type PurchaseJob, type TicketingJob } from './queues.js';
 
 /**
  * The producer side of the per-event queues. Queue objects are cheap (they share one connection), so
@@ -26,16 +27,24 @@ export class EventQueues {
   }
 
   async enqueue(job: TicketingJob): Promise<void> {
-    await this.queue(job.eventId).add(job.kind, job, { ...JOB_OPTIONS, jobId: jobIdFor(job) });
+    await this.enqueueBulk([job]);
   }
 
-  /** Adds several jobs of one event in one round trip, in the order given. */
+  /**
+   * Adds several jobs of one event in one round trip, in the order given. Purchases also take their
+   * place in the event's line of queue positions; that write is sent first, so a worker that decides
+   * a purchase at once still finds it there to remove.
+   */
   async enqueueBulk(jobs: readonly TicketingJob[]): Promise<void> {
     const first = jobs[0];
     if (first === undefined) return;
-    await this.queue(first.eventId).addBulk(
-      jobs.map((job) => ({ name: job.kind, data: job, opts: { ...JOB_OPTIONS, jobId: jobIdFor(job) } })),
-    );
+    const purchases = jobs.filter((job): job is PurchaseJob => job.kind === 'purchase');
+    await Promise.all([
+      recordQueued(this.connection, this.prefix, purchases),
+      this.queue(first.eventId).addBulk(
+        jobs.map((job) => ({ name: job.kind, data: job, opts: { ...JOB_OPTIONS, jobId: jobIdFor(job) } })),
+      ),
+    ]);
   }
 
   /** Jobs not yet finished: waiting, being processed, or waiting to be retried. */

@@ -49,6 +49,7 @@ export function registerEventRoutes(app: App, deps: AppDeps): void {
     {
       preHandler: requireAdmin(deps.config.adminToken),
       schema: {
+        security: [{ adminToken: [] }],
         tags: ['events'],
         summary: 'Create an event with a fixed ticket inventory',
         body: CreateEventBody,

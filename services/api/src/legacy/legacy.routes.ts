@@ -34,6 +34,7 @@ export function registerLegacyRoutes(app: App, deps: AppDeps): void {
     {
       preHandler: requireAdmin(deps.config.adminToken),
       schema: {
+        security: [{ adminToken: [] }],
         tags: ['seed-compatible'],
         summary: 'Create an event (original API)',
         body: InitializeBody,

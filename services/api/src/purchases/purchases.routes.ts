@@ -1,4 +1,4 @@
-import { notFound } from '@ticketing/shared';
+import { notFound, readQueuePosition } from '@ticketing/shared';
 import { Type } from 'typebox';
 import { ErrorBody, IdParams, commonErrors } from '../http/common.schemas.js';
 import type { App, AppDeps } from '../deps.js';
@@ -53,6 +53,9 @@ export function registerPurchaseRoutes(app: App, deps: AppDeps): void {
       schema: {
         tags: ['purchases'],
         summary: 'A purchase and its outcome; with `waitMs`, answers as soon as it is decided',
+        description:
+          'While the purchase is queued, `queuePosition` says how many purchases of the event are ahead of it ' +
+          'and `estimatedWaitMs` (once the event has a processing rate) roughly how long it will wait.',
         params: IdParams,
         querystring: GetPurchaseQuery,
         response: { 200: PurchaseView, 404: ErrorBody, ...commonErrors },
@@ -61,7 +64,15 @@ export function registerPurchaseRoutes(app: App, deps: AppDeps): void {
     async (request) => {
       const row = await awaitPurchase(deps, request.params.id, request.query.waitMs ?? 0);
       if (row === undefined) throw notFound('Purchase');
-      return toPurchaseView(row);
+      if (row.status !== 'queued') return toPurchaseView(row);
+      // One Redis round trip (O(log n)); without Redis the purchase is still answered, without a place.
+      const position = await readQueuePosition(deps.redis, deps.config.queuePrefix, row).catch(
+        (err: unknown) => {
+          request.log.warn({ err }, 'queue position unavailable');
+          return undefined;
+        },
+      );
+      return toPurchaseView(row, position);
     },
   );
 

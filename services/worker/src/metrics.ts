@@ -1,0 +1,44 @@
+import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/**
+ * The worker's Prometheus metrics. Counters are process-wide (a process may run several workers, as
+ * the tests do), so they live in one registry of the module; `metrics-server.ts` serves it.
+ */
+export const workerRegistry = new Registry();
+collectDefaultMetrics({ register: workerRegistry });
+
+export const PURCHASE_OUTCOMES = ['confirmed', 'waitlisted', 'rejected', 'promoted', 'cancelled'] as const;
+export type PurchaseOutcome = (typeof PURCHASE_OUTCOMES)[number];
+
+/**
+ * Counted inside the deciding transaction: a batch that rolls back (Postgres went away) is counted
+ * again when it is retried. Rare; Postgres holds the exact record.
+ */
+export const purchasesDecided = new Counter({
+  name: 'ticketing_purchases_decided_total',
+  help: 'Purchases decided by this worker, by outcome (promoted: confirmed from the waiting list)',
+  labelNames: ['outcome'] as const,
+  registers: [workerRegistry],
+});
+
+export const batchDuration = new Histogram({
+  name: 'ticketing_worker_batch_duration_seconds',
+  help: 'Time to apply one batch of an event queue: the transaction and completing its jobs',
+  buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+  registers: [workerRegistry],
+});
+
+export const jobsCompleted = new Counter({
+  name: 'ticketing_worker_jobs_completed_total',
+  help: 'Queue jobs (purchases and cancellations) completed by this worker',
+  registers: [workerRegistry],
+});
+
+export const reconcilerRequeued = new Counter({
+  name: 'ticketing_reconciler_requeued_total',
+  help: 'Jobs the reconciler re-created because Redis had lost them or they had failed',
+  registers: [workerRegistry],
+});
+
+// Every outcome is exported from the first scrape on, at zero, so rates work without gaps.
+for (const outcome of PURCHASE_OUTCOMES) purchasesDecided.inc({ outcome }, 0);
