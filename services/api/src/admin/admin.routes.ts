@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { ErrorBody, commonErrors } from '../http/common.schemas.js';
+import { commonErrors, errorResponse } from '../http/common.schemas.js';
 import { requireAdmin } from '../http/admin-auth.js';
 import type { App, AppDeps } from '../deps.js';
 import { SaleOverview } from './admin.schemas.js';
@@ -24,7 +24,8 @@ export function registerAdminRoutes(app: App, deps: AppDeps): void {
         ...adminOnly,
         response: {
           200: { description: 'The monitor page', content: { 'text/html': { schema: { type: 'string' } } } },
-          401: ErrorBody,
+          401: errorResponse[401],
+          500: errorResponse[500],
         },
       },
     },
@@ -39,7 +40,7 @@ export function registerAdminRoutes(app: App, deps: AppDeps): void {
         tags: ['operations'],
         summary: 'Live figures of the newest events, for the monitor page',
         ...adminOnly,
-        response: { 200: SaleOverview, 401: ErrorBody, ...commonErrors },
+        response: { 200: SaleOverview, 401: errorResponse[401], ...commonErrors },
       },
     },
     async () => loadSaleOverview(deps),

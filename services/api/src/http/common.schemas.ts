@@ -12,12 +12,26 @@ export const ErrorBody = Type.Object(
   { $id: 'Error', description: 'Every error the API returns has this shape' },
 );
 
+/** The error shape, with what a given status means on this API (the OpenAPI response description). */
+const errorMeaning = (description: string) => Type.Object(ErrorBody.properties, { description });
+
+export const errorResponse = {
+  400: errorMeaning('The request is invalid: body, parameters, query or headers (`invalid_request`, …)'),
+  401: errorMeaning('The admin token is missing or wrong (`unauthorized`)'),
+  404: errorMeaning('No such resource (`not_found`)'),
+  409: errorMeaning('Not possible in the current state (`already_cancelled`, `not_cancellable`)'),
+  422: errorMeaning('Understood but refused (`quantity_over_limit`, `idempotency_key_reused`)'),
+  429: errorMeaning('Too many requests; retry later'),
+  500: errorMeaning('Internal error (`internal`); details are logged with the request id, never returned'),
+  503: errorMeaning('Postgres or Redis is unavailable (`unavailable`); retry shortly'),
+} as const;
+
 export const IdParams = Type.Object({ id: Uuid }, { additionalProperties: false });
 
 /** The error statuses any route may answer with, besides its own. */
 export const commonErrors = {
-  400: ErrorBody,
-  429: ErrorBody,
-  500: ErrorBody,
-  503: ErrorBody,
+  400: errorResponse[400],
+  429: errorResponse[429],
+  500: errorResponse[500],
+  503: errorResponse[503],
 } as const;

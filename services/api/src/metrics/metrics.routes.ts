@@ -1,6 +1,7 @@
 import { Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { App, AppDeps } from '../deps.js';
 import { listRecentEvents } from '../events/events.repository.js';
+import { errorResponse } from '../http/common.schemas.js';
 
 /** Events whose queue depth is exported, newest first: the label count stays bounded. */
 export const QUEUE_DEPTH_EVENTS = 50;
@@ -65,6 +66,7 @@ export function registerMetrics(app: App, deps: AppDeps): void {
               description: 'Prometheus text exposition format',
               content: { 'text/plain': { schema: { type: 'string' } } },
             },
+            500: errorResponse[500],
           },
         },
       },
