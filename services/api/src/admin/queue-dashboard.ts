@@ -48,7 +48,7 @@ export function registerQueueDashboard(app: FastifyInstance, deps: AppDeps): voi
         event.id,
         adapters.get(event.id) ??
           new BullMQAdapter(deps.queues.queue(event.id), {
-            displayName: `${event.name} · ${eventQueueName(event.id)}`,
+            displayName: `${event.name} (${eventQueueName(event.id)})`,
             description: `${event.totalTickets} tickets, created ${event.createdAt.toISOString()}`,
           }),
       );
