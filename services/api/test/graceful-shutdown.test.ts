@@ -10,6 +10,7 @@ import {
   freePort,
   serviceEnv,
   spawnService,
+  waitForReady,
   waitUntilNothingQueued,
   type ServiceProcess,
 } from './support/processes.js';
@@ -34,19 +35,6 @@ function start(service: 'api' | 'worker', env: Record<string, string> = {}): Ser
   const process = spawnService(service, { ...serviceEnv(environment.config), ...env });
   started.push(process);
   return process;
-}
-
-async function waitForReady(base: string): Promise<void> {
-  const deadline = Date.now() + 30_000;
-  while (Date.now() < deadline) {
-    const ready = await fetch(`${base}/ready`).then(
-      (response) => response.ok,
-      () => false,
-    );
-    if (ready) return;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error('the api did not become ready');
 }
 
 describe('graceful shutdown', () => {

@@ -1,5 +1,5 @@
-import { deleteKeys } from '@ticketing/shared/testing';
-import { startMetricsServer, workerRegistry, type MetricsServer } from '@ticketing/worker';
+import { createLogger, deleteKeys } from '@ticketing/shared/testing';
+import { reconcile, startMetricsServer, workerRegistry, type MetricsServer } from '@ticketing/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { httpHelpers } from './support/http.js';
 import { metricValue } from './support/prometheus.js';
@@ -10,7 +10,7 @@ let workerMetrics: MetricsServer;
 const { inject, createEvent, submit, poll, buy } = httpHelpers(() => system);
 
 beforeAll(async () => {
-  system = await startTestSystem({ RECONCILE_AFTER_MS: '0' });
+  system = await startTestSystem();
   workerMetrics = await startMetricsServer({ registry: workerRegistry, port: 0, host: '127.0.0.1' });
 });
 afterAll(async () => {
@@ -87,13 +87,14 @@ describe('metrics', () => {
   it('when the reconciler re-creates lost jobs, then its counter moves', async () => {
     const event = await createEvent({ totalTickets: 5 });
     const before = metricValue(await scrapeWorker(), 'ticketing_reconciler_requeued_total');
+    // With no worker running, nothing else can decide the purchase before the sweep sees it.
     await system.stopWorker();
     const lost = await submit(event.id, { userId: 'r-1' });
     await deleteKeys(system.config.redisUrl, `${system.config.queuePrefix}:*`);
+    const log = createLogger({ level: 'silent', name: 'reconciler' });
+    expect(await reconcile({ db: system.deps.db, queues: system.deps.queues, log }, 0)).toBe(1);
+    expect(metricValue(await scrapeWorker(), 'ticketing_reconciler_requeued_total') - before).toBe(1);
     await system.startWorker();
-    const requeued = await system.worker.reconcileNow();
-    expect(requeued).toBeGreaterThan(0);
-    expect(metricValue(await scrapeWorker(), 'ticketing_reconciler_requeued_total') - before).toBe(requeued);
     expect((await poll(lost.purchaseId)).status).toBe('confirmed');
   });
 

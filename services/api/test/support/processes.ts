@@ -58,6 +58,20 @@ export async function freePort(): Promise<number> {
   return address.port;
 }
 
+/** Waits until a spawned api answers its readiness check. */
+export async function waitForReady(base: string): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  while (Date.now() < deadline) {
+    const ready = await fetch(`${base}/ready`).then(
+      (response) => response.ok,
+      () => false,
+    );
+    if (ready) return;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error('the api did not become ready');
+}
+
 export async function waitUntilNothingQueued(
   db: Kysely<Database>,
   eventId: string,
