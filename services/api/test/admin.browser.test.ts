@@ -8,7 +8,7 @@ import { startTestSystem, type TestSystem } from './support/test-system.js';
 
 /**
  * Drives Debian's Chromium through the admin pages as an operator would. Screenshots go to
- * SCREENSHOT_DIR (`pnpm screenshots` points it at docs/screenshots), or to a temporary folder.
+ * SCREENSHOT_DIR (`pnpm screenshots` points it at docs/screenshots), or into the throw-away profile.
  */
 const ADMIN_TOKEN = 'browser-admin-token-0123456789';
 const CHROMIUM = '/usr/bin/chromium';
@@ -34,7 +34,7 @@ beforeAll(async () => {
   system = await startTestSystem({ ADMIN_TOKEN });
   base = await system.app.listen({ port: 0, host: '127.0.0.1' });
   profile = mkdtempSync(join(tmpdir(), 'ticketing-chromium-'));
-  screenshots = process.env.SCREENSHOT_DIR ?? mkdtempSync(join(tmpdir(), 'ticketing-screenshots-'));
+  screenshots = process.env.SCREENSHOT_DIR ?? join(profile, 'screenshots');
   mkdirSync(screenshots, { recursive: true });
   // A fresh profile whose only credentials are the admin token, given as the basic-auth password
   // when the pages ask for it: how a person logs in through the browser's own prompt.
@@ -110,6 +110,14 @@ describe('admin pages in a browser', () => {
 
     await system.startWorker();
     for (const purchase of waiting) expect((await poll(purchase.purchaseId)).status).toBe('confirmed');
+    await page.close();
+  });
+
+  it('when the API documentation is opened, then Swagger UI renders the generated document', async () => {
+    const page = await browser.newPage();
+    expect((await page.goto(`${base}/docs`))?.status()).toBe(200);
+    await page.getByText('Ticketing API').first().waitFor({ timeout: 15_000 });
+    await page.getByText('/events/{id}/purchases').first().waitFor({ timeout: 15_000 });
     await page.close();
   });
 });
