@@ -4,16 +4,14 @@ export const UUID_PATTERN = '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a
 
 export const Uuid = Type.String({ pattern: UUID_PATTERN, description: 'A UUID' });
 
-export const ErrorBody = Type.Object(
-  {
-    code: Type.String({ description: 'Stable machine-readable error code' }),
-    message: Type.String({ description: 'What went wrong, for people' }),
-  },
-  { $id: 'Error', description: 'Every error the API returns has this shape' },
-);
+/** Every error the API returns has this shape, whatever its status. */
+const errorProperties = {
+  code: Type.String({ description: 'Stable machine-readable error code' }),
+  message: Type.String({ description: 'What went wrong, for people' }),
+};
 
 /** The error shape, with what a given status means on this API (the OpenAPI response description). */
-const errorMeaning = (description: string) => Type.Object(ErrorBody.properties, { description });
+const errorMeaning = (description: string) => Type.Object(errorProperties, { description });
 
 export const errorResponse = {
   400: errorMeaning('The request is invalid: body, parameters, query or headers (`invalid_request`, …)'),
