@@ -45,8 +45,11 @@ for _ in $(seq 1 120); do
   sleep 0.5
 done
 curl -sf "http://127.0.0.1:${api_port}/ready" && echo
-curl -sf "http://127.0.0.1:${api_port}/docs/json" | grep -q '"openapi"'
-curl -sf "http://127.0.0.1:${metrics_port}/metrics" | grep -q ticketing_purchases_decided_total
+# Read whole before matching: `grep -q` stops reading early and curl would fail on the closed pipe.
+docs=$(curl -sf "http://127.0.0.1:${api_port}/docs/json")
+[[ "$docs" == *'"openapi"'* ]] || { echo "no OpenAPI document"; exit 1; }
+metrics=$(curl -sf "http://127.0.0.1:${metrics_port}/metrics")
+[[ "$metrics" == *ticketing_purchases_decided_total* ]] || { echo "no worker metrics"; exit 1; }
 kill -TERM "$api_pid" "$worker_pid"
 wait "$api_pid" || { echo "api did not stop cleanly"; exit 1; }
 wait "$worker_pid" || { echo "worker did not stop cleanly"; exit 1; }
