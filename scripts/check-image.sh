@@ -7,8 +7,9 @@ cd "$(dirname "$0")/.."
 
 run_id="image_$(date +%s)_$$"
 app=$(mktemp -d)
-api_port="${IMAGE_CHECK_PORT:-3901}"
-metrics_port="${IMAGE_CHECK_METRICS_PORT:-3902}"
+free_port() { node -e 'const s = require("net").createServer().listen(0, "127.0.0.1", () => { console.log(s.address().port); s.close(); })'; }
+api_port=$(free_port)
+metrics_port=$(free_port)
 export DATABASE_URL="postgres://postgres@127.0.0.1:5432/ticketing_${run_id}"
 export QUEUE_PREFIX="${run_id}" LOG_LEVEL=warn HOST=127.0.0.1 NODE_ENV=production
 
