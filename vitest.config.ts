@@ -3,7 +3,8 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['packages/*/test/**/*.test.ts', 'services/*/test/**/*.test.ts'],
-    exclude: ['**/node_modules/**', '**/*.faults.test.ts'],
+    // Browser tests need Chromium: `pnpm test:browser` runs them.
+    exclude: ['**/node_modules/**', '**/*.faults.test.ts', '**/*.browser.test.ts'],
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: 'forks',

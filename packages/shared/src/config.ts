@@ -18,6 +18,8 @@ export interface Config {
   readonly workerBatchSize: number;
   /** Event queues one worker process drains at the same time. */
   readonly workerConcurrency: number;
+  /** Port of the worker's Prometheus listener (`GET /metrics`) on `host`; 0 = no listener. */
+  readonly workerMetricsPort: number;
 }
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -92,6 +94,7 @@ const settings = {
   reconcileAfterMs: { env: 'RECONCILE_AFTER_MS', fallback: '10000', parse: integer(0, 3_600_000) },
   workerBatchSize: { env: 'WORKER_BATCH_SIZE', fallback: '200', parse: integer(1, 5_000) },
   workerConcurrency: { env: 'WORKER_CONCURRENCY', fallback: '8', parse: integer(1, 256) },
+  workerMetricsPort: { env: 'WORKER_METRICS_PORT', fallback: '0', parse: integer(0, 65535) },
 } satisfies Record<keyof Config, { env: string; fallback: string | undefined; parse: Parser<unknown> }>;
 
 /** The environment variable names the system reads, for documentation and the compose-file check. */

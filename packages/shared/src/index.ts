@@ -12,3 +12,4 @@ export * from './queue/queues.js';
 export * from './queue/redis.js';
 export * from './queue/settlements.js';
 export * from './queue/event-queues.js';
+export * from './queue/queue-positions.js';

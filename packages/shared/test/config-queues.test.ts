@@ -15,6 +15,7 @@ describe('loadConfig', () => {
       queuePrefix: 'ticketing',
       adminToken: undefined,
       logLevel: 'info',
+      workerMetricsPort: 0,
     });
   });
 

@@ -9,6 +9,10 @@ import { registerHealthRoutes } from './health/health.routes.js';
 import { registerLegacyRoutes } from './legacy/legacy.routes.js';
 import { registerPurchaseRoutes } from './purchases/purchases.routes.js';
 import { registerReportRoutes } from './reports/reports.routes.js';
+import { registerOpenApi } from './docs/openapi.js';
+import { registerMetrics } from './metrics/metrics.routes.js';
+import { registerAdminRoutes } from './admin/admin.routes.js';
+import { registerQueueDashboard } from './admin/queue-dashboard.js';
 
 export const BODY_LIMIT_BYTES = 1_048_576;
 
@@ -28,10 +32,18 @@ export function buildApp(
   registerJsonParser(app);
   registerErrorHandler(app);
 
-  registerHealthRoutes(app, deps);
-  registerEventRoutes(app, deps);
-  registerPurchaseRoutes(app, deps);
-  registerReportRoutes(app, deps);
-  registerLegacyRoutes(app, deps);
+  registerOpenApi(app);
+  registerMetrics(app, deps);
+  // Routes are registered after the OpenAPI plugin has loaded, so it sees every one of them.
+  app.register(async (scope) => {
+    const api = scope as App;
+    registerHealthRoutes(api, deps);
+    registerEventRoutes(api, deps);
+    registerPurchaseRoutes(api, deps);
+    registerReportRoutes(api, deps);
+    registerLegacyRoutes(api, deps);
+    registerAdminRoutes(api, deps);
+    registerQueueDashboard(api, deps);
+  });
   return app;
 }

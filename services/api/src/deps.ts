@@ -51,6 +51,7 @@ export async function openAppDeps(config: Config): Promise<AppDeps> {
     config.queuePrefix,
   );
   const queues = new EventQueues(redis, config.queuePrefix);
+  await queues.prepare();
   const accepted = new AcceptedPurchases();
   settlements.observe((settlement) => accepted.forget(settlement.id));
   return {

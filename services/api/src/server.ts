@@ -32,8 +32,12 @@ async function shutdown(signal: string): Promise<void> {
   if (stopping) return;
   stopping = true;
   log.info({ signal }, 'api stopping');
-  // Stop accepting requests and let the ones in flight finish, then release the backing services.
+  // Stop accepting requests and let the ones in flight finish, then release the backing services. A
+  // keep-alive connection whose request finishes during the close would otherwise stay open until its
+  // keep-alive timeout (72 s), holding the shutdown: close each as soon as it is idle.
+  const idleSweep = setInterval(() => app.server.closeIdleConnections(), 50);
   await app.close();
+  clearInterval(idleSweep);
   await closeAppDeps(deps);
   log.info('api stopped');
   process.exit(0);

@@ -1,69 +1,30 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { httpHelpers, type PurchaseBody } from './support/http.js';
+import {
+  serviceEnv,
+  spawnService,
+  waitUntilNothingQueued,
+  type ServiceProcess,
+} from './support/processes.js';
 import { startTestSystem, type TestSystem } from './support/test-system.js';
 
-const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const TICKETS = 500;
 const BUYERS = 2_000;
 
 let system: TestSystem;
-const workers: ChildProcess[] = [];
+const workers: ServiceProcess[] = [];
 const { inject, createEvent, cancel, poll } = httpHelpers(() => system);
-
-/** A real worker process, as `pnpm start:worker` runs it, on this test's database and key prefix. */
-function spawnWorker(): ChildProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'services/worker/src/main.ts'], {
-    cwd: ROOT,
-    env: {
-      ...process.env,
-      DATABASE_URL: system.config.databaseUrl,
-      REDIS_URL: system.config.redisUrl,
-      QUEUE_PREFIX: system.config.queuePrefix,
-      LOG_LEVEL: 'warn',
-    },
-    stdio: ['ignore', 'inherit', 'inherit'],
-  });
-  workers.push(child);
-  return child;
-}
 
 beforeAll(async () => {
   // Only the two worker processes consume the queues: no in-process worker.
   system = await startTestSystem({}, { worker: false });
-  spawnWorker();
-  spawnWorker();
+  for (let index = 0; index < 2; index += 1) workers.push(spawnService('worker', serviceEnv(system.config)));
 });
 
 afterAll(async () => {
-  await Promise.all(
-    workers.map(
-      (child) =>
-        new Promise<void>((resolve) => {
-          if (child.exitCode !== null) return resolve();
-          child.once('exit', () => resolve());
-          child.kill('SIGTERM');
-        }),
-    ),
-  );
+  await Promise.all(workers.map((worker) => worker.stop()));
   await system?.close();
 });
-
-async function waitUntilNothingQueued(eventId: string, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    const queued = await system.deps.db
-      .selectFrom('purchases')
-      .select((eb) => eb.fn.countAll<number>().as('count'))
-      .where('eventId', '=', eventId)
-      .where('status', '=', 'queued')
-      .executeTakeFirstOrThrow();
-    if (queued.count === 0) return;
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-  throw new Error('purchases were still queued after the timeout');
-}
 
 describe('an on-sale under concurrency', () => {
   it(`when ${BUYERS} buyers hit ${TICKETS} tickets at once across two worker processes, then the books are exact`, async () => {
@@ -78,7 +39,7 @@ describe('an on-sale under concurrency', () => {
       ),
     );
     expect(responses.filter((response) => response.statusCode === 202)).toHaveLength(BUYERS);
-    await waitUntilNothingQueued(event.id);
+    await waitUntilNothingQueued(system.deps.db, event.id);
 
     const db = system.deps.db;
     const rows = await db

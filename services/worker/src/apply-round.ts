@@ -16,6 +16,10 @@ export interface RoundOutcome {
   readonly settlements: Settlement[];
   /** Events with more to apply up to their target: they need another round. */
   readonly unfinished: ReadonlySet<string>;
+  /** Per event, every request accepted up to `upToSeq` is now applied. */
+  readonly progress: readonly DrainTarget[];
+  /** Of the confirmations, those that came off a waiting list. */
+  readonly promotions: number;
 }
 
 /**
@@ -30,7 +34,7 @@ export async function applyRound(
   targets: readonly DrainTarget[],
   batchSize: number,
 ): Promise<RoundOutcome> {
-  if (targets.length === 0) return { settlements: [], unfinished: new Set() };
+  if (targets.length === 0) return { settlements: [], unfinished: new Set(), progress: [], promotions: 0 };
   return db.transaction().execute(async (tx) => {
     const decidedAt = new Date();
     const events = await lockEvents(
@@ -42,7 +46,7 @@ export async function applyRound(
     const upToSeqs = new Map(targets.map((target) => [target.eventId, target.upToSeq]));
 
     const sales: SaleToSettle[] = [];
-    const cancellations: { eventId: string; purchaseId: string }[] = [];
+    const cancellations: { eventId: string; purchaseId: string; cancelSeq: number }[] = [];
     for (const event of events) {
       const snapshot = snapshots.get(event.id);
       const upToSeq = upToSeqs.get(event.id);
@@ -54,20 +58,31 @@ export async function applyRound(
         waitlistLength: snapshot.waitlistLength,
         upToSeq: cancellation === undefined ? upToSeq : cancellation.cancelSeq - 1,
       });
-      if (cancellation !== undefined)
-        cancellations.push({ eventId: event.id, purchaseId: cancellation.purchaseId });
+      if (cancellation !== undefined) cancellations.push({ eventId: event.id, ...cancellation });
     }
 
     const settled = await settleSales(tx, sales, batchSize, decidedAt);
     const changes: StatusChange[] = [...settled.changes];
-    const unfinished = new Set(settled.unfinished);
-    for (const { eventId, purchaseId } of cancellations) {
+    const unfinished = new Set(settled.unfinished.keys());
+    const progress = new Map(
+      sales.map((sale) => [sale.event.id, settled.unfinished.get(sale.event.id) ?? sale.upToSeq]),
+    );
+    let promotions = 0;
+    for (const { eventId, purchaseId, cancelSeq } of cancellations) {
       if (unfinished.has(eventId)) continue;
-      changes.push(...(await applyCancellation(tx, eventId, purchaseId, decidedAt)));
+      const [cancelled, ...promoted] = await applyCancellation(tx, eventId, purchaseId, decidedAt);
+      changes.push(...(cancelled === undefined ? [] : [cancelled]), ...promoted);
+      promotions += promoted.length;
+      progress.set(eventId, cancelSeq);
       // Requests after the cancellation, or further cancellations, wait for the next round.
       unfinished.add(eventId);
     }
-    return { settlements: changes.map((change) => toSettlement(change, decidedAt)), unfinished };
+    return {
+      settlements: changes.map((change) => toSettlement(change, decidedAt)),
+      unfinished,
+      progress: [...progress].map(([eventId, upToSeq]) => ({ eventId, upToSeq })),
+      promotions,
+    };
   });
 }
 

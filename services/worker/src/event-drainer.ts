@@ -10,7 +10,7 @@ import {
   type Logger,
   type Settlement,
 } from '@ticketing/shared';
-import { applyRound, latestSeq } from './apply-round.js';
+import { applyRound, latestSeq, type RoundOutcome } from './apply-round.js';
 import { EventLease } from './event-lease.js';
 import { LOCK_DURATION_MS, QueueWorkers, type QueueWorker } from './queue-workers.js';
 import type { DrainTarget } from './sale.repository.js';
@@ -29,6 +29,15 @@ export interface DrainerDeps {
   readonly log: Logger;
   /** Announces purchases whose state changed (answers long-polling buyers). */
   readonly announce: (settlements: Settlement[]) => Promise<void>;
+  /** Told of every committed round (metrics, queue positions); must be cheap and must not throw. */
+  readonly onRoundApplied?: (round: AppliedRound) => void;
+}
+
+export interface AppliedRound extends RoundOutcome {
+  /** Jobs the round completed. */
+  readonly jobs: number;
+  /** The transaction and completing its jobs. */
+  readonly durationMs: number;
 }
 
 /** What this process knows about an event that has work: from wake-up until its queue runs dry. */
@@ -237,6 +246,8 @@ export class EventDrainer {
    */
   private async apply(works: EventWork[], targets: DrainTarget[], fetchNext: boolean): Promise<void> {
     const { db, config } = this.deps;
+    const started = performance.now();
+    const jobs = works.reduce((count, work) => count + work.jobs.length, 0);
     const renewal = setInterval(() => {
       for (const work of works) {
         const ids = work.jobs.map((job) => job.id ?? '');
@@ -255,6 +266,11 @@ export class EventDrainer {
     );
     await Promise.all(works.map((work) => this.complete(work, fetchNext && !this.closing)));
     for (const work of works) work.unfinished = outcome.unfinished.has(work.eventId);
+    this.deps.onRoundApplied?.({
+      ...outcome,
+      jobs,
+      durationMs: performance.now() - started,
+    });
     if (outcome.settlements.length > 0) await this.deps.announce(outcome.settlements).catch(() => undefined);
   }
 

@@ -1,4 +1,6 @@
 import { createDb, createLogger, loadConfig, prepareDatabase, retryUntilReady } from '@ticketing/shared';
+import { startMetricsServer } from './metrics-server.js';
+import { workerRegistry } from './metrics.js';
 import { createWorker } from './worker.js';
 
 const config = loadConfig();
@@ -8,6 +10,16 @@ await retryUntilReady(() => prepareDatabase(config.databaseUrl), { log, what: 'P
 const db = createDb(config.databaseUrl, { poolSize: config.workerConcurrency + 2 });
 const worker = createWorker({ config, db, log });
 await worker.start();
+// Prometheus scrapes the worker on a port of its own (it has no HTTP API); 0 leaves it off.
+const metrics =
+  config.workerMetricsPort > 0
+    ? await startMetricsServer({
+        registry: workerRegistry,
+        port: config.workerMetricsPort,
+        host: config.host,
+      })
+    : undefined;
+if (metrics !== undefined) log.info({ port: metrics.port }, 'worker metrics listening');
 
 let stopping = false;
 async function shutdown(signal: string): Promise<void> {
@@ -15,6 +27,7 @@ async function shutdown(signal: string): Promise<void> {
   stopping = true;
   log.info({ signal }, 'worker stopping');
   await worker.close();
+  await metrics?.close();
   await db.destroy();
   log.info('worker stopped');
   process.exit(0);

@@ -1,4 +1,5 @@
 import { sql, type Kysely } from 'kysely';
+import { reconcilerRequeued } from './metrics.js';
 import { jobIdFor, type Database, type EventQueues, type Logger, type TicketingJob } from '@ticketing/shared';
 
 /**
@@ -52,6 +53,7 @@ export async function reconcile(
     )
       requeued += 1;
   }
+  reconcilerRequeued.inc(requeued);
   if (requeued > 0) deps.log.warn({ requeued }, 'reconciler re-enqueued lost jobs');
   return requeued;
 }

@@ -103,6 +103,7 @@ export async function loadSaleSnapshots(
 
 export interface QueuedPurchase extends PendingPurchase {
   readonly eventId: string;
+  readonly seq: number;
   /** The user already holds a confirmed or waitlisted purchase of this event. */
   readonly userActive: boolean;
 }
@@ -119,7 +120,7 @@ export async function findQueuedPurchases(
   if (targets.length === 0) return [];
   const { eventIds, upToSeqs } = targetArrays(targets);
   const { rows } = await sql<QueuedPurchase>`
-    select p.id, p.event_id, p.user_id, p.quantity, p.join_waitlist,
+    select p.id, p.event_id, p.seq, p.user_id, p.quantity, p.join_waitlist,
       exists (
         select 1 from purchases a
         where a.event_id = p.event_id and a.user_id = p.user_id and a.status in ('confirmed', 'waitlisted')

@@ -21,14 +21,15 @@ export interface SaleToSettle {
 /**
  * Decides, in queue order, up to `limit` undecided purchases of each sale: load the purchases, decide
  * (pure, per event), persist every event's decisions together. The caller holds the events' row
- * locks. Returns what each purchase became, and the events that hit the limit (they may have more).
+ * locks. Returns what each purchase became, the events that hit the limit (they may have more), and
+ * for those the newest request now decided.
  */
 export async function settleSales(
   tx: Transaction<Database>,
   sales: readonly SaleToSettle[],
   limit: number,
   decidedAt: Date,
-): Promise<{ changes: StatusChange[]; unfinished: string[] }> {
+): Promise<{ changes: StatusChange[]; unfinished: Map<string, number> }> {
   const queued = await findQueuedPurchases(
     tx,
     sales.map((sale) => ({ eventId: sale.event.id, upToSeq: sale.upToSeq })),
@@ -45,11 +46,11 @@ export async function settleSales(
   const bookings: (Allocation & { eventId: string; unitPriceCents: number })[] = [];
   const waitlistEntries: { purchaseId: string; eventId: string; quantity: number }[] = [];
   const changes: StatusChange[] = [];
-  const unfinished: string[] = [];
+  const unfinished = new Map<string, number>();
   for (const { event, waitlistLength } of sales) {
     const purchases = byEvent.get(event.id);
     if (purchases === undefined) continue;
-    if (purchases.length === limit) unfinished.push(event.id);
+    if (purchases.length === limit) unfinished.set(event.id, purchases.at(-1)?.seq ?? 0);
     const activeUsers = new Set(purchases.filter((purchase) => purchase.userActive).map((p) => p.userId));
     const { decided } = decidePurchases(
       { availableTickets: event.totalTickets - event.soldTickets, waitlistLength, activeUsers },

@@ -6,12 +6,14 @@ import {
   createRedis,
   parsePendingEvents,
   pendingEventsChannel,
+  recordDecided,
   settledChannel,
   type Config,
   type Database,
   type Logger,
 } from '@ticketing/shared';
 import { EventDrainer } from './event-drainer.js';
+import { recordRoundMetrics } from './metrics.js';
 import { reconcile } from './reconciler.js';
 
 export interface WorkerDeps {
@@ -55,6 +57,15 @@ export function createWorker(deps: WorkerDeps): TicketingWorker {
     announce: async (settlements) => {
       await commands.publish(settledChannel(config.queuePrefix), JSON.stringify(settlements));
     },
+    onRoundApplied: (round) => {
+      recordRoundMetrics(round);
+      // Queue positions trail the decisions by one round trip; a lost update is repaired by the next.
+      for (const { eventId, upToSeq } of round.progress) {
+        recordDecided(commands, config.queuePrefix, { eventId, upToSeq, durationMs: round.durationMs }).catch(
+          (err: unknown) => log.warn({ err, eventId }, 'queue positions not updated'),
+        );
+      }
+    },
   });
   const timers: NodeJS.Timeout[] = [];
   let closing = false;
@@ -94,6 +105,7 @@ export function createWorker(deps: WorkerDeps): TicketingWorker {
   return {
     async start() {
       await assertRedisVersion(commands);
+      await queues.prepare();
       subscriber.on('message', (_channel: string, message: string) => {
         for (const eventId of parsePendingEvents(message)) drainer.wake(eventId);
       });

@@ -1,5 +1,6 @@
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
+import { recordQueued } from './queue-positions.js';
 import { eventQueueName, JOB_OPTIONS, jobIdFor, type TicketingJob } from './queues.js';
 
 /** Queue objects kept for recently used events; older ones are closed (and made again if needed). */
@@ -17,6 +18,21 @@ export class EventQueues {
     private readonly connection: Redis,
     private readonly prefix: string,
   ) {}
+
+  /**
+   * Defines BullMQ's scripts on the connection before anything else uses it. The connection pipelines
+   * automatically, and a pipeline begun before the scripts were defined cannot send them (ioredis
+   * answers such a batch with a broken result), so every process does this once at start.
+   */
+  async prepare(): Promise<void> {
+    const probe = new Queue('startup', {
+      connection: this.connection,
+      prefix: this.prefix,
+      skipVersionCheck: true,
+    });
+    await probe.waitUntilReady();
+    await probe.close();
+  }
 
   queue(eventId: string): Queue {
     let queue = this.queues.get(eventId);
@@ -43,10 +59,15 @@ export class EventQueues {
 
   /**
    * Adds a job to its event's queue. Commands issued in the same tick share one write (the connection
-   * pipelines automatically), so concurrent enqueues cost one round trip together.
+   * pipelines automatically), so concurrent enqueues cost one round trip together. A purchase also
+   * takes its place in the event's line of queue positions; that write goes first, so a worker that
+   * decides the purchase at once still finds it there to remove.
    */
   async enqueue(job: TicketingJob): Promise<void> {
-    await this.queue(job.eventId).add(job.kind, job, { ...JOB_OPTIONS, jobId: jobIdFor(job) });
+    await Promise.all([
+      job.kind === 'purchase' ? recordQueued(this.connection, this.prefix, [job]) : undefined,
+      this.queue(job.eventId).add(job.kind, job, { ...JOB_OPTIONS, jobId: jobIdFor(job) }),
+    ]);
   }
 
   /** Jobs not yet finished: waiting, being processed, or waiting to be retried. */

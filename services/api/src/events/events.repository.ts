@@ -27,6 +27,17 @@ export async function listEvents(db: Db, page: { limit: number; afterId?: string
   return query.execute();
 }
 
+/** The newest events first: what the operations views (monitor, queue dashboard, metrics) look at. */
+export async function listRecentEvents(db: Db, limit: number): Promise<EventRow[]> {
+  return db
+    .selectFrom('events')
+    .selectAll()
+    .orderBy('createdAt', 'desc')
+    .orderBy('id', 'desc')
+    .limit(limit)
+    .execute();
+}
+
 export async function countWaitlist(db: Db, eventId: string): Promise<number> {
   const row = await db
     .selectFrom('waitlistEntries')

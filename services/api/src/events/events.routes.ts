@@ -1,5 +1,5 @@
 import { AppError, notFound } from '@ticketing/shared';
-import { ErrorBody, IdParams, commonErrors } from '../http/common.schemas.js';
+import { IdParams, commonErrors, errorResponse } from '../http/common.schemas.js';
 import { requireAdmin } from '../http/admin-auth.js';
 import type { App, AppDeps } from '../deps.js';
 import { countWaitlist, findEvent, insertEvent, listEvents } from './events.repository.js';
@@ -49,10 +49,11 @@ export function registerEventRoutes(app: App, deps: AppDeps): void {
     {
       preHandler: requireAdmin(deps.config.adminToken),
       schema: {
+        security: [{ adminToken: [] }],
         tags: ['events'],
         summary: 'Create an event with a fixed ticket inventory',
         body: CreateEventBody,
-        response: { 201: EventView, 401: ErrorBody, ...commonErrors },
+        response: { 201: EventView, 401: errorResponse[401], ...commonErrors },
       },
     },
     async (request, reply) => reply.status(201).send(await createEvent(deps, request.body)),
@@ -91,7 +92,7 @@ export function registerEventRoutes(app: App, deps: AppDeps): void {
         tags: ['events'],
         summary: 'One event with its live availability',
         params: IdParams,
-        response: { 200: EventView, 404: ErrorBody, ...commonErrors },
+        response: { 200: EventView, 404: errorResponse[404], ...commonErrors },
       },
     },
     async (request) => {
@@ -108,7 +109,7 @@ export function registerEventRoutes(app: App, deps: AppDeps): void {
         tags: ['events'],
         summary: 'Live sale status: availability, waiting list and queue depth',
         params: IdParams,
-        response: { 200: EventStatus, 404: ErrorBody, ...commonErrors },
+        response: { 200: EventStatus, 404: errorResponse[404], ...commonErrors },
       },
     },
     async (request) => loadEventStatus(deps, request.params.id),

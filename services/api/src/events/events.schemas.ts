@@ -33,7 +33,7 @@ export const EventView = Type.Object(
     maxPerPurchase: Type.Integer(),
     createdAt: Type.String({ format: 'date-time' }),
   },
-  { $id: 'Event' },
+  { $id: 'Event', description: 'An event with its live availability' },
 );
 export type EventView = Static<typeof EventView>;
 
@@ -45,16 +45,22 @@ export const ListEventsQuery = Type.Object(
   { additionalProperties: false },
 );
 
-export const EventPage = Type.Object({
-  items: Type.Array(EventView),
-  nextCursor: Type.Union([Uuid, Type.Null()]),
-});
+export const EventPage = Type.Object(
+  {
+    items: Type.Array(EventView),
+    nextCursor: Type.Union([Uuid, Type.Null()], { description: 'Pass as `cursor` for the next page' }),
+  },
+  { description: 'A page of events in creation order' },
+);
 
-export const EventStatus = Type.Object({
-  eventId: Uuid,
-  totalTickets: Type.Integer(),
-  availableTickets: Type.Integer(),
-  soldTickets: Type.Integer(),
-  waitlistCount: Type.Integer(),
-  queueDepth: Type.Integer({ description: 'Jobs of this event not yet finished by a worker' }),
-});
+export const EventStatus = Type.Object(
+  {
+    eventId: Uuid,
+    totalTickets: Type.Integer(),
+    availableTickets: Type.Integer(),
+    soldTickets: Type.Integer(),
+    waitlistCount: Type.Integer(),
+    queueDepth: Type.Integer({ description: 'Jobs of this event not yet finished by a worker' }),
+  },
+  { description: 'Live sale status of an event' },
+);

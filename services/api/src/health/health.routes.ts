@@ -1,10 +1,10 @@
 import { sql } from 'kysely';
 import { Type } from 'typebox';
 import { unavailable } from '@ticketing/shared';
-import { ErrorBody } from '../http/common.schemas.js';
+import { errorResponse } from '../http/common.schemas.js';
 import type { App, AppDeps } from '../deps.js';
 
-const Ok = Type.Object({ status: Type.Literal('ok') });
+const Ok = Type.Object({ status: Type.Literal('ok') }, { description: 'Healthy' });
 const CHECK_TIMEOUT_MS = 2_000;
 
 function withTimeout<T>(promise: Promise<T>, what: string): Promise<T> {
@@ -18,7 +18,13 @@ function withTimeout<T>(promise: Promise<T>, what: string): Promise<T> {
 export function registerHealthRoutes(app: App, deps: AppDeps): void {
   app.get(
     '/health',
-    { schema: { tags: ['health'], summary: 'Liveness: the process is up', response: { 200: Ok } } },
+    {
+      schema: {
+        tags: ['health'],
+        summary: 'Liveness: the process is up',
+        response: { 200: Ok, 500: errorResponse[500] },
+      },
+    },
     async () => ({ status: 'ok' as const }),
   );
 
@@ -28,7 +34,7 @@ export function registerHealthRoutes(app: App, deps: AppDeps): void {
       schema: {
         tags: ['health'],
         summary: 'Readiness: Postgres and Redis both answer',
-        response: { 200: Ok, 503: ErrorBody },
+        response: { 200: Ok, 500: errorResponse[500], 503: errorResponse[503] },
       },
     },
     async () => {

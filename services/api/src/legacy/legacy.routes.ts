@@ -1,6 +1,6 @@
 import { Type } from 'typebox';
 import { notFound } from '@ticketing/shared';
-import { ErrorBody, Uuid, commonErrors } from '../http/common.schemas.js';
+import { Uuid, commonErrors, errorResponse } from '../http/common.schemas.js';
 import { requireAdmin } from '../http/admin-auth.js';
 import type { App, AppDeps } from '../deps.js';
 import { createEvent, loadEventStatus } from '../events/events.routes.js';
@@ -34,10 +34,11 @@ export function registerLegacyRoutes(app: App, deps: AppDeps): void {
     {
       preHandler: requireAdmin(deps.config.adminToken),
       schema: {
+        security: [{ adminToken: [] }],
         tags: ['seed-compatible'],
         summary: 'Create an event (original API)',
         body: InitializeBody,
-        response: { 201: EventView, 401: ErrorBody, ...commonErrors },
+        response: { 201: EventView, 401: errorResponse[401], ...commonErrors },
       },
     },
     async (request, reply) =>
@@ -59,7 +60,7 @@ export function registerLegacyRoutes(app: App, deps: AppDeps): void {
           'Book one ticket and wait for the outcome: confirmed or waiting-list position (original API)',
         description: 'Answers 200 with the decided purchase, or 202 if it is still queued after 30 s.',
         body: UserEventBody,
-        response: { 200: PurchaseView, 202: PurchaseView, 404: ErrorBody, ...commonErrors },
+        response: { 200: PurchaseView, 202: PurchaseView, 404: errorResponse[404], ...commonErrors },
       },
     },
     async (request, reply) => {
@@ -81,7 +82,13 @@ export function registerLegacyRoutes(app: App, deps: AppDeps): void {
         summary:
           "Cancel the user's booking or waiting-list place for an event and wait for it (original API)",
         body: UserEventBody,
-        response: { 200: PurchaseView, 202: PurchaseView, 404: ErrorBody, 409: ErrorBody, ...commonErrors },
+        response: {
+          200: PurchaseView,
+          202: PurchaseView,
+          404: errorResponse[404],
+          409: errorResponse[409],
+          ...commonErrors,
+        },
       },
     },
     async (request, reply) => {
@@ -110,7 +117,7 @@ export function registerLegacyRoutes(app: App, deps: AppDeps): void {
         tags: ['seed-compatible'],
         summary: 'Available tickets and waiting-list count (original API)',
         params: EventIdParams,
-        response: { 200: EventStatus, 404: ErrorBody, ...commonErrors },
+        response: { 200: EventStatus, 404: errorResponse[404], ...commonErrors },
       },
     },
     async (request) => loadEventStatus(deps, request.params.eventId),

@@ -1,10 +1,10 @@
-import type { PurchaseRow, Settlement } from '@ticketing/shared';
+import type { PurchaseRow, QueuePosition, Settlement } from '@ticketing/shared';
 import type { PurchaseView } from './purchases.schemas.js';
 
 export type PurchaseViewRow = PurchaseRow & { bookingId: string | null; waitlistPosition: number | null };
 
-/** The one place a purchase row becomes what clients see. */
-export function toPurchaseView(row: PurchaseViewRow): PurchaseView {
+/** The one place a purchase row becomes what clients see (with its place in line while queued). */
+export function toPurchaseView(row: PurchaseViewRow, position?: QueuePosition): PurchaseView {
   return {
     purchaseId: row.id,
     eventId: row.eventId,
@@ -19,6 +19,10 @@ export function toPurchaseView(row: PurchaseViewRow): PurchaseView {
     cancellationRequested: row.cancelRequestedAt !== null,
     createdAt: row.createdAt.toISOString(),
     ...(row.processedAt !== null ? { processedAt: row.processedAt.toISOString() } : {}),
+    ...(position !== undefined && row.status === 'queued' ? { queuePosition: position.ahead } : {}),
+    ...(position?.estimatedWaitMs !== undefined && row.status === 'queued'
+      ? { estimatedWaitMs: position.estimatedWaitMs }
+      : {}),
   };
 }
 

@@ -1,6 +1,6 @@
-import { notFound } from '@ticketing/shared';
+import { notFound, readQueuePosition } from '@ticketing/shared';
 import { Type } from 'typebox';
-import { ErrorBody, IdParams, commonErrors } from '../http/common.schemas.js';
+import { IdParams, commonErrors, errorResponse } from '../http/common.schemas.js';
 import type { App, AppDeps } from '../deps.js';
 import { awaitPurchase } from './await-purchase.js';
 import { requestCancellation } from './cancel-purchase.js';
@@ -28,7 +28,7 @@ export function registerPurchaseRoutes(app: App, deps: AppDeps): void {
         params: IdParams,
         headers: IdempotencyHeaders,
         body: SubmitPurchaseBody,
-        response: { 202: PurchaseView, 404: ErrorBody, 422: ErrorBody, ...commonErrors },
+        response: { 202: PurchaseView, 404: errorResponse[404], 422: errorResponse[422], ...commonErrors },
       },
     },
     async (request, reply) => {
@@ -53,15 +53,26 @@ export function registerPurchaseRoutes(app: App, deps: AppDeps): void {
       schema: {
         tags: ['purchases'],
         summary: 'A purchase and its outcome; with `waitMs`, answers as soon as it is decided',
+        description:
+          'While the purchase is queued, `queuePosition` says how many purchases of the event are ahead of it ' +
+          'and `estimatedWaitMs` (once the event has a processing rate) roughly how long it will wait.',
         params: IdParams,
         querystring: GetPurchaseQuery,
-        response: { 200: PurchaseView, 404: ErrorBody, ...commonErrors },
+        response: { 200: PurchaseView, 404: errorResponse[404], ...commonErrors },
       },
     },
     async (request) => {
       const row = await awaitPurchase(deps, request.params.id, request.query.waitMs ?? 0);
       if (row === undefined) throw notFound('Purchase');
-      return toPurchaseView(row);
+      if (row.status !== 'queued') return toPurchaseView(row);
+      // One Redis round trip (O(log n)); without Redis the purchase is still answered, without a place.
+      const position = await readQueuePosition(deps.redis, deps.config.queuePrefix, row).catch(
+        (err: unknown) => {
+          request.log.warn({ err }, 'queue position unavailable');
+          return undefined;
+        },
+      );
+      return toPurchaseView(row, position);
     },
   );
 
@@ -77,7 +88,7 @@ export function registerPurchaseRoutes(app: App, deps: AppDeps): void {
         summary: 'Cancel a purchase; applied in queue order, freed tickets go to the waiting list',
         params: IdParams,
         body: Type.Object({}, { additionalProperties: false, description: 'No body is needed' }),
-        response: { 202: PurchaseView, 404: ErrorBody, 409: ErrorBody, ...commonErrors },
+        response: { 202: PurchaseView, 404: errorResponse[404], 409: errorResponse[409], ...commonErrors },
       },
     },
     async (request, reply) => {

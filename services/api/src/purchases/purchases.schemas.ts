@@ -45,8 +45,21 @@ export const PurchaseView = Type.Object(
     cancellationRequested: Type.Boolean(),
     createdAt: Type.String({ format: 'date-time' }),
     processedAt: Type.Optional(Type.String({ format: 'date-time' })),
+    queuePosition: Type.Optional(
+      Type.Integer({
+        minimum: 0,
+        description: 'While queued: purchases of this event accepted before this one and not decided yet',
+      }),
+    ),
+    estimatedWaitMs: Type.Optional(
+      Type.Integer({
+        minimum: 0,
+        description:
+          "While queued: a rough wait until it is decided, from the event's recent processing rate",
+      }),
+    ),
   },
-  { $id: 'Purchase' },
+  { $id: 'Purchase', description: 'A purchase and its outcome' },
 );
 export type PurchaseView = Static<typeof PurchaseView>;
 

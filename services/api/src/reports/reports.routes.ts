@@ -1,5 +1,5 @@
 import { notFound } from '@ticketing/shared';
-import { ErrorBody, IdParams, commonErrors } from '../http/common.schemas.js';
+import { IdParams, commonErrors, errorResponse } from '../http/common.schemas.js';
 import type { App, AppDeps } from '../deps.js';
 import { loadSalesReports } from './reports.repository.js';
 import { SalesReport, SalesReportList } from './reports.schemas.js';
@@ -12,7 +12,7 @@ export function registerReportRoutes(app: App, deps: AppDeps): void {
         tags: ['reports'],
         summary: "One event's sales: tickets sold, revenue, bookings, cancellations, waiting list",
         params: IdParams,
-        response: { 200: SalesReport, 404: ErrorBody, ...commonErrors },
+        response: { 200: SalesReport, 404: errorResponse[404], ...commonErrors },
       },
     },
     async (request) => {

@@ -11,7 +11,10 @@ export const SalesReport = Type.Object(
     cancellations: Type.Integer({ description: 'Purchases cancelled by their buyers' }),
     waitlisted: Type.Integer({ description: 'Purchases waiting in line now' }),
   },
-  { $id: 'SalesReport' },
+  { $id: 'SalesReport', description: "An event's sales report" },
 );
 
-export const SalesReportList = Type.Object({ items: Type.Array(SalesReport) });
+export const SalesReportList = Type.Object(
+  { items: Type.Array(SalesReport) },
+  { description: 'Sales reports of every event' },
+);

@@ -1,0 +1,109 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { CONFIG_ENV_NAMES, loadConfig } from '../src/config.js';
+
+const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+const read = (path: string): string => readFileSync(`${ROOT}${path}`, 'utf8');
+
+interface Service {
+  image?: string;
+  build?: string;
+  working_dir?: string;
+  command?: string[];
+  environment?: Record<string, string>;
+  ports?: string[];
+  depends_on?: Record<string, { condition: string }>;
+  healthcheck?: { test: string[] };
+  profiles?: string[];
+  volumes?: string[];
+}
+
+const compose = parse(read('docker-compose.yml')) as { services: Record<string, Service> };
+const services = compose.services;
+const APP_SERVICES = ['api', 'worker'] as const;
+
+describe('docker-compose.yml', () => {
+  it('when parsed, then it has Postgres, Redis, the api and a worker, each with a healthcheck', () => {
+    expect(Object.keys(services)).toEqual(expect.arrayContaining(['postgres', 'redis', 'api', 'worker']));
+    for (const name of ['postgres', 'redis', 'api', 'worker']) {
+      expect(services[name]?.healthcheck?.test.length, name).toBeGreaterThan(1);
+    }
+  });
+
+  it('when Redis starts, then it is configured the way BullMQ asks for production', () => {
+    const command = services.redis?.command?.join(' ') ?? '';
+    expect(command).toContain('--maxmemory-policy noeviction');
+    expect(command).toContain('--appendonly yes');
+  });
+
+  it('when the api and worker start, then their settings are valid config names and values that reach the other services', () => {
+    for (const name of APP_SERVICES) {
+      const service = services[name];
+      const environment = service?.environment ?? {};
+      // Only settings the config module declares, and together a configuration it accepts.
+      expect(
+        Object.keys(environment).filter((key) => !CONFIG_ENV_NAMES.includes(key)),
+        name,
+      ).toEqual([]);
+      const config = loadConfig({ ...environment, ADMIN_TOKEN: '' });
+      expect(new URL(config.databaseUrl).hostname).toBe('postgres');
+      expect(new URL(config.redisUrl).hostname).toBe('redis');
+      expect(config.host).toBe('0.0.0.0');
+      expect(service?.build).toBe('.');
+      expect(service?.depends_on).toEqual({
+        postgres: { condition: 'service_healthy' },
+        redis: { condition: 'service_healthy' },
+      });
+    }
+  });
+
+  it('when a service command runs in the image, then the file it names exists in this repository', () => {
+    for (const name of APP_SERVICES) {
+      const service = services[name];
+      const folder = (service?.working_dir ?? '').replace(/^\/app\/?/, '');
+      const entry = service?.command?.at(-1) ?? '';
+      expect(service?.command?.slice(0, 3)).toEqual(['node', '--import', 'tsx']);
+      expect(existsSync(`${ROOT}${folder}/${entry}`), `${name}: ${folder}/${entry}`).toBe(true);
+      // tsx is resolved from the working folder, so the service itself must depend on it.
+      const manifest = JSON.parse(read(`${folder}/package.json`)) as { dependencies: Record<string, string> };
+      expect(manifest.dependencies.tsx, name).toBeDefined();
+    }
+  });
+
+  it('when the ports are published or probed, then they match the settings', () => {
+    const api = services.api;
+    const worker = services.worker;
+    const port = api?.environment?.PORT ?? '';
+    expect(api?.ports).toEqual([`127.0.0.1:${port}:${port}`]);
+    expect(api?.healthcheck?.test.join(' ')).toContain(`127.0.0.1:${port}/ready`);
+    const metricsPort = worker?.environment?.WORKER_METRICS_PORT ?? '0';
+    expect(Number(metricsPort)).toBeGreaterThan(0);
+    expect(worker?.healthcheck?.test.join(' ')).toContain(`127.0.0.1:${metricsPort}/metrics`);
+    const prometheus = parse(read('ops/prometheus.yml')) as {
+      scrape_configs: {
+        job_name: string;
+        static_configs?: { targets: string[] }[];
+        dns_sd_configs?: { port: number }[];
+      }[];
+    };
+    const jobs = new Map(prometheus.scrape_configs.map((job) => [job.job_name, job]));
+    expect(jobs.get('api')?.static_configs?.[0]?.targets).toEqual([`api:${port}`]);
+    expect(jobs.get('worker')?.dns_sd_configs?.[0]?.port).toBe(Number(metricsPort));
+  });
+});
+
+describe('Dockerfile', () => {
+  const dockerfile = read('Dockerfile');
+  it('when built, then it is multi-stage, installs production dependencies only and runs as a non-root user', () => {
+    expect(dockerfile.match(/^FROM /gm)?.length).toBeGreaterThanOrEqual(2);
+    expect(dockerfile).toMatch(/pnpm install --frozen-lockfile --prod/);
+    const user = /^USER (\S+)/m.exec(dockerfile)?.[1];
+    expect(user).toBeDefined();
+    expect(['root', '0']).not.toContain(user);
+    // Every source folder the services import is copied in.
+    for (const folder of ['packages/shared/src', 'services/api/src', 'services/worker/src'])
+      expect(dockerfile).toContain(`COPY ${folder} ${folder}`);
+  });
+});

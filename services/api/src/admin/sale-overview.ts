@@ -1,0 +1,45 @@
+import { readPaces } from '@ticketing/shared';
+import type { AppDeps } from '../deps.js';
+import { listRecentEvents } from '../events/events.repository.js';
+import { loadSalesReports } from '../reports/reports.repository.js';
+import type { SaleOverview } from './admin.schemas.js';
+
+/** Events the monitor shows, newest first. */
+export const MONITOR_EVENTS = 50;
+
+/**
+ * What the on-sale monitor shows of the newest events: inventory and revenue from Postgres, queue
+ * depth from the event queues, and the pace (purchases decided so far, smoothed rate) the workers keep
+ * next to the queue positions. The page turns `decided` into purchases per second between polls.
+ */
+export async function loadSaleOverview(deps: AppDeps, limit = MONITOR_EVENTS): Promise<SaleOverview> {
+  const events = await listRecentEvents(deps.db, limit);
+  const ids = events.map((event) => event.id);
+  const [reports, depths, paces] = await Promise.all([
+    loadSalesReports(deps.db, ids),
+    Promise.all(ids.map((id) => deps.queues.depth(id))),
+    readPaces(deps.redis, deps.config.queuePrefix, ids),
+  ]);
+  const reportOf = new Map(reports.map((report) => [report.eventId, report]));
+  return {
+    at: new Date().toISOString(),
+    items: events.map((event, index) => {
+      const report = reportOf.get(event.id);
+      const pace = paces[index];
+      return {
+        eventId: event.id,
+        name: event.name,
+        totalTickets: event.totalTickets,
+        soldTickets: event.soldTickets,
+        availableTickets: event.totalTickets - event.soldTickets,
+        waitlisted: report?.waitlisted ?? 0,
+        queueDepth: depths[index] ?? 0,
+        decided: pace?.decided ?? 0,
+        decidedPerSecond: pace?.perSecond ?? null,
+        revenueCents: report?.revenueCents ?? 0,
+        currency: event.currency,
+        createdAt: event.createdAt.toISOString(),
+      };
+    }),
+  };
+}

@@ -1,0 +1,76 @@
+import { Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { App, AppDeps } from '../deps.js';
+import { listRecentEvents } from '../events/events.repository.js';
+import { errorResponse } from '../http/common.schemas.js';
+
+/** Events whose queue depth is exported, newest first: the label count stays bounded. */
+export const QUEUE_DEPTH_EVENTS = 50;
+
+/**
+ * The api's Prometheus metrics at `GET /metrics`: request durations by route pattern and status, the
+ * queue depth of the newest events, and Node's process metrics. Each app has its own registry. Register
+ * it at the root, so the timing hook sees every route (and requests that match none).
+ */
+export function registerMetrics(app: App, deps: AppDeps): void {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+
+  const requestDuration = new Histogram({
+    name: 'ticketing_http_request_duration_seconds',
+    help: 'HTTP requests by method, route pattern and status code',
+    labelNames: ['method', 'route', 'status_code'] as const,
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+    registers: [registry],
+  });
+
+  new Gauge({
+    name: 'ticketing_queue_depth',
+    help: `Jobs not yet finished in the queue of each of the ${QUEUE_DEPTH_EVENTS} newest events`,
+    labelNames: ['event_id'] as const,
+    registers: [registry],
+    async collect() {
+      this.reset();
+      try {
+        const events = await listRecentEvents(deps.db, QUEUE_DEPTH_EVENTS);
+        const depths = await Promise.all(events.map((event) => deps.queues.depth(event.id)));
+        events.forEach((event, index) => this.set({ event_id: event.id }, depths[index] ?? 0));
+      } catch (err) {
+        // A scrape while Postgres or Redis is away still reports everything else.
+        app.log.warn({ err }, 'queue depth not collected');
+      }
+    },
+  });
+
+  app.addHook('onResponse', async (request, reply) => {
+    requestDuration.observe(
+      {
+        method: request.method,
+        // The route pattern, not the URL: one series per route whatever the ids (unknown routes share one).
+        route: request.routeOptions.url ?? 'unmatched',
+        status_code: String(reply.statusCode),
+      },
+      reply.elapsedTime / 1000,
+    );
+  });
+
+  // A plugin, so that it loads after the OpenAPI plugin and is described like every route.
+  app.register(async (scope) => {
+    scope.get(
+      '/metrics',
+      {
+        schema: {
+          tags: ['operations'],
+          summary: 'Prometheus metrics of this api process',
+          response: {
+            200: {
+              description: 'Prometheus text exposition format',
+              content: { 'text/plain': { schema: { type: 'string' } } },
+            },
+            500: errorResponse[500],
+          },
+        },
+      },
+      async (_request, reply) => reply.type(registry.contentType).send(await registry.metrics()),
+    );
+  });
+}

@@ -1,0 +1,117 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { httpHelpers } from './support/http.js';
+import { startTestSystem, type TestSystem } from './support/test-system.js';
+
+const ADMIN_TOKEN = 'an-admin-token-for-the-monitor';
+const bearer = { authorization: `Bearer ${ADMIN_TOKEN}` };
+const basic = (user: string, password: string) => ({
+  authorization: `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`,
+});
+
+let system: TestSystem;
+const { inject, buy } = httpHelpers(() => system);
+beforeAll(async () => {
+  system = await startTestSystem({ ADMIN_TOKEN });
+});
+afterAll(async () => {
+  await system?.close();
+});
+
+async function createEvent(name: string, totalTickets: number) {
+  const response = await inject({
+    method: 'POST',
+    url: '/events',
+    headers: bearer,
+    payload: { name, totalTickets, priceCents: 2500, currency: 'EUR' },
+  });
+  expect(response.statusCode).toBe(201);
+  return response.json<{ id: string }>();
+}
+
+describe('admin pages', () => {
+  it('when the admin pages are opened without the token, then they answer 401 and ask a browser to log in', async () => {
+    for (const url of ['/admin', '/admin/api/sales', '/admin/queues', '/admin/queues/api/queues']) {
+      for (const headers of [{}, basic('admin', 'wrong-password-here'), { authorization: ADMIN_TOKEN }]) {
+        const response = await inject({ method: 'GET', url, headers });
+        expect(response.statusCode, url).toBe(401);
+        expect(response.headers['www-authenticate']).toBe('Basic realm="Ticketing admin", charset="UTF-8"');
+        expect(response.json()).toMatchObject({ code: 'unauthorized' });
+      }
+    }
+  });
+
+  it('when the token comes as Bearer or as any user’s basic-auth password, then the pages open', async () => {
+    for (const headers of [bearer, basic('admin', ADMIN_TOKEN), basic('', ADMIN_TOKEN)]) {
+      const page = await inject({ method: 'GET', url: '/admin', headers });
+      expect(page.statusCode).toBe(200);
+      expect(page.headers['content-type']).toContain('text/html');
+      expect(page.body).toContain('On-sale monitor');
+      const dashboard = await inject({ method: 'GET', url: '/admin/queues', headers });
+      expect(dashboard.statusCode).toBe(200);
+      expect(dashboard.body).toContain('Ticketing queues');
+    }
+    // API routes challenge for a Bearer token instead.
+    const create = await inject({
+      method: 'POST',
+      url: '/events',
+      payload: { name: 'x', totalTickets: 1, priceCents: 0 },
+    });
+    expect(create.statusCode).toBe(401);
+    expect(create.headers['www-authenticate']).toBe('Bearer realm="Ticketing admin"');
+  });
+
+  it('when purchases are decided, then the monitor figures show sold, waiting, revenue and decided counts', async () => {
+    const event = await createEvent('Monitor show', 2);
+    for (const userId of ['a', 'b', 'c']) await buy(event.id, { userId });
+    const response = await inject({ method: 'GET', url: '/admin/api/sales', headers: bearer });
+    expect(response.statusCode).toBe(200);
+    const item = response
+      .json<{ items: Record<string, unknown>[] }>()
+      .items.find((row) => row.eventId === event.id);
+    expect(item).toMatchObject({
+      name: 'Monitor show',
+      totalTickets: 2,
+      soldTickets: 2,
+      availableTickets: 0,
+      waitlisted: 1,
+      queueDepth: 0,
+      decided: 3,
+      revenueCents: 5000,
+      currency: 'EUR',
+    });
+    expect(item?.decidedPerSecond).toBeGreaterThan(0);
+  });
+
+  it('when an event is created while the api runs, then its queue appears in the dashboard', async () => {
+    const listQueues = async () => {
+      const response = await inject({ method: 'GET', url: '/admin/queues/api/queues', headers: bearer });
+      expect(response.statusCode).toBe(200);
+      return response.json<{ queues: { name: string; displayName: string }[] }>().queues;
+    };
+    await listQueues();
+    const event = await createEvent('Late addition', 5);
+    await buy(event.id, { userId: 'late' });
+    // The queue list is re-read from Postgres at most every 2 s.
+    const deadline = Date.now() + 5_000;
+    let queues = await listQueues();
+    while (!queues.some((queue) => queue.name === `event-{${event.id}}`) && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 250));
+      queues = await listQueues();
+    }
+    expect(queues.find((queue) => queue.name === `event-{${event.id}}`)?.displayName).toContain(
+      'Late addition',
+    );
+  });
+});
+
+describe('open admin routes without a token', () => {
+  it('when ADMIN_TOKEN is unset, then the admin pages are open (development)', async () => {
+    const open = await startTestSystem({}, { worker: false });
+    try {
+      expect((await open.app.inject({ method: 'GET', url: '/admin' })).statusCode).toBe(200);
+      expect((await open.app.inject({ method: 'GET', url: '/admin/api/sales' })).statusCode).toBe(200);
+    } finally {
+      await open.close();
+    }
+  });
+});

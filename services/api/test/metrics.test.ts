@@ -1,0 +1,116 @@
+import { createLogger, deleteKeys } from '@ticketing/shared/testing';
+import { reconcile, startMetricsServer, workerRegistry, type MetricsServer } from '@ticketing/worker';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { httpHelpers } from './support/http.js';
+import { metricValue } from './support/prometheus.js';
+import { startTestSystem, type TestSystem } from './support/test-system.js';
+
+let system: TestSystem;
+let workerMetrics: MetricsServer;
+const { inject, createEvent, submit, poll, buy } = httpHelpers(() => system);
+
+beforeAll(async () => {
+  system = await startTestSystem();
+  workerMetrics = await startMetricsServer({ registry: workerRegistry, port: 0, host: '127.0.0.1' });
+});
+afterAll(async () => {
+  await workerMetrics?.close();
+  await system?.close();
+});
+
+async function scrapeApi(): Promise<string> {
+  const response = await inject({ method: 'GET', url: '/metrics' });
+  expect(response.statusCode).toBe(200);
+  expect(response.headers['content-type']).toContain('text/plain');
+  return response.body;
+}
+
+async function scrapeWorker(): Promise<string> {
+  const response = await fetch(`http://127.0.0.1:${workerMetrics.port}/metrics`);
+  expect(response.status).toBe(200);
+  return response.text();
+}
+
+const purchaseRequests = (text: string, status: string) =>
+  metricValue(text, 'ticketing_http_request_duration_seconds_count', {
+    method: 'POST',
+    route: '/events/:id/purchases',
+    status_code: status,
+  });
+
+describe('metrics', () => {
+  it('when purchases are made, then request durations by route and status and decisions by outcome move', async () => {
+    const event = await createEvent({ totalTickets: 2 });
+    const [apiBefore, workerBefore] = [await scrapeApi(), await scrapeWorker()];
+    for (const userId of ['m-1', 'm-2', 'm-3']) await buy(event.id, { userId });
+    const refused = await inject({
+      method: 'POST',
+      url: `/events/${event.id}/purchases`,
+      payload: { userId: 'm-4', quantity: 11 },
+    });
+    expect(refused.statusCode).toBe(422);
+    const [apiAfter, workerAfter] = [await scrapeApi(), await scrapeWorker()];
+
+    expect(purchaseRequests(apiAfter, '202') - purchaseRequests(apiBefore, '202')).toBe(3);
+    expect(purchaseRequests(apiAfter, '422') - purchaseRequests(apiBefore, '422')).toBe(1);
+    const decided = (text: string, outcome: string) =>
+      metricValue(text, 'ticketing_purchases_decided_total', { outcome });
+    expect(decided(workerAfter, 'confirmed') - decided(workerBefore, 'confirmed')).toBe(2);
+    expect(decided(workerAfter, 'waitlisted') - decided(workerBefore, 'waitlisted')).toBe(1);
+    expect(
+      metricValue(workerAfter, 'ticketing_worker_jobs_completed_total') -
+        metricValue(workerBefore, 'ticketing_worker_jobs_completed_total'),
+    ).toBe(3);
+    expect(metricValue(workerAfter, 'ticketing_worker_batch_duration_seconds_count')).toBeGreaterThan(
+      metricValue(workerBefore, 'ticketing_worker_batch_duration_seconds_count'),
+    );
+    // The default process metrics come from both processes.
+    for (const text of [apiAfter, workerAfter]) {
+      expect(text).toContain('process_cpu_user_seconds_total');
+      expect(text).toContain('nodejs_heap_size_used_bytes');
+    }
+  });
+
+  it('when purchases wait for a worker, then the queue depth of their event rises and falls', async () => {
+    const event = await createEvent({ totalTickets: 5 });
+    await system.stopWorker();
+    const waiting = [await submit(event.id, { userId: 'd-1' }), await submit(event.id, { userId: 'd-2' })];
+    const depth = (text: string) => metricValue(text, 'ticketing_queue_depth', { event_id: event.id });
+    expect(depth(await scrapeApi())).toBe(2);
+
+    await system.startWorker();
+    for (const purchase of waiting) await poll(purchase.purchaseId);
+    const text = await scrapeApi();
+    expect(text).toContain(`ticketing_queue_depth{event_id="${event.id}"} 0`);
+  });
+
+  it('when the reconciler re-creates lost jobs, then its counter moves', async () => {
+    const event = await createEvent({ totalTickets: 5 });
+    const before = metricValue(await scrapeWorker(), 'ticketing_reconciler_requeued_total');
+    // With no worker running, nothing else can decide the purchase before the sweep sees it.
+    await system.stopWorker();
+    const lost = await submit(event.id, { userId: 'r-1' });
+    await deleteKeys(system.config.redisUrl, `${system.config.queuePrefix}:*`);
+    const log = createLogger({ level: 'silent', name: 'reconciler' });
+    expect(await reconcile({ db: system.deps.db, queues: system.deps.queues, log }, 0)).toBe(1);
+    expect(metricValue(await scrapeWorker(), 'ticketing_reconciler_requeued_total') - before).toBe(1);
+    await system.startWorker();
+    expect((await poll(lost.purchaseId)).status).toBe('confirmed');
+  });
+
+  it('when requests match no route, then they share one "unmatched" series', async () => {
+    for (const url of ['/nope/1', '/nope/2'])
+      expect((await inject({ method: 'GET', url })).statusCode).toBe(404);
+    const text = await scrapeApi();
+    expect(
+      metricValue(text, 'ticketing_http_request_duration_seconds_count', {
+        route: 'unmatched',
+        status_code: '404',
+      }),
+    ).toBe(2);
+    expect(text).not.toContain('/nope/');
+    const other = await fetch(`http://127.0.0.1:${workerMetrics.port}/other`);
+    expect(other.status).toBe(404);
+    expect(await other.json()).toMatchObject({ code: 'not_found' });
+  });
+});

@@ -1,0 +1,52 @@
+import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { AppliedRound } from './event-drainer.js';
+
+/**
+ * The worker's Prometheus metrics. Counters are process-wide (a process may run several workers, as
+ * the tests do), so they live in one registry of the module; `metrics-server.ts` serves it.
+ */
+export const workerRegistry = new Registry();
+collectDefaultMetrics({ register: workerRegistry });
+
+export const PURCHASE_OUTCOMES = ['confirmed', 'waitlisted', 'rejected', 'promoted', 'cancelled'] as const;
+export type PurchaseOutcome = (typeof PURCHASE_OUTCOMES)[number];
+
+/** Counted once a round has committed, from what it announces. */
+export const purchasesDecided = new Counter({
+  name: 'ticketing_purchases_decided_total',
+  help: 'Purchases decided by this worker, by outcome (promoted: confirmed from the waiting list)',
+  labelNames: ['outcome'] as const,
+  registers: [workerRegistry],
+});
+
+export const batchDuration = new Histogram({
+  name: 'ticketing_worker_batch_duration_seconds',
+  help: 'Time to apply one round (a batch of one or more event queues): the transaction and completing its jobs',
+  buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+  registers: [workerRegistry],
+});
+
+export const jobsCompleted = new Counter({
+  name: 'ticketing_worker_jobs_completed_total',
+  help: 'Queue jobs (purchases and cancellations) completed by this worker',
+  registers: [workerRegistry],
+});
+
+export const reconcilerRequeued = new Counter({
+  name: 'ticketing_reconciler_requeued_total',
+  help: 'Jobs the reconciler re-created because Redis had lost them or they had failed',
+  registers: [workerRegistry],
+});
+
+// Every outcome is exported from the first scrape on, at zero, so rates work without gaps.
+for (const outcome of PURCHASE_OUTCOMES) purchasesDecided.inc({ outcome }, 0);
+
+export function recordRoundMetrics(round: AppliedRound): void {
+  batchDuration.observe(round.durationMs / 1000);
+  jobsCompleted.inc(round.jobs);
+  const counts = new Map<PurchaseOutcome, number>();
+  for (const { status } of round.settlements) counts.set(status, (counts.get(status) ?? 0) + 1);
+  counts.set('confirmed', (counts.get('confirmed') ?? 0) - round.promotions);
+  counts.set('promoted', round.promotions);
+  for (const [outcome, count] of counts) if (count > 0) purchasesDecided.inc({ outcome }, count);
+}
