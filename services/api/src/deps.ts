@@ -41,7 +41,10 @@ export type App = FastifyInstance<
 >;
 
 export async function openAppDeps(config: Config): Promise<AppDeps> {
-  const db = createDb(config.databaseUrl, { poolSize: 20 });
+  const db = createDb(config.databaseUrl, {
+    poolSize: 20,
+    idleInTransactionTimeoutMs: config.dbIdleInTransactionTimeoutMs,
+  });
   const redis = createRedis(config.redisUrl, { name: 'api' });
   const settlements = await SettlementListener.start(
     createRedis(config.redisUrl, { blocking: true, name: 'api-settlements' }),

@@ -22,7 +22,6 @@ import { applyJobs, latestSeq } from './apply-jobs.js';
 import { drainEvent } from './drain-event.js';
 import { EventLease } from './event-lease.js';
 
-export const LOCK_DURATION_MS = 30_000;
 /** Queue workers kept for recently drained events (they share this process's one connection). */
 const MAX_QUEUE_WORKERS = 1_000;
 
@@ -32,7 +31,6 @@ const MAX_QUEUE_WORKERS = 1_000;
  */
 const sharedConnectionBackend: BackendFactory<RedisQueueBackend> = (name, opts, factoryOpts) =>
   createRedisBackend(name, opts, { ...factoryOpts, withBlockingConnection: false });
-const LEASE_DURATION_MS = 15_000;
 /** Jobs first requested from Redis when filling a batch; doubled while the queue keeps up. */
 const FIRST_FETCH = 4;
 
@@ -104,7 +102,12 @@ export class EventDrainer {
   private async drain(eventId: string): Promise<void> {
     const { config, redis } = this.deps;
     const token = randomUUID();
-    const lease = new EventLease(redis, eventLeaseKey(config.queuePrefix, eventId), token, LEASE_DURATION_MS);
+    const lease = new EventLease(
+      redis,
+      eventLeaseKey(config.queuePrefix, eventId),
+      token,
+      config.eventLeaseMs,
+    );
     // Another process holds the event; it drains whatever arrives until it lets go.
     if (!(await lease.acquire())) return;
     try {
@@ -157,16 +160,17 @@ export class EventDrainer {
       else await job.moveToFailed(new UnrecoverableError('Malformed job payload'), token, false);
     }
 
+    const lockDurationMs = config.workerLockDurationMs;
     const renewal = setInterval(() => {
       const ids = valid.map(({ job }) => job.id ?? '');
       worker
         .extendJobLocks(
           ids,
           ids.map(() => token),
-          LOCK_DURATION_MS,
+          lockDurationMs,
         )
         .catch(() => undefined);
-    }, LOCK_DURATION_MS / 3);
+    }, lockDurationMs / 3);
     let changed: string[];
     try {
       changed =
@@ -206,12 +210,15 @@ export class EventDrainer {
         connection: redis,
         prefix: config.queuePrefix,
         autorun: false,
-        lockDuration: LOCK_DURATION_MS,
-        maxStalledCount: 5,
+        lockDuration: config.workerLockDurationMs,
+        stalledInterval: config.workerStalledIntervalMs,
+        maxStalledCount: config.workerMaxStalledCount,
       },
       sharedConnectionBackend,
     );
     worker.on('error', (err) => log.warn({ err, eventId }, 'queue worker error'));
+    // A stalled job's worker lost its lock (it died or froze); the job runs again, and commits nothing twice.
+    worker.on('stalled', (jobId) => log.warn({ eventId, jobId }, 'job stalled'));
     // Manual processing: stalled jobs (a crashed worker's) are still moved back to wait.
     void worker.startStalledCheckTimer();
     this.workers.set(eventId, worker);

@@ -5,7 +5,10 @@ const config = loadConfig();
 const log = createLogger({ level: config.logLevel, name: 'worker' });
 await retryUntilReady(() => prepareDatabase(config.databaseUrl), { log, what: 'Postgres' });
 // One connection per event being drained, and a spare for the scan and the reconciler.
-const db = createDb(config.databaseUrl, { poolSize: config.workerConcurrency + 2 });
+const db = createDb(config.databaseUrl, {
+  poolSize: config.workerConcurrency + 2,
+  idleInTransactionTimeoutMs: config.dbIdleInTransactionTimeoutMs,
+});
 const worker = createWorker({ config, db, log });
 await worker.start();
 

@@ -6,6 +6,12 @@ const INT8_OID = 20;
 
 export interface DbOptions {
   readonly poolSize?: number;
+  /**
+   * Postgres ends a session that sits idle inside a transaction this long (0 = never). A process that
+   * freezes mid-transaction (paused, swapped out, partitioned) would otherwise hold its row locks, and
+   * with them the event's whole sale, for as long as it stays frozen.
+   */
+  readonly idleInTransactionTimeoutMs?: number;
 }
 
 /** Postgres `bigint` counts and sequence numbers stay far below 2^53, so they are read as numbers. */
@@ -14,6 +20,9 @@ export function createDb(databaseUrl: string, options: DbOptions = {}): Kysely<D
     connectionString: databaseUrl,
     max: options.poolSize ?? 10,
     connectionTimeoutMillis: 5_000,
+    ...(options.idleInTransactionTimeoutMs
+      ? { idle_in_transaction_session_timeout: options.idleInTransactionTimeoutMs }
+      : {}),
     types: {
       getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
         oid === INT8_OID
