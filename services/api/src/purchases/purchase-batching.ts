@@ -1,7 +1,7 @@
 import type { Database, EventQueues, NewPurchaseRow, PurchaseRow, TicketingJob } from '@ticketing/shared';
 import type { Kysely } from 'kysely';
 import { createBatcher } from '../lib/batcher.js';
-import { findPurchaseViewRows } from './purchases.repository.js';
+import { findPurchaseViewRows, holdQueueOrder } from './purchases.repository.js';
 import type { PurchaseViewRow } from './purchase-view.js';
 
 /**
@@ -25,14 +25,23 @@ export function createPurchaseBatching(
     maxBatchSize: 500,
     maxConcurrent: 4,
     run: async (purchases) => {
-      const inserted = await db
-        .insertInto('purchases')
-        .values(purchases)
-        .onConflict((conflict) =>
-          conflict.columns(['eventId', 'idempotencyKey']).where('idempotencyKey', 'is not', null).doNothing(),
-        )
-        .returningAll()
-        .execute();
+      const inserted = await db.transaction().execute(async (tx) => {
+        await holdQueueOrder(
+          tx,
+          purchases.map((purchase) => purchase.eventId),
+        );
+        return tx
+          .insertInto('purchases')
+          .values(purchases)
+          .onConflict((conflict) =>
+            conflict
+              .columns(['eventId', 'idempotencyKey'])
+              .where('idempotencyKey', 'is not', null)
+              .doNothing(),
+          )
+          .returningAll()
+          .execute();
+      });
       const byId = new Map(inserted.map((row) => [row.id, row]));
       return purchases.map((purchase) => byId.get(purchase.id));
     },

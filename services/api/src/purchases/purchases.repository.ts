@@ -1,11 +1,25 @@
-import type { Database, NewPurchaseRow, PurchaseRow } from '@ticketing/shared';
+import type { Database, PurchaseRow } from '@ticketing/shared';
 import { sql, type Kysely, type Transaction } from 'kysely';
 import type { PurchaseViewRow } from './purchase-view.js';
 
 type Db = Kysely<Database> | Transaction<Database>;
 
-export async function insertPurchase(db: Db, purchase: NewPurchaseRow): Promise<PurchaseRow> {
-  return db.insertInto('purchases').values(purchase).returningAll().executeTakeFirstOrThrow();
+/**
+ * Sequence numbers are the queue order, but a transaction draws them before it commits. So a request
+ * draws its number only while holding a KEY SHARE lock on its event row: the worker decides an event
+ * under that row's FOR UPDATE lock, which waits for every holder, so by the time it reads the queue
+ * every request numbered before the ones it sees is committed and visible. (The foreign key takes the
+ * same lock, but only after the row, and its number, exist.) Locks in id order, like everyone else.
+ */
+export async function holdQueueOrder(db: Transaction<Database>, eventIds: readonly string[]): Promise<void> {
+  if (eventIds.length === 0) return;
+  await db
+    .selectFrom('events')
+    .select('id')
+    .where('id', 'in', [...new Set(eventIds)])
+    .orderBy('id')
+    .forKeyShare()
+    .execute();
 }
 
 export async function findPurchaseByIdempotencyKey(
@@ -65,7 +79,13 @@ export async function findActivePurchaseOfUser(
 }
 
 /** Marks a cancellation as requested, once: a second request finds nothing to update. */
-export async function markCancellationRequested(db: Db, id: string): Promise<PurchaseRow | undefined> {
+export async function markCancellationRequested(
+  db: Transaction<Database>,
+  id: string,
+): Promise<PurchaseRow | undefined> {
+  const purchase = await db.selectFrom('purchases').select('eventId').where('id', '=', id).executeTakeFirst();
+  if (purchase === undefined) return undefined;
+  await holdQueueOrder(db, [purchase.eventId]);
   return (
     db
       .updateTable('purchases')
