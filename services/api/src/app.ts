@@ -3,6 +3,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { App, AppDeps } from './deps.js';
 import { registerErrorHandler } from './http/error-handler.js';
 import { registerJsonParser } from './http/json-parser.js';
+import { registerSecurity } from './http/security.js';
 import { createValidatorCompiler } from './http/validator.js';
 import { registerEventRoutes } from './events/events.routes.js';
 import { registerHealthRoutes } from './health/health.routes.js';
@@ -22,16 +23,24 @@ export function buildApp(
     bodyLimit: BODY_LIMIT_BYTES,
     // Request ids tie log lines together; clients' own ids are not trusted.
     requestIdHeader: false,
+    // The client IP (rate limits) comes from X-Forwarded-For only through this many trusted proxies.
+    trustProxy: (_address: string, hop: number) => hop < deps.config.trustProxyHops,
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   app.setValidatorCompiler(createValidatorCompiler());
   registerJsonParser(app);
   registerErrorHandler(app);
 
-  registerHealthRoutes(app, deps);
-  registerEventRoutes(app, deps);
-  registerPurchaseRoutes(app, deps);
-  registerReportRoutes(app, deps);
-  registerLegacyRoutes(app, deps);
+  registerSecurity(app, deps.config, deps.redis);
+  // Routes load after the edge plugins above, so their hooks (rate limits) see every route.
+  void app.register(async (routes) => {
+    registerHealthRoutes(routes, deps);
+    registerEventRoutes(routes, deps);
+    registerPurchaseRoutes(routes, deps);
+    registerReportRoutes(routes, deps);
+    registerLegacyRoutes(routes, deps);
+  });
+  // Long-polls answer with what they have at shutdown instead of holding it up for their full wait.
+  app.addHook('preClose', async () => deps.settlements.release());
   return app;
 }

@@ -46,6 +46,8 @@ export async function openAppDeps(config: Config): Promise<AppDeps> {
     idleInTransactionTimeoutMs: config.dbIdleInTransactionTimeoutMs,
   });
   const redis = createRedis(config.redisUrl, { name: 'api' });
+  // Purchases are refused while this connection is not ready, so the api starts serving once it is.
+  if (redis.status !== 'ready') await new Promise((resolve) => redis.once('ready', resolve));
   const settlements = await SettlementListener.start(
     createRedis(config.redisUrl, { blocking: true, name: 'api-settlements' }),
     config.queuePrefix,

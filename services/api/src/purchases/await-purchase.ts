@@ -27,7 +27,8 @@ export async function awaitPurchase(
     for (;;) {
       const row = await deps.purchases.loadView(purchaseId);
       const remaining = deadline - Date.now();
-      if (row === undefined || isDone(row) || watch === undefined || remaining <= 0) return row;
+      const stop = watch === undefined || remaining <= 0 || deps.settlements.released;
+      if (row === undefined || isDone(row) || stop) return row;
       await watch.wait(Math.min(remaining, RECHECK_MS));
     }
   } finally {

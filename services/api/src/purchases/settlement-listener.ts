@@ -8,6 +8,7 @@ import { settledChannel } from '@ticketing/shared';
  */
 export class SettlementListener {
   private readonly waiters = new Map<string, Set<() => void>>();
+  private stopping = false;
 
   private constructor(private readonly subscriber: Redis) {}
 
@@ -78,8 +79,19 @@ export class SettlementListener {
     };
   }
 
-  async close(): Promise<void> {
+  /** Whether the process is shutting down: long-polls then answer with what they have. */
+  get released(): boolean {
+    return this.stopping;
+  }
+
+  /** Wakes every waiting long-poll for good, so shutdown is not held up by their waits. */
+  release(): void {
+    this.stopping = true;
     for (const waiting of this.waiters.values()) for (const announce of waiting) announce();
+  }
+
+  async close(): Promise<void> {
+    this.release();
     await this.subscriber.quit().catch(() => undefined);
   }
 }
