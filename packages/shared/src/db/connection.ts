@@ -32,6 +32,10 @@ export function createDb(databaseUrl: string, options: DbOptions = {}): Kysely<D
   });
   // An idle client whose server went away must not crash the process; the next query reconnects.
   pool.on('error', () => {});
+  // Nor may one that is checked out (inside a transaction, between two statements) when Postgres
+  // restarts: pg then emits 'error' on the client itself, which the pool only listens to while the
+  // client is idle. The loss still fails the transaction's next query, and the pool discards the client.
+  pool.on('connect', (client) => client.on('error', () => {}));
   return new Kysely<Database>({ dialect: new PostgresDialect({ pool }), plugins: [new CamelCasePlugin()] });
 }
 
