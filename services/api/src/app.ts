@@ -1,5 +1,6 @@
 import Fastify, { type FastifyServerOptions } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { unavailable } from '@ticketing/shared';
 import type { App, AppDeps } from './deps.js';
 import { registerErrorHandler } from './http/error-handler.js';
 import { registerJsonParser } from './http/json-parser.js';
@@ -25,6 +26,8 @@ export function buildApp(
     requestIdHeader: false,
     // The client IP (rate limits) comes from X-Forwarded-For only through this many trusted proxies.
     trustProxy: (_address: string, hop: number) => hop < deps.config.trustProxyHops,
+    // Requests that arrive while closing get the one error shape (below), not Fastify's own 503 body.
+    return503OnClosing: false,
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   app.setValidatorCompiler(createValidatorCompiler());
@@ -40,7 +43,19 @@ export function buildApp(
     registerReportRoutes(routes, deps);
     registerLegacyRoutes(routes, deps);
   });
-  // Long-polls answer with what they have at shutdown instead of holding it up for their full wait.
-  app.addHook('preClose', async () => deps.settlements.release());
+  // While closing, every response ends its connection (so keep-alive sockets do not hold the close
+  // up), and a request that still arrives is told to retry, in the one error shape.
+  let closing = false;
+  app.addHook('onRequest', async () => {
+    if (closing) throw unavailable('The server is shutting down, try again');
+  });
+  app.addHook('onSend', async (_request, reply) => {
+    if (closing) void reply.header('connection', 'close');
+  });
+  app.addHook('preClose', async () => {
+    closing = true;
+    // Long-polls answer with what they have instead of holding the shutdown up for their full wait.
+    deps.settlements.release();
+  });
   return app;
 }

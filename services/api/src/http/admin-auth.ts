@@ -5,9 +5,10 @@ import { AppError } from '@ticketing/shared';
 const digest = (text: string): Buffer => createHash('sha256').update(text).digest();
 
 /**
- * A preHandler that admits a request carrying `Authorization: Bearer <ADMIN_TOKEN>`. Without a
- * configured token the routes are open (development). Digests keep the comparison constant-time
- * whatever the length of what was sent.
+ * The guard of every admin route (event creation today; dashboards and monitors as they come):
+ * `preHandler: requireAdmin(config.adminToken)` admits a request carrying
+ * `Authorization: Bearer <ADMIN_TOKEN>`. Without a configured token the routes are open (development;
+ * the api warns at start-up). Digests keep the comparison constant-time whatever the length sent.
  */
 export function requireAdmin(adminToken: string | undefined) {
   const expected = adminToken === undefined ? undefined : digest(adminToken);
