@@ -1,19 +1,14 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FaultSystem } from './support/fault-system.js';
+import { describe, expect, it } from 'vitest';
+import { useFaultSystem } from './support/fault-system.js';
 import { sleep } from './support/ports.js';
 import { runScenario } from './support/scenario.js';
 
 const PURCHASES = 4_000;
-let system: FaultSystem;
-beforeAll(async () => {
-  system = await FaultSystem.start({ workers: 2 });
-});
-afterAll(async () => {
-  await system?.destroy();
-});
+const faultSystem = useFaultSystem({ workers: 2 });
 
 describe('api crashes', () => {
   it('when the api is killed -9 mid-load and clients retry with their Idempotency-Key, then each purchase exists once and none is lost', async () => {
+    const system = faultSystem();
     let kills = 0;
     const result = await runScenario(system, {
       name: 'kill -9 the api ×2',

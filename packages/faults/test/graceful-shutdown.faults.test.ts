@@ -1,19 +1,14 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FaultSystem } from './support/fault-system.js';
+import { describe, expect, it } from 'vitest';
+import { useFaultSystem } from './support/fault-system.js';
 import type { Exit } from './support/service-process.js';
 import { runScenario } from './support/scenario.js';
 
 const PURCHASES = 3_000;
-let system: FaultSystem;
-beforeAll(async () => {
-  system = await FaultSystem.start({ workers: 2 });
-});
-afterAll(async () => {
-  await system?.destroy();
-});
+const faultSystem = useFaultSystem({ workers: 2 });
 
 describe('graceful shutdown', () => {
   it('when the api and a worker get SIGTERM under load, then they exit cleanly, leave no stalled job, and nothing is lost', async () => {
+    const system = faultSystem();
     const exits: Exit[] = [];
     const result = await runScenario(system, {
       name: 'SIGTERM a worker, then the api, under load',

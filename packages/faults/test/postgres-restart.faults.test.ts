@@ -1,20 +1,15 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FaultSystem } from './support/fault-system.js';
+import { describe, expect, it } from 'vitest';
+import { useFaultSystem } from './support/fault-system.js';
 import { sleep } from './support/ports.js';
 import { probePurchase } from './support/probe.js';
 import { runScenario } from './support/scenario.js';
 
 const PURCHASES = 3_000;
-let system: FaultSystem;
-beforeAll(async () => {
-  system = await FaultSystem.start({ workers: 2 });
-});
-afterAll(async () => {
-  await system?.destroy();
-});
+const faultSystem = useFaultSystem({ workers: 2 });
 
 describe('Postgres restarts', () => {
   it('when Postgres crashes (immediate stop) mid-load and restarts, then no process dies, the api answers 503 meanwhile, and it recovers by itself', async () => {
+    const system = faultSystem();
     let probe = { status: '', ms: 0 };
     let ready = 0;
     const result = await runScenario(system, {

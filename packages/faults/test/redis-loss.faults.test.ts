@@ -1,22 +1,17 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FaultSystem } from './support/fault-system.js';
+import { describe, expect, it } from 'vitest';
+import { useFaultSystem } from './support/fault-system.js';
 import { sleep } from './support/ports.js';
 import { probePurchase } from './support/probe.js';
 import { runScenario } from './support/scenario.js';
 
 const PURCHASES = 3_000;
-let system: FaultSystem;
-beforeAll(async () => {
-  system = await FaultSystem.start({ workers: 2 });
-});
-afterAll(async () => {
-  await system?.destroy();
-});
+const faultSystem = useFaultSystem({ workers: 2 });
 
 const load = { purchases: PURCHASES, concurrency: 64, ratePerSecond: 400 };
 
 describe('Redis loses everything', () => {
   it('when Redis is killed -9 mid-load and comes back empty, then the api answered 503 meanwhile and nothing accepted is lost', async () => {
+    const system = faultSystem();
     let probe = { status: '', ms: 0 };
     const result = await runScenario(system, {
       name: 'kill -9 Redis (restarts empty)',
@@ -40,6 +35,7 @@ describe('Redis loses everything', () => {
   });
 
   it('when Redis is flushed mid-load, then the reconciler and the Postgres scan bring every accepted purchase to a decision', async () => {
+    const system = faultSystem();
     const result = await runScenario(system, {
       name: 'FLUSHALL Redis',
       events: 3,

@@ -1,19 +1,14 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FaultSystem } from './support/fault-system.js';
+import { describe, expect, it } from 'vitest';
+import { useFaultSystem } from './support/fault-system.js';
 import { sleep } from './support/ports.js';
 import { randomBetween, runScenario } from './support/scenario.js';
 
 const KILLS = 20;
-let system: FaultSystem;
-beforeAll(async () => {
-  system = await FaultSystem.start({ workers: 2 });
-});
-afterAll(async () => {
-  await system?.destroy();
-});
+const faultSystem = useFaultSystem({ workers: 2 });
 
 describe('worker crashes', () => {
   it('when a worker is killed -9 twenty times during 10,000 purchases over 5 events, then nothing is lost, doubled or oversold, and the first in line win', async () => {
+    const system = faultSystem();
     let kills = 0;
     const result = await runScenario(system, {
       name: `kill -9 a worker ×${KILLS} (2 workers)`,

@@ -1,21 +1,16 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FaultSystem } from './support/fault-system.js';
+import { describe, expect, it } from 'vitest';
+import { useFaultSystem } from './support/fault-system.js';
 import { sleep } from './support/ports.js';
 import { randomBetween, runScenario } from './support/scenario.js';
 
 /** Past the job lock (3 s), two stalled checks (1 s apart), the event lease (2 s) and the idle-in-transaction timeout (3 s). */
 const PAUSE_MS = 7_000;
 const ZOMBIES = 2;
-let system: FaultSystem;
-beforeAll(async () => {
-  system = await FaultSystem.start({ workers: 2 });
-});
-afterAll(async () => {
-  await system?.destroy();
-});
+const faultSystem = useFaultSystem({ workers: 2 });
 
 describe('zombie worker', () => {
   it('when a worker freezes past its locks while the other takes over its jobs, then wakes up and carries on, the books stay exact', async () => {
+    const system = faultSystem();
     let zombies = 0;
     let held = 0;
     const result = await runScenario(system, {

@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -6,8 +5,8 @@ import {
   createDb,
   createRedis,
   createTestEnvironment,
+  newPurchaseRow,
   type Database,
-  type NewPurchaseRow,
   type TestEnvironment,
 } from '@ticketing/shared/testing';
 import type { Redis } from 'ioredis';
@@ -39,19 +38,6 @@ const eventWith = (totalTickets: number) =>
     .returningAll()
     .executeTakeFirstOrThrow();
 
-const purchase = (eventId: string, userId: string): NewPurchaseRow => ({
-  id: randomUUID(),
-  eventId,
-  userId,
-  quantity: 1,
-  joinWaitlist: true,
-  reason: null,
-  idempotencyKey: null,
-  cancelRequestedAt: null,
-  cancelSeq: null,
-  processedAt: null,
-});
-
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe('queue order across concurrent inserts', () => {
@@ -72,11 +58,11 @@ describe('queue order across concurrent inserts', () => {
     await locked;
 
     // One batch for both events (submitted in the same tick), stuck behind the lock on `busy`.
-    const early = [purchase(busy.id, 'early-busy'), purchase(scarce.id, 'early-scarce')];
+    const early = [newPurchaseRow(busy.id, 'early-busy'), newPurchaseRow(scarce.id, 'early-scarce')];
     const earlyBatch = Promise.all(early.map((row) => batching.insert(row)));
     await sleep(200);
     // Meanwhile another request for `scarce` is accepted, and a worker starts draining `scarce`.
-    await batching.insert(purchase(scarce.id, 'late-scarce'));
+    await batching.insert(newPurchaseRow(scarce.id, 'late-scarce'));
     const drain = drainEvent(db, scarce.id, await latestSeq(db), 100);
     await sleep(200);
 

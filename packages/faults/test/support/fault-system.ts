@@ -2,6 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
+import { afterAll, beforeAll } from 'vitest';
 import { PostgresCluster } from './postgres-cluster.js';
 import { freePort, sleep, waitFor } from './ports.js';
 import { RedisServer } from './redis-server.js';
@@ -176,4 +177,19 @@ export class FaultSystem {
     else console.log(`fault-suite logs kept in ${this.logDir}`);
     await sleep(0);
   }
+}
+
+/** A test file's system: started before its tests, destroyed (with everything it made) after them. */
+export function useFaultSystem(options: { workers?: number } = {}): () => FaultSystem {
+  let system: FaultSystem | undefined;
+  beforeAll(async () => {
+    system = await FaultSystem.start(options);
+  });
+  afterAll(async () => {
+    await system?.destroy();
+  });
+  return () => {
+    if (system === undefined) throw new Error('The fault system is not running');
+    return system;
+  };
 }
