@@ -1,3 +1,5 @@
+import { isIP } from 'node:net';
+
 /**
  * The one place that reads `process.env`. Every setting is declared once here, validated at start-up
  * and frozen; the rest of the code receives a typed `Config`.
@@ -16,10 +18,32 @@ export interface Config {
   readonly reconcileAfterMs: number;
   /** Jobs a worker takes from an event queue and applies in one transaction (1 = one job at a time). */
   readonly workerBatchSize: number;
-  /** Event queues one worker process drains at the same time. */
+  /** Drain rounds (one transaction each, over up to 64 events) one worker process runs at once. */
   readonly workerConcurrency: number;
   /** Port of the worker's Prometheus listener (`GET /metrics`) on `host`; 0 = no listener. */
   readonly workerMetricsPort: number;
+  /** How long a fetched job stays locked to its worker without renewal before it counts as stalled. */
+  readonly workerLockDurationMs: number;
+  /** How often each queue worker looks for stalled jobs (a dead worker's) to move back to wait. */
+  readonly workerStalledIntervalMs: number;
+  /** How often a job may stall before BullMQ fails it (the reconciler still retries its work). */
+  readonly workerMaxStalledCount: number;
+  /** How long a worker's claim on an event outlives the worker if it dies while holding it. */
+  readonly eventLeaseMs: number;
+  /** Postgres ends a session idle inside a transaction this long (a frozen process's), releasing its locks. */
+  readonly dbIdleInTransactionTimeoutMs: number;
+  /** Rate-limit window; the limits below count requests per window (0 disables a limit). */
+  readonly rateLimitWindowMs: number;
+  /** Requests per window from one client IP, on every route. */
+  readonly rateLimitIpMax: number;
+  /** Purchase requests per window for one `userId`, whatever IP they come from. */
+  readonly rateLimitUserMax: number;
+  /** Client IPs never rate limited (loopback by default, so load tests and benchmarks run unthrottled). */
+  readonly rateLimitAllowList: readonly string[];
+  /** Origins allowed to call the API from a browser; CORS is off when unset. */
+  readonly corsOrigins: readonly string[] | undefined;
+  /** Proxy hops in front of the api whose X-Forwarded-For is trusted for the client IP (0 = none). */
+  readonly trustProxyHops: number;
 }
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -62,6 +86,27 @@ const pattern =
   (raw) =>
     regex.test(raw) ? raw : { problem: description };
 
+/** A comma-separated list whose items each pass `item`; `none` is the empty list. */
+const list =
+  (item: (raw: string) => boolean, description: string): Parser<readonly string[]> =>
+  (raw) => {
+    if (raw === 'none') return Object.freeze([]);
+    const items = raw.split(',').map((entry) => entry.trim());
+    return items.every((entry) => entry !== '' && item(entry))
+      ? Object.freeze(items)
+      : { problem: `must be a comma-separated list of ${description}, or none` };
+  };
+
+const isOrigin = (raw: string): boolean => {
+  if (raw === '*') return true;
+  try {
+    const parsed = new URL(raw);
+    return ['http:', 'https:'].includes(parsed.protocol) && parsed.origin === raw;
+  } catch {
+    return false;
+  }
+};
+
 const oneOf =
   <T extends string>(values: readonly T[]): Parser<T> =>
   (raw) =>
@@ -93,8 +138,35 @@ const settings = {
   reconcileIntervalMs: { env: 'RECONCILE_INTERVAL_MS', fallback: '5000', parse: integer(0, 3_600_000) },
   reconcileAfterMs: { env: 'RECONCILE_AFTER_MS', fallback: '10000', parse: integer(0, 3_600_000) },
   workerBatchSize: { env: 'WORKER_BATCH_SIZE', fallback: '200', parse: integer(1, 5_000) },
-  workerConcurrency: { env: 'WORKER_CONCURRENCY', fallback: '8', parse: integer(1, 256) },
+  workerConcurrency: { env: 'WORKER_CONCURRENCY', fallback: '4', parse: integer(1, 64) },
   workerMetricsPort: { env: 'WORKER_METRICS_PORT', fallback: '0', parse: integer(0, 65535) },
+  workerLockDurationMs: { env: 'WORKER_LOCK_DURATION_MS', fallback: '30000', parse: integer(1_000, 600_000) },
+  workerStalledIntervalMs: {
+    env: 'WORKER_STALLED_INTERVAL_MS',
+    fallback: '30000',
+    parse: integer(500, 600_000),
+  },
+  workerMaxStalledCount: { env: 'WORKER_MAX_STALLED_COUNT', fallback: '5', parse: integer(0, 1_000) },
+  eventLeaseMs: { env: 'EVENT_LEASE_MS', fallback: '15000', parse: integer(500, 600_000) },
+  dbIdleInTransactionTimeoutMs: {
+    env: 'DB_IDLE_IN_TRANSACTION_TIMEOUT_MS',
+    fallback: '10000',
+    parse: integer(0, 3_600_000),
+  },
+  rateLimitWindowMs: { env: 'RATE_LIMIT_WINDOW_MS', fallback: '60000', parse: integer(1_000, 86_400_000) },
+  rateLimitIpMax: { env: 'RATE_LIMIT_IP_MAX', fallback: '1200', parse: integer(0, 10_000_000) },
+  rateLimitUserMax: { env: 'RATE_LIMIT_USER_MAX', fallback: '10', parse: integer(0, 10_000_000) },
+  rateLimitAllowList: {
+    env: 'RATE_LIMIT_ALLOW_LIST',
+    fallback: '127.0.0.1,::1,::ffff:127.0.0.1',
+    parse: list((raw) => isIP(raw) !== 0, 'IP addresses'),
+  },
+  corsOrigins: {
+    env: 'CORS_ORIGINS',
+    fallback: undefined,
+    parse: list(isOrigin, 'origins (https://example.com) or *'),
+  },
+  trustProxyHops: { env: 'TRUST_PROXY_HOPS', fallback: '0', parse: integer(0, 10) },
 } satisfies Record<keyof Config, { env: string; fallback: string | undefined; parse: Parser<unknown> }>;
 
 /** The environment variable names the system reads, for documentation and the compose-file check. */

@@ -25,6 +25,33 @@ describe('loadConfig', () => {
     expect(Object.isFrozen(config)).toBe(true);
   });
 
+  it('when the reliability and abuse settings are unset, then loopback is unthrottled and CORS is off', () => {
+    expect(loadConfig({})).toMatchObject({
+      rateLimitAllowList: ['127.0.0.1', '::1', '::ffff:127.0.0.1'],
+      rateLimitIpMax: 1200,
+      rateLimitUserMax: 10,
+      corsOrigins: undefined,
+      workerLockDurationMs: 30_000,
+      eventLeaseMs: 15_000,
+    });
+  });
+
+  it('when lists are given, then each item is checked and none means empty', () => {
+    expect(
+      loadConfig({
+        RATE_LIMIT_ALLOW_LIST: 'none',
+        CORS_ORIGINS: 'https://shop.example, http://localhost:5173',
+      }),
+    ).toMatchObject({
+      rateLimitAllowList: [],
+      corsOrigins: ['https://shop.example', 'http://localhost:5173'],
+    });
+    expect(() => loadConfig({ RATE_LIMIT_ALLOW_LIST: '10.0.0.1,not-an-ip' })).toThrow(
+      /RATE_LIMIT_ALLOW_LIST/,
+    );
+    expect(() => loadConfig({ CORS_ORIGINS: 'https://shop.example/path' })).toThrow(/CORS_ORIGINS/);
+  });
+
   it('when several values are bad, then one error lists every bad key', () => {
     const attempt = () =>
       loadConfig({ PORT: 'eighty', DATABASE_URL: 'mysql://x', QUEUE_PREFIX: 'has space', LOG_LEVEL: 'loud' });

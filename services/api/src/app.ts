@@ -1,8 +1,10 @@
 import Fastify, { type FastifyServerOptions } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { unavailable } from '@ticketing/shared';
 import type { App, AppDeps } from './deps.js';
 import { registerErrorHandler } from './http/error-handler.js';
 import { registerJsonParser } from './http/json-parser.js';
+import { registerSecurity } from './http/security.js';
 import { createValidatorCompiler } from './http/validator.js';
 import { registerEventRoutes } from './events/events.routes.js';
 import { registerHealthRoutes } from './health/health.routes.js';
@@ -26,16 +28,22 @@ export function buildApp(
     bodyLimit: BODY_LIMIT_BYTES,
     // Request ids tie log lines together; clients' own ids are not trusted.
     requestIdHeader: false,
+    // The client IP (rate limits) comes from X-Forwarded-For only through this many trusted proxies.
+    trustProxy: (_address: string, hop: number) => hop < deps.config.trustProxyHops,
+    // Requests that arrive while closing get the one error shape (below), not Fastify's own 503 body.
+    return503OnClosing: false,
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   app.setValidatorCompiler(createValidatorCompiler());
   registerJsonParser(app);
   registerErrorHandler(app);
 
+  registerSecurity(app, deps.config, deps.redis);
   registerOpenApi(app);
   registerMetrics(app, deps);
-  // Routes are registered after the OpenAPI plugin has loaded, so it sees every one of them.
-  app.register(async (scope) => {
+  // Routes load after the edge plugins above, so the OpenAPI plugin sees every one of them and their
+  // hooks (rate limits) apply to every route.
+  void app.register(async (scope) => {
     const api = scope as App;
     registerHealthRoutes(api, deps);
     registerEventRoutes(api, deps);
@@ -44,6 +52,20 @@ export function buildApp(
     registerLegacyRoutes(api, deps);
     registerAdminRoutes(api, deps);
     registerQueueDashboard(api, deps);
+  });
+  // While closing, every response ends its connection (so keep-alive sockets do not hold the close
+  // up), and a request that still arrives is told to retry, in the one error shape.
+  let closing = false;
+  app.addHook('onRequest', async () => {
+    if (closing) throw unavailable('The server is shutting down, try again');
+  });
+  app.addHook('onSend', async (_request, reply) => {
+    if (closing) void reply.header('connection', 'close');
+  });
+  app.addHook('preClose', async () => {
+    closing = true;
+    // Long-polls answer with what they have instead of holding the shutdown up for their full wait.
+    deps.settlements.release();
   });
   return app;
 }

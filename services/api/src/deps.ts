@@ -44,8 +44,13 @@ export type App = FastifyInstance<
 >;
 
 export async function openAppDeps(config: Config): Promise<AppDeps> {
-  const db = createDb(config.databaseUrl, { poolSize: 20 });
+  const db = createDb(config.databaseUrl, {
+    poolSize: 20,
+    idleInTransactionTimeoutMs: config.dbIdleInTransactionTimeoutMs,
+  });
   const redis = createRedis(config.redisUrl, 'requests', `${config.queuePrefix}:api`);
+  // Purchases are refused while this connection is not ready, so the api starts serving once it is.
+  if (redis.status !== 'ready') await new Promise((resolve) => redis.once('ready', resolve));
   const settlements = await SettlementListener.start(
     createRedis(config.redisUrl, 'subscriber', `${config.queuePrefix}:api-settlements`),
     config.queuePrefix,

@@ -11,6 +11,7 @@ import { closeAppDeps, openAppDeps } from './deps.js';
 
 const config = loadConfig();
 const log = createLogger({ level: config.logLevel, name: 'api' });
+if (config.adminToken === undefined) log.warn('ADMIN_TOKEN is not set: the admin routes are open to anyone');
 await retryUntilReady(() => prepareDatabase(config.databaseUrl), { log, what: 'Postgres' });
 await retryUntilReady(
   async () => {

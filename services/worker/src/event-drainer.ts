@@ -12,10 +12,9 @@ import {
 } from '@ticketing/shared';
 import { applyRound, latestSeq, type RoundOutcome } from './apply-round.js';
 import { EventLease } from './event-lease.js';
-import { LOCK_DURATION_MS, QueueWorkers, type QueueWorker } from './queue-workers.js';
+import { QueueWorkers, type QueueWorker } from './queue-workers.js';
 import type { DrainTarget } from './sale.repository.js';
 
-const LEASE_DURATION_MS = 15_000;
 /** Events one round takes from the line: one transaction decides all of them. */
 export const MAX_EVENTS_PER_ROUND = 64;
 /** Jobs first asked of a queue in a round; doubled while the queue keeps up. */
@@ -82,7 +81,7 @@ export class EventDrainer {
   constructor(private readonly deps: DrainerDeps) {
     this.workers = new QueueWorkers(
       deps.redis,
-      deps.config.queuePrefix,
+      deps.config,
       deps.log,
       (eventId) => (this.work.get(eventId)?.jobs.length ?? 0) > 0,
     );
@@ -178,7 +177,7 @@ export class EventDrainer {
           redis,
           eventLeaseKey(config.queuePrefix, work.eventId),
           work.token,
-          LEASE_DURATION_MS,
+          config.eventLeaseMs,
         );
         if (!(await lease.acquire())) return false;
         work.lease = lease;
@@ -256,11 +255,11 @@ export class EventDrainer {
           .extendJobLocks(
             ids,
             ids.map(() => work.token),
-            LOCK_DURATION_MS,
+            config.workerLockDurationMs,
           )
           .catch(() => undefined);
       }
-    }, LOCK_DURATION_MS / 3);
+    }, config.workerLockDurationMs / 3);
     const outcome = await applyRound(db, targets, config.workerBatchSize).finally(() =>
       clearInterval(renewal),
     );

@@ -7,7 +7,10 @@ const config = loadConfig();
 const log = createLogger({ level: config.logLevel, name: 'worker' });
 await retryUntilReady(() => prepareDatabase(config.databaseUrl), { log, what: 'Postgres' });
 // One connection per drain round at a time, and spares for the scan and the reconciler.
-const db = createDb(config.databaseUrl, { poolSize: config.workerConcurrency + 2 });
+const db = createDb(config.databaseUrl, {
+  poolSize: config.workerConcurrency + 2,
+  idleInTransactionTimeoutMs: config.dbIdleInTransactionTimeoutMs,
+});
 const worker = createWorker({ config, db, log });
 await worker.start();
 // Prometheus scrapes the worker on a port of its own (it has no HTTP API); 0 leaves it off.

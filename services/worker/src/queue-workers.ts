@@ -7,11 +7,8 @@ import {
   type RedisQueueBackend,
 } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { eventQueueName, type Logger } from '@ticketing/shared';
+import { eventQueueName, type Config, type Logger } from '@ticketing/shared';
 
-export const LOCK_DURATION_MS = 30_000;
-/** A job found stalled this many times (its worker died each time) fails instead of looping. */
-const MAX_STALLED_COUNT = 5;
 /** Queue workers kept for recently drained events (about 9 KB each). */
 const MAX_QUEUE_WORKERS = 2_000;
 const MAX_BUSY_SKIPPED = 64;
@@ -58,7 +55,10 @@ export class QueueWorkers {
 
   constructor(
     private readonly redis: Redis,
-    private readonly prefix: string,
+    private readonly config: Pick<
+      Config,
+      'queuePrefix' | 'workerLockDurationMs' | 'workerStalledIntervalMs' | 'workerMaxStalledCount'
+    >,
     private readonly log: Logger,
     /** Events with jobs in hand (taken through their worker): their workers must stay open. */
     private readonly isBusy: (eventId: string) => boolean,
@@ -76,16 +76,19 @@ export class QueueWorkers {
         null,
         {
           connection: this.redis,
-          prefix: this.prefix,
+          prefix: this.config.queuePrefix,
           autorun: false,
-          lockDuration: LOCK_DURATION_MS,
-          maxStalledCount: MAX_STALLED_COUNT,
+          lockDuration: this.config.workerLockDurationMs,
+          stalledInterval: this.config.workerStalledIntervalMs,
+          maxStalledCount: this.config.workerMaxStalledCount,
           // One INFO per queue object adds up over thousands of events; the version is checked at start.
           skipVersionCheck: true,
         },
         sharedConnectionBackend,
       );
       worker.on('error', (err) => this.log.warn({ err, eventId }, 'queue worker error'));
+      // A stalled job's worker lost its lock (it died or froze); the job runs again, and commits nothing twice.
+      worker.on('stalled', (jobId) => this.log.warn({ eventId, jobId }, 'job stalled'));
       // Manual processing: stalled jobs (a crashed worker's) are still moved back to wait.
       void worker.startStalledCheckTimer();
     } else {

@@ -1,9 +1,9 @@
-import { randomUUID } from 'node:crypto';
 import { sql, type Kysely } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   createDb,
   createTestEnvironment,
+  newPurchaseRow,
   type Database,
   type TestEnvironment,
 } from '@ticketing/shared/testing';
@@ -31,18 +31,7 @@ async function eventWith(totalTickets: number) {
 async function queuedPurchase(eventId: string, userId: string, quantity = 1) {
   return db
     .insertInto('purchases')
-    .values({
-      id: randomUUID(),
-      eventId,
-      userId,
-      quantity,
-      joinWaitlist: true,
-      reason: null,
-      idempotencyKey: null,
-      cancelRequestedAt: null,
-      cancelSeq: null,
-      processedAt: null,
-    })
+    .values(newPurchaseRow(eventId, userId, quantity))
     .returningAll()
     .executeTakeFirstOrThrow();
 }

@@ -6,6 +6,12 @@ const INT8_OID = 20;
 
 export interface DbOptions {
   readonly poolSize?: number;
+  /**
+   * Postgres ends a session that sits idle inside a transaction this long (0 = never). A process that
+   * freezes mid-transaction (paused, swapped out, partitioned) would otherwise hold its row locks, and
+   * with them the event's whole sale, for as long as it stays frozen.
+   */
+  readonly idleInTransactionTimeoutMs?: number;
 }
 
 /** Postgres `bigint` counts and sequence numbers stay far below 2^53, so they are read as numbers. */
@@ -14,6 +20,9 @@ export function createDb(databaseUrl: string, options: DbOptions = {}): Kysely<D
     connectionString: databaseUrl,
     max: options.poolSize ?? 10,
     connectionTimeoutMillis: 5_000,
+    ...(options.idleInTransactionTimeoutMs
+      ? { idle_in_transaction_session_timeout: options.idleInTransactionTimeoutMs }
+      : {}),
     types: {
       getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
         oid === INT8_OID
@@ -23,6 +32,10 @@ export function createDb(databaseUrl: string, options: DbOptions = {}): Kysely<D
   });
   // An idle client whose server went away must not crash the process; the next query reconnects.
   pool.on('error', () => {});
+  // Nor may one that is checked out (inside a transaction, between two statements) when Postgres
+  // restarts: pg then emits 'error' on the client itself, which the pool only listens to while the
+  // client is idle. The loss still fails the transaction's next query, and the pool discards the client.
+  pool.on('connect', (client) => client.on('error', () => {}));
   return new Kysely<Database>({ dialect: new PostgresDialect({ pool }), plugins: [new CamelCasePlugin()] });
 }
 

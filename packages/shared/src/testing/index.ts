@@ -1,5 +1,6 @@
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { loadConfig, type Config } from '../config.js';
+import type { NewPurchaseRow } from '../db/database.js';
 import { dropDatabase } from '../db/connection.js';
 import { prepareDatabase } from '../db/migrate.js';
 import { createRedis } from '../queue/redis.js';
@@ -52,6 +53,26 @@ export async function deleteKeys(redisUrl: string, pattern: string): Promise<voi
   } finally {
     await redis.quit();
   }
+}
+
+/** A purchase as the api stores it on acceptance: queued, no key, no cancellation. */
+export function newPurchaseRow(
+  eventId: string,
+  userId: string,
+  quantity = 1,
+): NewPurchaseRow & { idempotencyKey: string | null } {
+  return {
+    id: randomUUID(),
+    eventId,
+    userId,
+    quantity,
+    joinWaitlist: true,
+    reason: null,
+    idempotencyKey: null,
+    cancelRequestedAt: null,
+    cancelSeq: null,
+    processedAt: null,
+  };
 }
 
 export * from '../index.js';

@@ -18,9 +18,10 @@ export function presentedToken(authorization: string | undefined): string {
 export const ADMIN_REALM = 'Ticketing admin';
 
 /**
- * A hook that admits a request carrying the admin token, as `Authorization: Bearer <ADMIN_TOKEN>` or as
- * the password of HTTP basic auth (so a browser can log in to the admin pages with its own prompt).
- * Without a configured token the routes are open (development). Digests keep the comparison
+ * The guard of every admin route (event creation, the dashboard, the monitor): it admits a request
+ * carrying the admin token, as `Authorization: Bearer <ADMIN_TOKEN>` or as the password of HTTP basic
+ * auth (so a browser can log in to the admin pages with its own prompt). Without a configured token
+ * the routes are open (development; the api warns at start-up). Digests keep the comparison
  * constant-time whatever the length of what was sent.
  *
  * It answers the 401 itself rather than throwing, so it guards plugins that bring their own error

@@ -18,6 +18,8 @@ const UNAVAILABLE_CODES = new Set([
 
 const UNAVAILABLE_MESSAGES = [
   'Connection terminated',
+  // pg, for a client whose connection broke mid-transaction (the rollback cannot be sent either).
+  'Client has encountered a connection error and is not queryable',
   'timeout exceeded when trying to connect',
   'Connection is closed',
   "Stream isn't writeable",

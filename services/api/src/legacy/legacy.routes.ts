@@ -2,6 +2,7 @@ import { Type } from 'typebox';
 import { notFound } from '@ticketing/shared';
 import { Uuid, commonErrors, errorResponse } from '../http/common.schemas.js';
 import { requireAdmin } from '../http/admin-auth.js';
+import { perUserPurchaseLimit } from '../http/security.js';
 import type { App, AppDeps } from '../deps.js';
 import { createEvent, loadEventStatus } from '../events/events.routes.js';
 import { EventStatus, EventView, MAX_PRICE_CENTS, MAX_TOTAL_TICKETS } from '../events/events.schemas.js';
@@ -54,6 +55,7 @@ export function registerLegacyRoutes(app: App, deps: AppDeps): void {
   app.post(
     '/book',
     {
+      preHandler: perUserPurchaseLimit(app, deps.config, deps.redis),
       schema: {
         tags: ['seed-compatible'],
         summary:

@@ -35,7 +35,8 @@ export async function awaitPurchase(
       const remaining = deadline - Date.now();
       if (row === undefined || isDone(row)) return row;
       // Whatever is answered was read or announced, never only remembered.
-      if (remaining <= 0) return row === accepted ? deps.purchases.loadView(purchaseId) : row;
+      if (remaining <= 0 || deps.settlements.released)
+        return row === accepted ? deps.purchases.loadView(purchaseId) : row;
       const settlement = await watch.wait(Math.min(remaining, RECHECK_MS));
       row =
         settlement === undefined || settlement.status === 'cancelled'

@@ -1,6 +1,7 @@
 import { notFound, readQueuePosition } from '@ticketing/shared';
 import { Type } from 'typebox';
 import { IdParams, commonErrors, errorResponse } from '../http/common.schemas.js';
+import { perUserPurchaseLimit } from '../http/security.js';
 import type { App, AppDeps } from '../deps.js';
 import { awaitPurchase } from './await-purchase.js';
 import { requestCancellation } from './cancel-purchase.js';
@@ -19,6 +20,7 @@ export function registerPurchaseRoutes(app: App, deps: AppDeps): void {
   app.post(
     '/events/:id/purchases',
     {
+      preHandler: perUserPurchaseLimit(app, deps.config, deps.redis),
       schema: {
         tags: ['purchases'],
         summary: "Submit a purchase: it joins the event's queue and is decided in order",

@@ -10,6 +10,7 @@ export class SettlementListener {
   /** Per purchase, the requests waiting for it; `undefined` tells them to look in Postgres. */
   private readonly waiters = new Map<string, Set<(settlement: Settlement | undefined) => void>>();
   private readonly observers: ((settlement: Settlement) => void)[] = [];
+  private stopping = false;
 
   private constructor(private readonly subscriber: Redis) {}
 
@@ -78,9 +79,20 @@ export class SettlementListener {
     };
   }
 
-  /** Releases every waiting request (they read Postgres once more) and unsubscribes. */
-  async close(): Promise<void> {
+  /** Whether the process is shutting down: long-polls then answer with what they have. */
+  get released(): boolean {
+    return this.stopping;
+  }
+
+  /** Wakes every waiting long-poll for good (they read Postgres once more), so shutdown is not held up. */
+  release(): void {
+    this.stopping = true;
     for (const waiting of this.waiters.values()) for (const notify of waiting) notify(undefined);
+  }
+
+  /** Releases every waiting request and unsubscribes. */
+  async close(): Promise<void> {
+    this.release();
     await this.subscriber.quit().catch(() => undefined);
   }
 }

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { AppError, notFound, unavailable, type Database, type PurchaseRow } from '@ticketing/shared';
+import type { Redis } from 'ioredis';
 import type { Kysely } from 'kysely';
 import type { EventCache } from '../events/event-cache.js';
 import type { AcceptedPurchases } from './accepted-purchases.js';
@@ -9,6 +10,8 @@ import type { SubmitPurchaseInput } from './purchases.schemas.js';
 
 export interface SubmitPurchaseDeps {
   readonly db: Kysely<Database>;
+  /** The connection the queues use: a purchase is only accepted while it is up. */
+  readonly redis: Pick<Redis, 'status'>;
   readonly events: EventCache;
   readonly purchases: PurchaseBatching;
   readonly accepted: AcceptedPurchases;
@@ -59,6 +62,10 @@ export async function submitPurchase(
       `At most ${event.maxPerPurchase} tickets per purchase for this event`,
     );
   }
+
+  // Without Redis the purchase could be stored but not queued: refuse it at once instead of writing a
+  // row only to withdraw it when the enqueue times out.
+  if (deps.redis.status !== 'ready') throw unavailable();
 
   const purchase = await deps.purchases.insert({
     id: randomUUID(),

@@ -1,0 +1,144 @@
+import type pg from 'pg';
+import type { Buyers } from './buyers.js';
+import { sleep } from './ports.js';
+
+export interface Books {
+  readonly accepted: number;
+  readonly final: number;
+  readonly confirmed: number;
+  readonly waitlisted: number;
+  /** Accepted (202) purchases Postgres does not have. */
+  readonly lost: number;
+  /** Purchases booked twice, keys holding two purchases, or keys answered with two purchase ids. */
+  readonly duplicated: number;
+  /** Tickets sold beyond an event's total, over all events. */
+  readonly oversold: number;
+  /** How long accepted purchases waited from acceptance to their decision: median, p99, longest. */
+  readonly waitSeconds: { readonly p50: number; readonly p99: number; readonly max: number };
+  readonly violations: readonly string[];
+}
+
+/** Waits until no accepted purchase is still queued in Postgres; returns how long that took. */
+export async function waitAllFinal(db: pg.Pool, buyers: Buyers, timeoutMs = 120_000): Promise<number> {
+  const ids = [...buyers.accepted.values()].map((accepted) => accepted.purchaseId);
+  const started = Date.now();
+  for (;;) {
+    const { rows } = await db
+      .query<{ queued: string }>(
+        `select count(*) as queued from purchases where id = any($1::uuid[]) and status = 'queued'`,
+        [ids],
+      )
+      .catch(() => ({ rows: [{ queued: 'unknown' }] }));
+    if (rows[0]?.queued === '0') return Date.now() - started;
+    if (Date.now() - started > timeoutMs) return Number.POSITIVE_INFINITY;
+    await sleep(200);
+  }
+}
+
+/**
+ * The books, read straight from Postgres: per event sold ≤ total and sold = confirmed quantities =
+ * active bookings; no purchase booked twice, no idempotency key holding two purchases; every accepted
+ * purchase present and decided; the waiting list in queue order (positions 1..n). With `fifo` (quantity
+ * 1, no cancellations, more demand than tickets), the confirmed purchases are exactly each event's
+ * lowest sequence numbers and all the others wait.
+ */
+export async function auditBooks(db: pg.Pool, buyers: Buyers, options: { fifo: boolean }): Promise<Books> {
+  const violations: string[] = [];
+  const events = await db.query<{
+    id: string;
+    total: number;
+    sold: number;
+    confirmedQty: number;
+    booked: number;
+  }>(`
+    select e.id, e.total_tickets as total, e.sold_tickets as sold,
+      (select coalesce(sum(quantity), 0)::int from purchases p where p.event_id = e.id and p.status = 'confirmed') as "confirmedQty",
+      (select coalesce(sum(quantity), 0)::int from bookings b where b.event_id = e.id and b.cancelled_at is null) as booked
+    from events e`);
+  let oversold = 0;
+  for (const event of events.rows) {
+    if (event.sold > event.total) oversold += event.sold - event.total;
+    if (event.sold !== event.confirmedQty)
+      violations.push(`event ${event.id}: sold ${event.sold}, confirmed quantities ${event.confirmedQty}`);
+    if (event.sold !== event.booked)
+      violations.push(`event ${event.id}: sold ${event.sold}, active bookings ${event.booked}`);
+  }
+  if (oversold > 0) violations.push(`${oversold} tickets oversold`);
+
+  const doubleBooked = await db.query(
+    `select purchase_id from bookings group by purchase_id having count(*) > 1`,
+  );
+  const doubleKeyed = await db.query(
+    `select event_id, idempotency_key from purchases where idempotency_key is not null
+     group by event_id, idempotency_key having count(*) > 1`,
+  );
+  const twoActive = await db.query(
+    `select event_id, user_id from purchases where status in ('confirmed', 'waitlisted')
+     group by event_id, user_id having count(*) > 1`,
+  );
+  const duplicated = doubleBooked.rowCount! + doubleKeyed.rowCount! + twoActive.rowCount! + buyers.duplicated;
+  if (duplicated > 0) {
+    violations.push(
+      `duplicates: ${doubleBooked.rowCount} purchases booked twice, ${doubleKeyed.rowCount} keys with two purchases, ` +
+        `${twoActive.rowCount} users active twice, ${buyers.duplicated} keys answered with two ids`,
+    );
+  }
+
+  const ids = [...buyers.accepted.values()].map((accepted) => accepted.purchaseId);
+  const statuses = await db.query<{ id: string; status: string; waitedMs: number | null }>(
+    `select id, status, extract(epoch from processed_at - created_at) * 1000 as "waitedMs"
+     from purchases where id = any($1::uuid[])`,
+    [ids],
+  );
+  const waits = statuses.rows.map((row) => Number(row.waitedMs ?? 0) / 1000).sort((a, b) => a - b);
+  const at = (share: number) => waits[Math.min(waits.length - 1, Math.floor(share * waits.length))] ?? 0;
+  const waitSeconds = { p50: at(0.5), p99: at(0.99), max: waits.at(-1) ?? 0 };
+  const count = (status: string) => statuses.rows.filter((row) => row.status === status).length;
+  const lost = ids.length - statuses.rowCount!;
+  if (lost > 0) violations.push(`${lost} accepted purchases are not in Postgres`);
+  const final = statuses.rowCount! - count('queued');
+  if (final !== ids.length) violations.push(`${ids.length - final} accepted purchases not final`);
+  if (buyers.rejected.length > 0)
+    violations.push(`${buyers.rejected.length} purchases never accepted, e.g. ${buyers.rejected[0]}`);
+
+  const queue = await db.query<{ eventId: string; id: string; status: string; entry: string | null }>(`
+    select p.event_id as "eventId", p.id, p.status, w.seq::text as entry
+    from purchases p left join waitlist_entries w on w.purchase_id = p.id
+    order by p.event_id, p.seq`);
+  const byEvent = new Map<string, typeof queue.rows>();
+  for (const row of queue.rows) byEvent.set(row.eventId, [...(byEvent.get(row.eventId) ?? []), row]);
+  for (const event of events.rows) {
+    const rows = byEvent.get(event.id) ?? [];
+    const waiting = rows.filter((row) => row.status === 'waitlisted');
+    if (
+      waiting.some((row) => row.entry === null) ||
+      rows.some((row) => row.entry !== null && row.status !== 'waitlisted')
+    )
+      violations.push(`event ${event.id}: waiting list and waitlisted purchases differ`);
+    // Positions are the order of entries; they must follow the queue order of the purchases.
+    const entries = waiting.map((row) => BigInt(row.entry ?? '0'));
+    if (entries.some((entry, index) => index > 0 && entry <= (entries[index - 1] ?? 0n)))
+      violations.push(`event ${event.id}: waiting list out of queue order (positions are not 1..n by seq)`);
+    if (options.fifo) {
+      const expected = rows.map((_row, index) => (index < event.total ? 'confirmed' : 'waitlisted'));
+      const firstWrong = rows.findIndex((row, index) => row.status !== expected[index]);
+      if (firstWrong !== -1) {
+        violations.push(
+          `event ${event.id}: not decided in queue order: #${firstWrong + 1} by seq is ${rows[firstWrong]?.status}, expected ${expected[firstWrong]}`,
+        );
+      }
+    }
+  }
+
+  return {
+    accepted: ids.length,
+    final,
+    confirmed: count('confirmed'),
+    waitlisted: count('waitlisted'),
+    lost,
+    duplicated,
+    oversold,
+    waitSeconds,
+    violations,
+  };
+}

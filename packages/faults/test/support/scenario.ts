@@ -1,0 +1,40 @@
+import { auditBooks, waitAllFinal } from './books.js';
+import { Buyers, type LoadPlan } from './buyers.js';
+import type { FaultSystem } from './fault-system.js';
+import { report, type ScenarioResult } from './report.js';
+
+export interface Scenario {
+  readonly name: string;
+  readonly events: number;
+  readonly ticketsPerEvent: number;
+  readonly load: Omit<LoadPlan, 'events'>;
+  /** Injects the faults while the load runs; returns what it did, for the table. */
+  readonly faults: (buyers: Buyers) => Promise<string>;
+  /** Quantity 1, no cancellations, more demand than tickets: the confirmed must be the first in line. */
+  readonly fifo?: boolean;
+}
+
+/**
+ * One scenario: create the events, run the buyers and the faults together, wait for every accepted
+ * purchase to be final, audit the books in Postgres, print the table row.
+ */
+export async function runScenario(system: FaultSystem, scenario: Scenario): Promise<ScenarioResult> {
+  const events = await system.createEvents(scenario.events, scenario.ticketsPerEvent);
+  const buyers = new Buyers(() => system.url, { ...scenario.load, events });
+  const load = buyers.run();
+  const notes = await scenario.faults(buyers);
+  await load;
+  const secondsToAllFinal = (await waitAllFinal(system.db, buyers)) / 1000;
+  const books = await auditBooks(system.db, buyers, { fifo: scenario.fifo ?? true });
+  const refusals = [...buyers.refusals].map(([outcome, count]) => `${count}×${outcome}`).join(', ');
+  const result: ScenarioResult = {
+    scenario: scenario.name,
+    ...books,
+    secondsToAllFinal,
+    notes: refusals === '' ? notes : `${notes}; buyers retried ${refusals}`,
+  };
+  report(result);
+  return result;
+}
+
+export const randomBetween = (min: number, max: number): number => min + Math.random() * (max - min);

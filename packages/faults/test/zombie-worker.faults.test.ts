@@ -1,0 +1,50 @@
+import { describe, expect, it } from 'vitest';
+import { useFaultSystem } from './support/fault-system.js';
+import { sleep } from './support/ports.js';
+import { randomBetween, runScenario } from './support/scenario.js';
+
+/** Past the job lock (3 s), two stalled checks (1 s apart), the event lease (2 s) and the idle-in-transaction timeout (3 s). */
+const PAUSE_MS = 7_000;
+const ZOMBIES = 2;
+const faultSystem = useFaultSystem({ workers: 2 });
+
+describe('zombie worker', () => {
+  it('when a worker freezes past its locks while the other takes over its jobs, then wakes up and carries on, the books stay exact', async () => {
+    const system = faultSystem();
+    let zombies = 0;
+    let held = 0;
+    const result = await runScenario(system, {
+      name: `zombie worker ×${ZOMBIES} (SIGSTOP past its locks, SIGCONT)`,
+      events: 2,
+      ticketsPerEvent: 1_500,
+      load: { purchases: 6_000, concurrency: 64, ratePerSecond: 300 },
+      faults: async () => {
+        for (let attempt = 0; zombies < ZOMBIES && attempt < 100; attempt += 1) {
+          await sleep(randomBetween(100, 500));
+          const started = await system.startedWorkers();
+          const zombie = started[Math.floor(Math.random() * started.length)];
+          if (zombie === undefined) continue;
+          zombie.signal('SIGSTOP');
+          // Jobs still active half a second later are the frozen worker's (the other one finishes
+          // its batches in milliseconds). Only a freeze that holds jobs is a zombie worth the wait.
+          const before = await system.activeJobs();
+          await sleep(500);
+          const frozen = [...(await system.activeJobs())].filter((id) => before.has(id));
+          if (frozen.length > 0) {
+            await sleep(PAUSE_MS);
+            zombies += 1;
+            held += frozen.length;
+          }
+          zombie.signal('SIGCONT');
+        }
+        return `${zombies} freezes of ${PAUSE_MS / 1000} s holding ${held} jobs; ${await system.logCount('worker', 'job stalled')} jobs taken over`;
+      },
+    });
+    expect(zombies).toBe(ZOMBIES);
+    // The frozen worker's jobs were handed to the other worker (and the zombie then ran them too).
+    expect(await system.logCount('worker', 'job stalled')).toBeGreaterThan(0);
+    expect(system.started.filter((service) => !service.running)).toEqual([]);
+    expect(result.violations).toEqual([]);
+    expect(result.accepted).toBe(6_000);
+  });
+});

@@ -1,0 +1,82 @@
+import type { Kysely } from 'kysely';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  EventQueues,
+  createDb,
+  createRedis,
+  createTestEnvironment,
+  newPurchaseRow,
+  type Database,
+  type TestEnvironment,
+} from '@ticketing/shared/testing';
+import type { Redis } from 'ioredis';
+import { createPurchaseBatching } from '../../api/src/purchases/purchase-batching.js';
+import { drainEvent, latestSeq } from '../src/apply-round.js';
+
+let environment: TestEnvironment;
+let db: Kysely<Database>;
+let redis: Redis;
+let queues: EventQueues;
+beforeAll(async () => {
+  environment = await createTestEnvironment();
+  db = createDb(environment.config.databaseUrl, { poolSize: 8 });
+  redis = createRedis(environment.config.redisUrl, 'requests');
+  queues = new EventQueues(redis, environment.config.queuePrefix);
+});
+afterAll(async () => {
+  await queues?.close();
+  await redis?.quit();
+  await db?.destroy();
+  await environment?.destroy();
+});
+
+const eventWith = (totalTickets: number) =>
+  db
+    .insertInto('events')
+    .values({ name: 'Order', totalTickets, priceCents: 100, currency: 'USD', maxPerPurchase: 10 })
+    .returningAll()
+    .executeTakeFirstOrThrow();
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+describe('queue order across concurrent inserts', () => {
+  it('when an insert that numbered its rows first commits last, then the worker still decides in number order', async () => {
+    const [busy, scarce] = [await eventWith(10), await eventWith(1)];
+    const batching = createPurchaseBatching(db, queues, async () => undefined);
+
+    // A worker is deciding `busy`: it holds the row lock, so a multi-event insert that touches it waits.
+    let releaseBusy = (): void => undefined;
+    const busyHeld = new Promise<void>((resolve) => (releaseBusy = resolve));
+    let lockTaken = (): void => undefined;
+    const locked = new Promise<void>((resolve) => (lockTaken = resolve));
+    const holder = db.transaction().execute(async (tx) => {
+      await tx.selectFrom('events').select('id').where('id', '=', busy.id).forUpdate().execute();
+      lockTaken();
+      await busyHeld;
+    });
+    await locked;
+
+    // One batch for both events (submitted in the same tick), stuck behind the lock on `busy`.
+    const early = [newPurchaseRow(busy.id, 'early-busy'), newPurchaseRow(scarce.id, 'early-scarce')];
+    const earlyBatch = Promise.all(early.map((row) => batching.insert(row)));
+    await sleep(200);
+    // Meanwhile another request for `scarce` arrives, and a worker starts draining `scarce`.
+    const late = batching.insert(newPurchaseRow(scarce.id, 'late-scarce'));
+    await sleep(100);
+    const drain = drainEvent(db, scarce.id, await latestSeq(db), 100);
+    await sleep(200);
+
+    releaseBusy();
+    await Promise.all([holder, earlyBatch, late, drain]);
+    await drainEvent(db, scarce.id, await latestSeq(db), 100);
+
+    const rows = await db
+      .selectFrom('purchases')
+      .select(['userId', 'status', 'seq'])
+      .where('eventId', '=', scarce.id)
+      .orderBy('seq')
+      .execute();
+    // Whoever holds the lower number holds the one ticket.
+    expect(rows.map((row) => row.status)).toEqual(['confirmed', 'waitlisted']);
+  });
+});

@@ -1,0 +1,16 @@
+import { defineConfig } from 'vitest/config';
+
+/**
+ * `pnpm test:faults`: the fault-injection suite. Each file starts its own Postgres cluster, Redis
+ * server, api and worker processes, so files run one after another.
+ */
+export default defineConfig({
+  test: {
+    include: ['packages/faults/test/**/*.faults.test.ts'],
+    exclude: ['**/node_modules/**'],
+    fileParallelism: false,
+    testTimeout: 240_000,
+    hookTimeout: 120_000,
+    pool: 'forks',
+  },
+});
