@@ -12,6 +12,14 @@ export default tseslint.config(
     },
   },
   {
+    // The monitor page's script runs in the browser.
+    files: ['services/api/src/admin/monitor.js'],
+    languageOptions: {
+      sourceType: 'script',
+      globals: { document: 'readonly', fetch: 'readonly', setTimeout: 'readonly', Intl: 'readonly' },
+    },
+  },
+  {
     files: ['**/*.mjs', 'scripts/**'],
     languageOptions: { globals: { process: 'readonly', console: 'readonly', setTimeout: 'readonly' } },
   },

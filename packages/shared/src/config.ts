@@ -6,6 +6,8 @@ import { isIP } from 'node:net';
  */
 export interface Config {
   readonly port: number;
+  /** Api processes sharing `port` (node:cluster); 1 = a single process, no cluster. */
+  readonly apiProcesses: number;
   readonly host: string;
   readonly databaseUrl: string;
   readonly redisUrl: string;
@@ -117,6 +119,7 @@ const oneOf =
 /** Each setting: its environment name, its default (undefined = optional) and its parser. */
 const settings = {
   port: { env: 'PORT', fallback: '3000', parse: integer(0, 65535) },
+  apiProcesses: { env: 'API_PROCESSES', fallback: '1', parse: integer(1, 64) },
   host: { env: 'HOST', fallback: '127.0.0.1', parse: pattern(/^\S+$/, 'must be a host name or address') },
   databaseUrl: {
     env: 'DATABASE_URL',

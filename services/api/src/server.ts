@@ -6,42 +6,53 @@ import {
   prepareDatabase,
   retryUntilReady,
 } from '@ticketing/shared';
+import cluster from 'node:cluster';
 import { buildApp } from './app.js';
+import { runCluster } from './cluster.js';
 import { closeAppDeps, openAppDeps } from './deps.js';
 
 const config = loadConfig();
 const log = createLogger({ level: config.logLevel, name: 'api' });
-if (config.adminToken === undefined) log.warn('ADMIN_TOKEN is not set: the admin routes are open to anyone');
-await retryUntilReady(() => prepareDatabase(config.databaseUrl), { log, what: 'Postgres' });
-await retryUntilReady(
-  async () => {
-    const redis = createRedis(config.redisUrl, 'requests');
-    try {
-      await assertRedisVersion(redis);
-    } finally {
-      redis.disconnect();
-    }
-  },
-  { log, what: 'Redis' },
-);
-const deps = await openAppDeps(config);
-const app = buildApp(deps, { loggerInstance: log });
-await app.listen({ port: config.port, host: config.host });
-
-let stopping = false;
-async function shutdown(signal: string): Promise<void> {
-  if (stopping) return;
-  stopping = true;
-  log.info({ signal }, 'api stopping');
-  // Stop accepting requests and let the ones in flight finish, then release the backing services. A
-  // keep-alive connection whose request finishes during the close would otherwise stay open until its
-  // keep-alive timeout (72 s), holding the shutdown: close each as soon as it is idle.
-  const idleSweep = setInterval(() => app.server.closeIdleConnections(), 50);
-  await app.close();
-  clearInterval(idleSweep);
-  await closeAppDeps(deps);
-  log.info('api stopped');
-  process.exit(0);
+if (cluster.isPrimary) {
+  if (config.adminToken === undefined)
+    log.warn('ADMIN_TOKEN is not set: the admin routes are open to anyone');
+  // Migrated once, before any process serves.
+  await retryUntilReady(() => prepareDatabase(config.databaseUrl), { log, what: 'Postgres' });
 }
-process.on('SIGTERM', () => void shutdown('SIGTERM'));
-process.on('SIGINT', () => void shutdown('SIGINT'));
+if (config.apiProcesses > 1 && cluster.isPrimary) runCluster(config.apiProcesses, log);
+else await serve();
+
+async function serve(): Promise<void> {
+  await retryUntilReady(
+    async () => {
+      const redis = createRedis(config.redisUrl, 'requests');
+      try {
+        await assertRedisVersion(redis);
+      } finally {
+        redis.disconnect();
+      }
+    },
+    { log, what: 'Redis' },
+  );
+  const deps = await openAppDeps(config);
+  const app = buildApp(deps, { loggerInstance: log });
+  await app.listen({ port: config.port, host: config.host });
+
+  let stopping = false;
+  async function shutdown(signal: string): Promise<void> {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, 'api stopping');
+    // Stop accepting requests and let the ones in flight finish, then release the backing services. A
+    // keep-alive connection whose request finishes during the close would otherwise stay open until its
+    // keep-alive timeout (72 s), holding the shutdown: close each as soon as it is idle.
+    const idleSweep = setInterval(() => app.server.closeIdleConnections(), 50);
+    await app.close();
+    clearInterval(idleSweep);
+    await closeAppDeps(deps);
+    log.info('api stopped');
+    process.exit(0);
+  }
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+}

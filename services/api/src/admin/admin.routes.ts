@@ -7,6 +7,7 @@ import { loadSaleOverview } from './sale-overview.js';
 
 /** Plain HTML and JavaScript, no build step: read once when the app is built. */
 const MONITOR_PAGE = readFileSync(new URL('./monitor.html', import.meta.url), 'utf8');
+const MONITOR_SCRIPT = readFileSync(new URL('./monitor.js', import.meta.url), 'utf8');
 
 const adminOnly = { security: [{ adminToken: [] }] };
 
@@ -30,6 +31,27 @@ export function registerAdminRoutes(app: App, deps: AppDeps): void {
       },
     },
     async (_request, reply) => reply.type('text/html; charset=utf-8').send(MONITOR_PAGE),
+  );
+
+  app.get(
+    '/admin/monitor.js',
+    {
+      onRequest: guard,
+      schema: {
+        tags: ['operations'],
+        summary: "The monitor page's script",
+        ...adminOnly,
+        response: {
+          200: {
+            description: 'The script',
+            content: { 'text/javascript': { schema: { type: 'string' } } },
+          },
+          401: errorResponse[401],
+          500: errorResponse[500],
+        },
+      },
+    },
+    async (_request, reply) => reply.type('text/javascript; charset=utf-8').send(MONITOR_SCRIPT),
   );
 
   app.get(

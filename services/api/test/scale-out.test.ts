@@ -1,0 +1,71 @@
+import type { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createRedis, createTestEnvironment, type TestEnvironment } from '@ticketing/shared/testing';
+import { runLoad } from '@ticketing/loadtest';
+import {
+  freePort,
+  serviceEnv,
+  spawnService,
+  waitForReady,
+  type ServiceProcess,
+} from './support/processes.js';
+
+let environment: TestEnvironment;
+let redis: Redis;
+const services: ServiceProcess[] = [];
+let base = '';
+
+beforeAll(async () => {
+  environment = await createTestEnvironment();
+  redis = createRedis(environment.config.redisUrl, 'requests');
+  const port = await freePort();
+  base = `http://127.0.0.1:${port}`;
+  const env = { ...serviceEnv(environment.config), PORT: String(port) };
+  // Two api processes behind one port (node:cluster), three worker processes sharing the events.
+  services.push(spawnService('api', { ...env, API_PROCESSES: '2' }));
+  for (let index = 0; index < 3; index += 1) services.push(spawnService('worker', env));
+  await waitForReady(base);
+}, 60_000);
+
+afterAll(async () => {
+  expect(await Promise.all(services.map((service) => service.stop()))).toEqual([0, 0, 0, 0]);
+  await redis?.quit();
+  await environment?.destroy();
+});
+
+/** Redis connections of this system's processes, by role (each process names its own). */
+async function connections(role: string): Promise<number> {
+  const clients = (await redis.client('LIST')) as string;
+  return clients
+    .split('\n')
+    .filter((line) => line.includes(` name=${environment.config.queuePrefix}:${role} `)).length;
+}
+
+describe('scale-out', () => {
+  it('when 2 api processes and 3 workers share an on-sale, then the books are exact', async () => {
+    const result = await runLoad({
+      url: base,
+      events: 4,
+      tickets: 300,
+      purchases: 3_000,
+      concurrency: 96,
+      rate: 0,
+      quantity: { min: 1, max: 2 },
+      cancelRatio: 0.1,
+      priceCents: 1_500,
+      adminToken: undefined,
+      json: undefined,
+      quiet: true,
+    });
+
+    expect(result.errors, result.errorSamples.join('\n')).toBe(0);
+    expect(result.accepted).toBe(3_000);
+    // Per event: sold <= total, confirmed quantities = sold, revenue = sold x price, waiting list
+    // positions 1..n, nothing left undecided (the load client's audit, through the API).
+    expect(result.audit).toEqual({ ok: true, violations: [] });
+    expect(result.cancelled).toBeGreaterThan(0);
+    // Both api processes and all three workers were really there, each with its own connections.
+    expect(await connections('api')).toBe(2);
+    expect(await connections('worker')).toBe(3);
+  }, 120_000);
+});
