@@ -1,31 +1,34 @@
 /**
- * `pnpm bench`: each scenario of the on-sale benchmark against a freshly started system (api and
- * worker as separate processes on this machine, a database and key prefix of their own), driven by
- * the load client, which also audits the books. Writes bench/RESULTS.md.
+ * `pnpm bench`: each scenario of the on-sale benchmark against a freshly started system: api and
+ * worker processes on this machine (built and started as `pnpm start` does), a database of their own on the machine's Postgres and a Redis
+ * server of their own (so its memory and CPU are the system's alone), driven by the load client in
+ * this process, which also audits the books through the API. Writes bench/RESULTS.md.
  *
- * BENCH_SCALE (default 1) scales every purchase count, for a quick run: BENCH_SCALE=0.05 pnpm bench.
+ * BENCH_SCALE (default 1) scales every purchase count, for a quick run: BENCH_SCALE=0.1 pnpm bench.
  * BENCH_ONLY=hot,many runs only the named scenarios.
  */
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import os from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { runLoad, type LoadOptions, type LoadResult } from '../packages/loadtest/src/index.js';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
-const PORT = 3950;
-const REDIS_URL = 'redis://127.0.0.1:6379';
 const ADMIN_DB = 'postgres://postgres@127.0.0.1:5432/postgres';
 const scale = Number(process.env.BENCH_SCALE ?? '1');
 const only = process.env.BENCH_ONLY?.split(',');
 
 interface Scenario {
-  name: string;
-  what: string;
-  env?: Record<string, string>;
-  load: Partial<LoadOptions>;
+  readonly name: string;
+  readonly what: string;
+  readonly env?: Record<string, string>;
+  readonly apiProcesses?: number;
+  readonly workers?: number;
+  readonly load: Partial<LoadOptions>;
 }
 
 const purchases = (count: number): number => Math.max(50, Math.round(count * scale));
@@ -44,7 +47,7 @@ const scenarios: Scenario[] = [
   },
   {
     name: 'sellout',
-    what: '1 event × 5,000 tickets, 20,000 purchases of 1–4 tickets, 5% cancelled',
+    what: '1 event × 5,000 tickets, 20,000 purchases of 1–4 tickets, 5% of confirmed cancelled',
     load: {
       events: 1,
       tickets: 5_000,
@@ -59,6 +62,25 @@ const scenarios: Scenario[] = [
     what: '1,000 events × 100 tickets, 50,000 purchases spread over them',
     load: { events: 1_000, tickets: 100, purchases: purchases(50_000), concurrency: 512 },
   },
+  {
+    name: 'many-10k',
+    what: '10,000 events × 10 tickets, 50,000 purchases spread over them',
+    load: { events: 10_000, tickets: 10, purchases: purchases(50_000), concurrency: 512 },
+  },
+  {
+    name: 'scale-out',
+    what: 'sellout with 2 api processes (one port) and 3 worker processes',
+    apiProcesses: 2,
+    workers: 3,
+    load: {
+      events: 1,
+      tickets: 5_000,
+      purchases: purchases(20_000),
+      concurrency: 512,
+      quantity: { min: 1, max: 4 },
+      cancelRatio: 0.05,
+    },
+  },
 ];
 
 interface ProcessStats {
@@ -66,18 +88,65 @@ interface ProcessStats {
   peakRssMb: number;
 }
 
-/** CPU seconds and peak resident memory of a running process, from /proc. */
-function processStats(pid: number): ProcessStats {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  const ticks = Number(fields[11]) + Number(fields[12]);
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const peakKb = Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0);
-  return { cpuSeconds: Math.round((ticks / 100) * 10) / 10, peakRssMb: Math.round(peakKb / 1024) };
+const CLOCK_TICKS = 100;
+
+/** CPU ticks and peak resident memory of one process, from /proc. */
+function procStat(pid: number): { ticks: number; ppid: number; peakKb: number } | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    return {
+      ppid: Number(fields[1]),
+      ticks: Number(fields[11]) + Number(fields[12]),
+      peakKb: Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0),
+    };
+  } catch {
+    return undefined;
+  }
 }
 
+/** The process and its descendants (an api cluster's primary has its serving processes below it). */
+function processTree(root: number): number[] {
+  const children = new Map<number, number[]>();
+  for (const entry of readdirSync('/proc')) {
+    const pid = Number(entry);
+    if (!Number.isInteger(pid)) continue;
+    const stat = procStat(pid);
+    if (stat === undefined) continue;
+    children.set(stat.ppid, [...(children.get(stat.ppid) ?? []), pid]);
+  }
+  const tree = [root];
+  for (let index = 0; index < tree.length; index += 1)
+    tree.push(...(children.get(tree[index] as number) ?? []));
+  return tree;
+}
+
+/** CPU seconds of a set of process trees, summed; peak RSS of the largest single process in them. */
+function treeStats(roots: readonly number[]): ProcessStats {
+  let ticks = 0;
+  let peakKb = 0;
+  for (const pid of roots.flatMap(processTree)) {
+    const stat = procStat(pid);
+    if (stat === undefined) continue;
+    ticks += stat.ticks;
+    peakKb = Math.max(peakKb, stat.peakKb);
+  }
+  return { cpuSeconds: Math.round((ticks / CLOCK_TICKS) * 10) / 10, peakRssMb: Math.round(peakKb / 1024) };
+}
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  await new Promise((resolve) => server.close(resolve));
+  if (address === null || typeof address === 'string') throw new Error('no port');
+  return address.port;
+}
+
+/** A service as `pnpm start` runs it: its bundle, with the same V8 flag. */
 function start(entry: string, env: Record<string, string>): ChildProcess {
-  return spawn(process.execPath, ['--import', 'tsx', entry], {
+  return spawn(process.execPath, ['--heap-growing-percent=100', entry], {
     cwd: ROOT,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'ignore', 'inherit'],
@@ -85,7 +154,7 @@ function start(entry: string, env: Record<string, string>): ChildProcess {
 }
 
 async function stop(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null) return;
+  if (child.exitCode !== null || child.signalCode !== null) return;
   await new Promise<void>((resolve) => {
     child.once('exit', () => resolve());
     child.kill('SIGTERM');
@@ -104,35 +173,90 @@ async function waitReady(url: string): Promise<void> {
   throw new Error('the system did not become ready');
 }
 
-async function redisMemoryMb(redis: Redis): Promise<number> {
-  const info = await redis.info('memory');
-  return Math.round((Number(/used_memory:(\d+)/.exec(info)?.[1] ?? 0) / 1024 / 1024) * 10) / 10;
+/** A Redis server of the benchmark's own, configured as BullMQ asks for production (no eviction). */
+async function startRedis(): Promise<{ url: string; pid: number; stop: () => Promise<void> }> {
+  const port = await freePort();
+  const dir = mkdtempSync(join(os.tmpdir(), 'bench-redis-'));
+  const child = spawn(
+    'redis-server',
+    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir],
+    { stdio: 'ignore' },
+  );
+  const url = `redis://127.0.0.1:${port}`;
+  for (let attempt = 0; attempt < 50; attempt += 1) {
+    const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0 });
+    redis.on('error', () => undefined);
+    const up = await redis.connect().then(
+      () => redis.ping().then(() => true),
+      () => false,
+    );
+    redis.disconnect();
+    if (up) break;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  return {
+    url,
+    pid: child.pid ?? 0,
+    stop: async () => {
+      await stop(child);
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+async function redisMemoryMb(url: string): Promise<number> {
+  const redis = new Redis(url);
+  try {
+    const info = await redis.info('memory');
+    return Math.round((Number(/used_memory:(\d+)/.exec(info)?.[1] ?? 0) / 1024 / 1024) * 10) / 10;
+  } finally {
+    redis.disconnect();
+  }
+}
+
+/** CPU seconds of the Postgres backends serving a database (the pools stay connected all run). */
+async function postgresCpuSeconds(admin: pg.Client, database: string): Promise<number> {
+  const { rows } = await admin.query<{ pid: number }>('select pid from pg_stat_activity where datname = $1', [
+    database,
+  ]);
+  const ticks = rows.reduce((sum, { pid }) => sum + (procStat(pid)?.ticks ?? 0), 0);
+  return Math.round((ticks / CLOCK_TICKS) * 10) / 10;
 }
 
 interface Outcome {
-  scenario: Scenario;
-  result: LoadResult;
-  api: ProcessStats;
-  worker: ProcessStats;
-  redisMb: number;
+  readonly scenario: Scenario;
+  readonly result: LoadResult;
+  readonly api: ProcessStats;
+  readonly worker: ProcessStats;
+  readonly redis: { cpuSeconds: number; memoryMb: number };
+  readonly postgresCpuSeconds: number;
+  readonly loadClientCpuSeconds: number;
 }
 
-async function runScenario(scenario: Scenario, redis: Redis): Promise<Outcome> {
-  const runId = `bench_${scenario.name.replace('-', '_')}_${Date.now().toString(36)}`;
+async function runScenario(scenario: Scenario): Promise<Outcome> {
+  const database = `bench_${scenario.name.replaceAll('-', '_')}_${Date.now().toString(36)}`;
+  const redisServer = await startRedis();
+  const port = await freePort();
   const env = {
-    PORT: String(PORT),
-    DATABASE_URL: `postgres://postgres@127.0.0.1:5432/${runId}`,
-    REDIS_URL,
-    QUEUE_PREFIX: runId,
+    PORT: String(port),
+    DATABASE_URL: `postgres://postgres@127.0.0.1:5432/${database}`,
+    REDIS_URL: redisServer.url,
+    QUEUE_PREFIX: 'bench',
     LOG_LEVEL: 'warn',
+    API_PROCESSES: String(scenario.apiProcesses ?? 1),
     ...scenario.env,
   };
-  const api = start('services/api/src/server.ts', env);
-  await waitReady(`http://127.0.0.1:${PORT}`);
-  const worker = start('services/worker/src/main.ts', env);
+  const admin = new pg.Client({ connectionString: ADMIN_DB });
+  await admin.connect();
+  const api = start('services/api/dist/server.js', env);
+  const workers: ChildProcess[] = [];
   try {
+    await waitReady(`http://127.0.0.1:${port}`);
+    for (let index = 0; index < (scenario.workers ?? 1); index += 1)
+      workers.push(start('services/worker/dist/main.js', env));
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
     const options: LoadOptions = {
-      url: `http://127.0.0.1:${PORT}`,
+      url: `http://127.0.0.1:${port}`,
       events: 1,
       tickets: 1000,
       purchases: 1000,
@@ -147,38 +271,32 @@ async function runScenario(scenario: Scenario, redis: Redis): Promise<Outcome> {
       ...scenario.load,
     };
     process.stderr.write(`\n${scenario.name}: ${scenario.what}\n`);
+    const cpuBefore = process.cpuUsage();
     const result = await runLoad(options, (line) => process.stderr.write(`  ${line}\n`));
-    const outcome = {
+    const cpu = process.cpuUsage(cpuBefore);
+    const outcome: Outcome = {
       scenario,
       result,
-      api: processStats(api.pid ?? 0),
-      worker: processStats(worker.pid ?? 0),
-      redisMb: 0,
+      api: treeStats([api.pid ?? 0]),
+      worker: treeStats(workers.map((worker) => worker.pid ?? 0)),
+      redis: { cpuSeconds: treeStats([redisServer.pid]).cpuSeconds, memoryMb: 0 },
+      postgresCpuSeconds: await postgresCpuSeconds(admin, database),
+      loadClientCpuSeconds: Math.round((cpu.user + cpu.system) / 1e5) / 10,
     };
     process.stderr.write(
       `  ${result.purchasesPerSecond}/s, audit ${result.audit.ok ? 'ok' : 'FAILED'}, errors ${result.errors}\n`,
     );
+    // Finished jobs are removed by age and count; what stays is bounded whatever the run's size.
+    outcome.redis.memoryMb = await redisMemoryMb(redisServer.url);
     return outcome;
   } finally {
-    await stop(worker);
+    await Promise.all(workers.map(stop));
     await stop(api);
-    const client = new pg.Client({ connectionString: ADMIN_DB });
-    await client.connect();
-    await client.query(`drop database if exists ${runId} with (force)`);
-    await client.end();
-    // Redis memory with this run's finished jobs still held (bounded by removeOnComplete), then cleaned.
-    const held = await redisMemoryMb(redis);
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${runId}:*`, 'COUNT', 1000);
-      cursor = next;
-      if (keys.length > 0) await redis.unlink(...keys);
-    } while (cursor !== '0');
-    lastRedisMb = held;
+    await redisServer.stop();
+    await admin.query(`drop database if exists ${database} with (force)`);
+    await admin.end();
   }
 }
-
-let lastRedisMb = 0;
 
 function machineFacts(): string[] {
   const version = (command: string, args: string[]): string => {
@@ -191,50 +309,56 @@ function machineFacts(): string[] {
   return [
     `- CPU: ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'unknown'}; memory ${Math.round(os.totalmem() / 2 ** 30)} GiB`,
     `- Node.js ${process.version}; ${version('psql', ['--version'])}; ${version('redis-server', ['--version'])}`,
-    `- everything on this one machine: api (1 process), worker (1 process), Postgres, Redis and the load client`,
+    '- everything on this one machine: api, worker(s), Postgres, a Redis server of the run, and the load client',
   ];
 }
 
-const rows: string[] = [];
-const redis = new Redis(REDIS_URL);
+execFileSync(process.execPath, ['scripts/build.mjs'], { cwd: ROOT, stdio: 'inherit' });
 const outcomes: Outcome[] = [];
 for (const scenario of scenarios) {
   if (only !== undefined && !only.includes(scenario.name)) continue;
-  const outcome = await runScenario(scenario, redis);
-  outcome.redisMb = lastRedisMb;
-  outcomes.push(outcome);
+  outcomes.push(await runScenario(scenario));
 }
-await redis.quit();
 
-for (const { scenario, result, api, worker, redisMb } of outcomes) {
-  const latency = result.latencyMs;
-  const submit = result.submitLatencyMs;
-  rows.push(
-    `| ${scenario.name} | ${result.accepted} | ${result.purchasesPerSecond} | ${latency.p50} / ${latency.p99} / ${latency.p999} | ` +
-      `${submit.p50} / ${submit.p99} / ${submit.p999} | ${api.cpuSeconds} / ${worker.cpuSeconds} | ` +
-      `${api.peakRssMb} / ${worker.peakRssMb} | ${redisMb} | ${result.confirmed} / ${result.waitlisted} / ${result.cancelled} | ` +
-      `${result.errors} | ${result.audit.ok ? 'ok' : `FAILED: ${result.audit.violations.slice(0, 3).join('; ')}`} |`,
-  );
-}
+const rows = outcomes.map(
+  ({ scenario, result, api, worker, redis, postgresCpuSeconds, loadClientCpuSeconds }) => {
+    const latency = result.latencyMs;
+    const submit = result.submitLatencyMs;
+    const audit = result.audit.ok ? 'ok' : `FAILED: ${result.audit.violations.slice(0, 3).join('; ')}`;
+    return (
+      `| ${scenario.name} | ${result.accepted} | **${result.purchasesPerSecond}** | ${latency.p50} / ${latency.p99} / ${latency.p999} | ` +
+      `${submit.p50} / ${submit.p99} / ${submit.p999} | ${api.cpuSeconds} / ${worker.cpuSeconds} / ${postgresCpuSeconds} / ${redis.cpuSeconds} / ${loadClientCpuSeconds} | ` +
+      `${api.peakRssMb} / ${worker.peakRssMb} | ${redis.memoryMb} | ${result.confirmed} / ${result.waitlisted} / ${result.cancelled} | ` +
+      `${result.errors} | ${audit} |`
+    );
+  },
+);
 const hot = outcomes.find((outcome) => outcome.scenario.name === 'hot');
 const naive = outcomes.find((outcome) => outcome.scenario.name === 'hot-naive');
 const ratio =
   hot !== undefined && naive !== undefined && naive.result.purchasesPerSecond > 0
-    ? `hot / hot-naive = **${(hot.result.purchasesPerSecond / naive.result.purchasesPerSecond).toFixed(1)}×**`
+    ? `hot / hot-naive = **${(hot.result.purchasesPerSecond / naive.result.purchasesPerSecond).toFixed(1)}×** (same run)`
     : 'hot / hot-naive: not measured in this run';
+const command = [
+  'pnpm bench',
+  ...(scale !== 1 ? [`(BENCH_SCALE=${scale})`] : []),
+  ...(only ? [`(BENCH_ONLY=${only.join(',')})`] : []),
+];
 
 const markdown = [
   '# Benchmark results',
   '',
-  `Command: \`${['pnpm bench', ...(scale !== 1 ? [`(BENCH_SCALE=${scale})`] : [])].join(' ')}\`, run ${new Date().toISOString()}.`,
+  `Command: \`${command.join(' ')}\`, run ${new Date().toISOString()}.`,
   '',
   ...machineFacts(),
   '',
-  'Purchases/s is end to end: submit → decided, as seen by the load client. Latencies in ms. CPU is the',
-  "seconds of CPU each process used over the whole run; RSS is each process's peak. Redis memory is measured",
-  'after the run, with its finished jobs still held (they are removed by age and count).',
+  'Purchases/s is end to end: submit → decided, as the load client sees it (closed loop, 512 buyers).',
+  'Latencies in ms. CPU is the seconds each part used over the whole scenario, audit included: api',
+  '(all its processes), worker(s), the Postgres backends of the run, its Redis server, and the load',
+  "client. RSS is the largest single process's peak. Redis memory is measured after the run, with",
+  'its finished jobs still held (removed by age and count).',
   '',
-  '| scenario | purchases | purchases/s | submit→decided p50 / p99 / p99.9 | submit→202 p50 / p99 / p99.9 | CPU s api / worker | peak RSS MB api / worker | Redis MB after | confirmed / waitlisted / cancelled | errors | audit |',
+  '| scenario | purchases | purchases/s | submit→decided p50 / p99 / p99.9 | submit→202 p50 / p99 / p99.9 | CPU s api / worker / Postgres / Redis / client | peak RSS MB api / worker | Redis MB after | confirmed / waitlisted / cancelled | errors | audit |',
   '|---|---|---|---|---|---|---|---|---|---|---|',
   ...rows,
   '',

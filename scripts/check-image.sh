@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# No Docker engine runs in CI, so this follows the Dockerfile without one: the files its COPY lines
-# name, its production-only install, then the api and a worker started the way docker-compose.yml
-# starts them (from their own folders). Proves the image's contents are enough to run.
+# No Docker engine runs in CI, so this follows the Dockerfile without one: the files its deps stage
+# copies and its production-only install, the bundles its build stage makes, then the api and a
+# worker started the way docker-compose.yml starts them (from their own folders). Proves the image's
+# contents are enough to run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -23,8 +24,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# COPY <source…> <destination> lines of the Dockerfile, except those from another stage.
-grep -E '^COPY ' Dockerfile | grep -v -- '--from' | while read -r _ rest; do
+# The `deps` stage: the files its COPY lines name, then (below) its production-only install.
+sed -n '/^FROM .* AS deps$/,/^FROM /p' Dockerfile | grep -E '^COPY ' | while read -r _ rest; do
   read -ra parts <<<"$rest"
   destination="${parts[-1]}"
   for source in "${parts[@]:0:${#parts[@]}-1}"; do
@@ -36,9 +37,17 @@ done
 (cd "$app" && pnpm install --frozen-lockfile --prod --silent)
 [[ ! -e "$app/node_modules/typescript" ]] || { echo "dev dependencies were installed"; exit 1; }
 
-(cd "$app/services/api" && PORT="$api_port" exec node --import tsx src/server.ts) &
+# The `build` stage is this checkout with all its dependencies: build here, then copy what the
+# runtime stage takes from it (`COPY --from=build /app/<path> <destination>`).
+pnpm --silent build
+grep -E '^COPY --from=build ' Dockerfile | while read -r _ _ source destination; do
+  mkdir -p "$app/$(dirname "$destination")"
+  cp -R "${source#/app/}" "$app/$destination"
+done
+
+(cd "$app/services/api" && PORT="$api_port" exec node --heap-growing-percent=100 dist/server.js) &
 api_pid=$!
-(cd "$app/services/worker" && WORKER_METRICS_PORT="$metrics_port" exec node --import tsx src/main.ts) &
+(cd "$app/services/worker" && WORKER_METRICS_PORT="$metrics_port" exec node --heap-growing-percent=100 dist/main.js) &
 worker_pid=$!
 for _ in $(seq 1 120); do
   kill -0 "$api_pid" 2>/dev/null && kill -0 "$worker_pid" 2>/dev/null || { echo "a service exited at start-up"; exit 1; }
