@@ -59,16 +59,18 @@ describe('docker-compose.yml', () => {
     }
   });
 
-  it('when a service command runs in the image, then the file it names exists in this repository', () => {
+  it('when a service command runs in the image, then it is the bundle `pnpm build` makes, run as `pnpm start` runs it', () => {
+    const build = read('scripts/build.mjs');
     for (const name of APP_SERVICES) {
       const service = services[name];
       const folder = (service?.working_dir ?? '').replace(/^\/app\/?/, '');
       const entry = service?.command?.at(-1) ?? '';
-      expect(service?.command?.slice(0, 3)).toEqual(['node', '--import', 'tsx']);
-      expect(existsSync(`${ROOT}${folder}/${entry}`), `${name}: ${folder}/${entry}`).toBe(true);
-      // tsx is resolved from the working folder, so the service itself must depend on it.
-      const manifest = JSON.parse(read(`${folder}/package.json`)) as { dependencies: Record<string, string> };
-      expect(manifest.dependencies.tsx, name).toBeDefined();
+      expect(build, `${name}: ${folder}/${entry}`).toContain(`out: '${folder}/${entry}'`);
+      // The same command as the service's own `start` script.
+      const manifest = JSON.parse(read(`${folder}/package.json`)) as { scripts: Record<string, string> };
+      expect(service?.command?.join(' '), name).toBe(manifest.scripts.start);
+      // Whatever its bundle imports from npm resolves from the service's own dependencies.
+      expect(existsSync(`${ROOT}${folder}/package.json`)).toBe(true);
     }
   });
 
@@ -102,8 +104,8 @@ describe('Dockerfile', () => {
     const user = /^USER (\S+)/m.exec(dockerfile)?.[1];
     expect(user).toBeDefined();
     expect(['root', '0']).not.toContain(user);
-    // Every source folder the services import is copied in.
-    for (const folder of ['packages/shared/src', 'services/api/src', 'services/worker/src'])
-      expect(dockerfile).toContain(`COPY ${folder} ${folder}`);
+    // Each service's bundle comes from the build stage.
+    for (const folder of ['services/api/dist', 'services/worker/dist'])
+      expect(dockerfile).toContain(`COPY --from=build /app/${folder} ${folder}`);
   });
 });

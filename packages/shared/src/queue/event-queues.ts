@@ -1,7 +1,13 @@
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { recordQueued } from './queue-positions.js';
-import { eventQueueName, JOB_OPTIONS, jobIdFor, type TicketingJob } from './queues.js';
+import {
+  eventQueueName,
+  JOB_OPTIONS,
+  QUEUE_EVENTS_MAX_LENGTH,
+  jobIdFor,
+  type TicketingJob,
+} from './queues.js';
 
 /** Queue objects kept for recently used events; older ones are closed (and made again if needed). */
 const MAX_QUEUES = 1_000;
@@ -42,6 +48,7 @@ export class EventQueues {
         prefix: this.prefix,
         // One INFO per queue object adds up over thousands of events; the version is checked at start.
         skipVersionCheck: true,
+        streams: { events: { maxLen: QUEUE_EVENTS_MAX_LENGTH } },
       });
       // Errors reach the caller of each command; the emitter must not crash the process.
       queue.on('error', () => {});

@@ -73,10 +73,21 @@ export function parseJob(data: unknown): TicketingJob | undefined {
 export const jobIdFor = (job: TicketingJob): string =>
   job.kind === 'purchase' ? job.purchaseId : `cancel-${job.purchaseId}`;
 
-/** Finished jobs leave Redis; their outcome lives in Postgres. */
+/**
+ * Completed jobs leave Redis at once: their outcome lives in Postgres, and BullMQ only trims kept
+ * jobs when a later job of the same queue completes, so thousands of finished on-sales would each
+ * keep theirs forever. Failed jobs stay a day (at most 1,000 per queue) for operators to look at.
+ */
 export const JOB_OPTIONS = {
   attempts: 10,
   backoff: { type: 'exponential', delay: 200 },
-  removeOnComplete: { age: 300, count: 100 },
-  removeOnFail: { age: 24 * 3600, count: 10000 },
+  removeOnComplete: true,
+  removeOnFail: { age: 24 * 3600, count: 1_000 },
 } as const;
+
+/**
+ * Each queue's event stream (what Bull Board and QueueEvents read) keeps about this many entries
+ * rather than BullMQ's 10,000: per event queue, that is the difference between kilobytes and
+ * megabytes once thousands of events have had their on-sale.
+ */
+export const QUEUE_EVENTS_MAX_LENGTH = 100;
