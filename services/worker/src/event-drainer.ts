@@ -17,8 +17,6 @@ import type { DrainTarget } from './sale.repository.js';
 
 /** Events one round takes from the line: one transaction decides all of them. */
 export const MAX_EVENTS_PER_ROUND = 64;
-/** Jobs first asked of a queue in a round; doubled while the queue keeps up. */
-const FIRST_FETCH = 2;
 
 export interface DrainerDeps {
   readonly config: Config;
@@ -193,25 +191,14 @@ export class EventDrainer {
     return claimed;
   }
 
-  /**
-   * Adds jobs up to a batch, fetched in pipelined chunks that double while the queue keeps them
-   * full, so a short queue costs few fetches and a deep one few round trips.
-   */
+  /** Adds jobs up to a batch: as many as are waiting, in one pipelined burst. */
   private async topUp(work: EventWork): Promise<void> {
-    const { workerBatchSize } = this.deps.config;
     if (work.dry || this.closing) return;
     const worker = this.workers.get(work.eventId);
-    let chunk = Math.max(FIRST_FETCH, work.jobs.length);
-    while (work.jobs.length < workerBatchSize) {
-      const want = Math.min(chunk, workerBatchSize - work.jobs.length);
-      chunk *= 2;
-      const got = await worker.take(work.token, want);
-      work.jobs.push(...got);
-      if (got.length < want) {
-        work.dry = true;
-        return;
-      }
-    }
+    const want = Math.min(await worker.ready(), this.deps.config.workerBatchSize - work.jobs.length);
+    const got = want > 0 ? await worker.take(work.token, want) : [];
+    work.jobs.push(...got);
+    work.dry = got.length < want || want === 0;
   }
 
   /** How far to apply each event; jobs whose payload is not one of this event's fail for good. */

@@ -10,7 +10,7 @@ import {
 } from './queues.js';
 
 /** Queue objects kept for recently used events; older ones are closed (and made again if needed). */
-const MAX_QUEUES = 1_000;
+const MAX_QUEUES = 2_000;
 
 /**
  * The producer side of the per-event queues. Queue objects share this process's one connection; one
