@@ -9,13 +9,13 @@
  */
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import os from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { runLoad, type LoadOptions, type LoadResult } from '../packages/loadtest/src/index.js';
+import { freePort, waitForReady } from '../packages/shared/src/testing/processes.js';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const ADMIN_DB = 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -135,15 +135,6 @@ function treeStats(roots: readonly number[]): ProcessStats {
   return { cpuSeconds: Math.round((ticks / CLOCK_TICKS) * 10) / 10, peakRssMb: Math.round(peakKb / 1024) };
 }
 
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  await new Promise((resolve) => server.close(resolve));
-  if (address === null || typeof address === 'string') throw new Error('no port');
-  return address.port;
-}
-
 /** A service as `pnpm start` runs it: its bundle, with the same V8 flag. */
 function start(entry: string, env: Record<string, string>): ChildProcess {
   return spawn(process.execPath, ['--heap-growing-percent=100', entry], {
@@ -159,18 +150,6 @@ async function stop(child: ChildProcess): Promise<void> {
     child.once('exit', () => resolve());
     child.kill('SIGTERM');
   });
-}
-
-async function waitReady(url: string): Promise<void> {
-  for (let attempt = 0; attempt < 120; attempt += 1) {
-    const ok = await fetch(`${url}/ready`).then(
-      (response) => response.ok,
-      () => false,
-    );
-    if (ok) return;
-    await new Promise((resolve) => setTimeout(resolve, 500));
-  }
-  throw new Error('the system did not become ready');
 }
 
 /** A Redis server of the benchmark's own, configured as BullMQ asks for production (no eviction). */
@@ -251,7 +230,7 @@ async function runScenario(scenario: Scenario): Promise<Outcome> {
   const api = start('services/api/dist/server.js', env);
   const workers: ChildProcess[] = [];
   try {
-    await waitReady(`http://127.0.0.1:${port}`);
+    await waitForReady(`http://127.0.0.1:${port}`);
     for (let index = 0; index < (scenario.workers ?? 1); index += 1)
       workers.push(start('services/worker/dist/main.js', env));
     await new Promise((resolve) => setTimeout(resolve, 1_000));

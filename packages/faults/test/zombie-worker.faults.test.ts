@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { useFaultSystem } from './support/fault-system.js';
-import { sleep } from './support/ports.js';
+import { sleep } from '@ticketing/shared/testing';
 import { randomBetween, runScenario } from './support/scenario.js';
 
 /** Past the job lock (3 s), two stalled checks (1 s apart), the event lease (2 s) and the idle-in-transaction timeout (3 s). */

@@ -1,4 +1,4 @@
-import { sleep } from './ports.js';
+import { sleep } from '@ticketing/shared/testing';
 
 export interface LoadPlan {
   readonly events: readonly string[];

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll } from 'vitest';
 import { PostgresCluster } from './postgres-cluster.js';
-import { freePort, sleep, waitFor } from './ports.js';
+import { freePort, sleep, waitFor } from '@ticketing/shared/testing';
 import { RedisServer } from './redis-server.js';
 import { ServiceProcess, type Role } from './service-process.js';
 

@@ -75,4 +75,5 @@ export function newPurchaseRow(
   };
 }
 
+export * from './processes.js';
 export * from '../index.js';

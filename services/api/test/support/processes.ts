@@ -1,5 +1,4 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import type { Config, Database } from '@ticketing/shared';
 import type { Kysely } from 'kysely';
@@ -48,29 +47,7 @@ export function spawnService(service: keyof typeof ENTRY, env: Record<string, st
   };
 }
 
-/** A port nobody listens on right now (the OS picks it), for a process spawned by a test. */
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  await new Promise((resolve) => server.close(resolve));
-  if (address === null || typeof address === 'string') throw new Error('no port');
-  return address.port;
-}
-
-/** Waits until a spawned api answers its readiness check. */
-export async function waitForReady(base: string): Promise<void> {
-  const deadline = Date.now() + 30_000;
-  while (Date.now() < deadline) {
-    const ready = await fetch(`${base}/ready`).then(
-      (response) => response.ok,
-      () => false,
-    );
-    if (ready) return;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error('the api did not become ready');
-}
+export { freePort, waitForReady } from '@ticketing/shared/testing';
 
 export async function waitUntilNothingQueued(
   db: Kysely<Database>,
