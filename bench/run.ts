@@ -33,29 +33,39 @@ interface Scenario {
 
 const purchases = (count: number): number => Math.max(50, Math.round(count * scale));
 
+/** One hot event, nearly unlimited tickets: the decision path at full speed. */
+const HOT: Partial<LoadOptions> = {
+  events: 1,
+  tickets: 1_000_000,
+  purchases: purchases(50_000),
+  concurrency: 512,
+};
+/** One event sold out four times over, a waiting list, and cancellations promoting from it. */
+const SELLOUT: Partial<LoadOptions> = {
+  events: 1,
+  tickets: 5_000,
+  purchases: purchases(20_000),
+  concurrency: 512,
+  quantity: { min: 1, max: 4 },
+  cancelRatio: 0.05,
+};
+
 const scenarios: Scenario[] = [
   {
     name: 'hot',
     what: '1 event × 1,000,000 tickets, 50,000 purchases, concurrency 512',
-    load: { events: 1, tickets: 1_000_000, purchases: purchases(50_000), concurrency: 512 },
+    load: HOT,
   },
   {
     name: 'hot-naive',
     what: 'hot with WORKER_BATCH_SIZE=1 (one job per transaction)',
     env: { WORKER_BATCH_SIZE: '1' },
-    load: { events: 1, tickets: 1_000_000, purchases: purchases(50_000), concurrency: 512 },
+    load: HOT,
   },
   {
     name: 'sellout',
     what: '1 event × 5,000 tickets, 20,000 purchases of 1–4 tickets, 5% of confirmed cancelled',
-    load: {
-      events: 1,
-      tickets: 5_000,
-      purchases: purchases(20_000),
-      concurrency: 512,
-      quantity: { min: 1, max: 4 },
-      cancelRatio: 0.05,
-    },
+    load: SELLOUT,
   },
   {
     name: 'many',
@@ -72,14 +82,7 @@ const scenarios: Scenario[] = [
     what: 'sellout with 2 api processes (one port) and 3 worker processes',
     apiProcesses: 2,
     workers: 3,
-    load: {
-      events: 1,
-      tickets: 5_000,
-      purchases: purchases(20_000),
-      concurrency: 512,
-      quantity: { min: 1, max: 4 },
-      cancelRatio: 0.05,
-    },
+    load: SELLOUT,
   },
 ];
 

@@ -181,7 +181,7 @@ export async function addSoldTickets(
   }
 }
 
-/** Books tickets for allocations of one event; returns the confirmations with their booking ids. */
+/** Books tickets for allocations, of any events; returns the confirmations with their booking ids. */
 export async function insertBookings(
   tx: Tx,
   bookings: readonly (Allocation & { eventId: string; unitPriceCents: number })[],

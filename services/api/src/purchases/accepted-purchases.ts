@@ -26,8 +26,4 @@ export class AcceptedPurchases {
   forget(purchaseId: string): void {
     this.rows.delete(purchaseId);
   }
-
-  get size(): number {
-    return this.rows.size;
-  }
 }
