@@ -6,6 +6,7 @@
  *
  * BENCH_SCALE (default 1) scales every purchase count, for a quick run: BENCH_SCALE=0.1 pnpm bench.
  * BENCH_ONLY=hot,many runs only the named scenarios.
+ * BENCH_CPU_PROF=DIR writes a V8 CPU profile of every api and worker process into DIR.
  */
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -21,6 +22,7 @@ const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const ADMIN_DB = 'postgres://postgres@127.0.0.1:5432/postgres';
 const scale = Number(process.env.BENCH_SCALE ?? '1');
 const only = process.env.BENCH_ONLY?.split(',');
+const profileDir = process.env.BENCH_CPU_PROF;
 
 interface Scenario {
   readonly name: string;
@@ -140,7 +142,8 @@ function treeStats(roots: readonly number[]): ProcessStats {
 
 /** A service as `pnpm start` runs it: its bundle, with the same V8 flag. */
 function start(entry: string, env: Record<string, string>): ChildProcess {
-  return spawn(process.execPath, ['--heap-growing-percent=100', entry], {
+  const profile = profileDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${profileDir}`];
+  return spawn(process.execPath, ['--heap-growing-percent=100', ...profile, entry], {
     cwd: ROOT,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'ignore', 'inherit'],
@@ -213,6 +216,17 @@ interface Outcome {
   readonly redis: { cpuSeconds: number; memoryMb: number };
   readonly postgresCpuSeconds: number;
   readonly loadClientCpuSeconds: number;
+  /** CPU per purchase of each part while purchases were being submitted and decided (audit excluded). */
+  readonly loadCpuMicros: CpuSplit;
+}
+
+/** CPU seconds (or µs per purchase) of each part of the system. */
+interface CpuSplit {
+  readonly api: number;
+  readonly worker: number;
+  readonly postgres: number;
+  readonly redis: number;
+  readonly client: number;
 }
 
 async function runScenario(scenario: Scenario): Promise<Outcome> {
@@ -253,8 +267,28 @@ async function runScenario(scenario: Scenario): Promise<Outcome> {
       ...scenario.load,
     };
     process.stderr.write(`\n${scenario.name}: ${scenario.what}\n`);
+    const cpuSplit = async (): Promise<CpuSplit> => {
+      const client = process.cpuUsage();
+      return {
+        api: treeStats([api.pid ?? 0]).cpuSeconds,
+        worker: treeStats(workers.map((worker) => worker.pid ?? 0)).cpuSeconds,
+        postgres: await postgresCpuSeconds(admin, database),
+        redis: treeStats([redisServer.pid]).cpuSeconds,
+        client: (client.user + client.system) / 1e6,
+      };
+    };
     const cpuBefore = process.cpuUsage();
-    const result = await runLoad(options, (line) => process.stderr.write(`  ${line}\n`));
+    const loadStart = await cpuSplit();
+    let loadEnd = loadStart;
+    const result = await runLoad(
+      options,
+      (line) => process.stderr.write(`  ${line}\n`),
+      async () => {
+        loadEnd = await cpuSplit();
+      },
+    );
+    const perPurchase = (part: keyof CpuSplit): number =>
+      Math.round(((loadEnd[part] - loadStart[part]) * 1e6) / Math.max(1, result.accepted));
     const cpu = process.cpuUsage(cpuBefore);
     const outcome: Outcome = {
       scenario,
@@ -264,6 +298,13 @@ async function runScenario(scenario: Scenario): Promise<Outcome> {
       redis: { cpuSeconds: treeStats([redisServer.pid]).cpuSeconds, memoryMb: 0 },
       postgresCpuSeconds: await postgresCpuSeconds(admin, database),
       loadClientCpuSeconds: Math.round((cpu.user + cpu.system) / 1e5) / 10,
+      loadCpuMicros: {
+        api: perPurchase('api'),
+        worker: perPurchase('worker'),
+        postgres: perPurchase('postgres'),
+        redis: perPurchase('redis'),
+        client: perPurchase('client'),
+      },
     };
     process.stderr.write(
       `  ${result.purchasesPerSecond}/s, audit ${result.audit.ok ? 'ok' : 'FAILED'}, errors ${result.errors}\n`,
@@ -303,13 +344,23 @@ for (const scenario of scenarios) {
 }
 
 const rows = outcomes.map(
-  ({ scenario, result, api, worker, redis, postgresCpuSeconds, loadClientCpuSeconds }) => {
+  ({
+    scenario,
+    result,
+    api,
+    worker,
+    redis,
+    postgresCpuSeconds,
+    loadClientCpuSeconds,
+    loadCpuMicros: micros,
+  }) => {
     const latency = result.latencyMs;
     const submit = result.submitLatencyMs;
     const audit = result.audit.ok ? 'ok' : `FAILED: ${result.audit.violations.slice(0, 3).join('; ')}`;
     return (
       `| ${scenario.name} | ${result.accepted} | **${result.purchasesPerSecond}** | ${latency.p50} / ${latency.p99} / ${latency.p999} | ` +
       `${submit.p50} / ${submit.p99} / ${submit.p999} | ${api.cpuSeconds} / ${worker.cpuSeconds} / ${postgresCpuSeconds} / ${redis.cpuSeconds} / ${loadClientCpuSeconds} | ` +
+      `${micros.api} / ${micros.worker} / ${micros.postgres} / ${micros.redis} / ${micros.client} | ` +
       `${api.peakRssMb} / ${worker.peakRssMb} | ${redis.memoryMb} | ${result.confirmed} / ${result.waitlisted} / ${result.cancelled} | ` +
       `${result.errors} | ${audit} |`
     );
@@ -338,10 +389,11 @@ const markdown = [
   'Latencies in ms. CPU is the seconds each part used over the whole scenario, audit included: api',
   '(all its processes), worker(s), the Postgres backends of the run, its Redis server, and the load',
   "client. RSS is the largest single process's peak. Redis memory is measured after the run, with",
-  'its finished jobs still held (removed by age and count).',
+  'its finished jobs still held (removed by age and count). CPU µs per purchase counts only the',
+  'load itself (submit → decided, no audit), divided by the purchases accepted.',
   '',
-  '| scenario | purchases | purchases/s | submit→decided p50 / p99 / p99.9 | submit→202 p50 / p99 / p99.9 | CPU s api / worker / Postgres / Redis / client | peak RSS MB api / worker | Redis MB after | confirmed / waitlisted / cancelled | errors | audit |',
-  '|---|---|---|---|---|---|---|---|---|---|---|',
+  '| scenario | purchases | purchases/s | submit→decided p50 / p99 / p99.9 | submit→202 p50 / p99 / p99.9 | CPU s api / worker / Postgres / Redis / client | CPU µs per purchase under load, same order | peak RSS MB api / worker | Redis MB after | confirmed / waitlisted / cancelled | errors | audit |',
+  '|---|---|---|---|---|---|---|---|---|---|---|---|',
   ...rows,
   '',
   ratio,

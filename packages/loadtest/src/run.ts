@@ -36,6 +36,7 @@ const isDecided = (state: PurchaseState): boolean => state.status !== 'queued';
 export async function runLoad(
   options: LoadOptions,
   onProgress: (line: string) => void = () => undefined,
+  onLoadFinished: () => void | Promise<void> = () => undefined,
 ): Promise<LoadResult> {
   const client = new TicketingClient(options.url, Math.max(options.concurrency, 16) + 16, options.adminToken);
   const runTag = randomUUID().slice(0, 8);
@@ -104,6 +105,7 @@ export async function runLoad(
       clearInterval(progress);
     }
     const durationSeconds = (performance.now() - started) / 1000;
+    await onLoadFinished();
 
     // Read everything back: promotions after cancellations change states after their first decision.
     const finalStates = await mapLimit(tracked, 64, (purchase) => client.getPurchase(purchase.purchaseId));

@@ -113,6 +113,15 @@ describe('headers, CORS and ids', () => {
     }
   });
 
+  it('when a JSON route answers, then it is never cached or framed; pages get a document policy', async () => {
+    const json = await inject({ method: 'GET', url: '/health' });
+    expect(json.headers['cache-control']).toBe('no-store');
+    expect(json.headers['content-security-policy']).toBe("default-src 'none'; frame-ancestors 'none'");
+    const page = await inject({ method: 'GET', url: '/docs' });
+    expect(page.headers['content-security-policy']).toContain("script-src 'self'");
+    expect(page.headers['cross-origin-opener-policy']).toBe('same-origin');
+  });
+
   it('when a browser calls from a configured origin, then CORS allows it; any other origin gets nothing', async () => {
     const allowed = await inject({
       method: 'GET',

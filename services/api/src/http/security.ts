@@ -20,6 +20,22 @@ function exempt(config: Config, redis: Redis) {
 }
 
 /**
+ * What every JSON response carries, after OWASP's REST Security Cheat Sheet: never cached, never
+ * framed, never sniffed into something else, HTTPS only. helmet's fuller set (a CSP for documents,
+ * cross-origin isolation, legacy browser switches) is for the pages below, which a browser renders.
+ */
+const API_HEADERS = {
+  'cache-control': 'no-store',
+  'content-security-policy': "default-src 'none'; frame-ancestors 'none'",
+  'strict-transport-security': 'max-age=31536000; includeSubDomains',
+  'x-content-type-options': 'nosniff',
+  'x-frame-options': 'DENY',
+} as const;
+
+/** The routes that serve pages and their assets: the monitor, the queue dashboard, Swagger UI. */
+const servesPages = (url: string): boolean => url.startsWith('/admin') || url.startsWith('/docs');
+
+/**
  * The edge: security headers on every response, CORS only for configured origins, and a per-IP rate
  * limit on every route, counted in Redis so that every api process shares it. Registered before any
  * route, so their hooks cover all of them.
@@ -27,12 +43,17 @@ function exempt(config: Config, redis: Redis) {
 export function registerSecurity(app: App, config: Config, redis: Redis): void {
   // helmet's middleware, built once. (@fastify/helmet builds it anew for every request, parsing the
   // Content-Security-Policy each time: about 5% of the api's CPU under load, for the same headers.)
-  const securityHeaders = helmet();
-  app.addHook('onRequest', (request, reply, done) =>
-    securityHeaders(request.raw, reply.raw, (error?: unknown) =>
+  const pageHeaders = helmet();
+  app.addHook('onRequest', (request, reply, done) => {
+    if (!servesPages(request.url)) {
+      void reply.headers(API_HEADERS);
+      done();
+      return;
+    }
+    pageHeaders(request.raw, reply.raw, (error?: unknown) =>
       done(error instanceof Error ? error : undefined),
-    ),
-  );
+    );
+  });
   if (config.corsOrigins !== undefined) {
     void app.register(cors, {
       origin: config.corsOrigins.includes('*') ? '*' : [...config.corsOrigins],

@@ -41,16 +41,23 @@ export function registerMetrics(app: App, deps: AppDeps): void {
     },
   });
 
-  app.addHook('onResponse', async (request, reply) => {
-    requestDuration.observe(
-      {
+  // One series per method, route pattern (not URL: ids would make one series each; unknown routes
+  // share one) and status: a bounded set, so each series' child is kept instead of hashed per request.
+  const series = new Map<string, Histogram.Internal<'method' | 'route' | 'status_code'>>();
+  app.addHook('onResponse', (request, reply, done) => {
+    const route = request.routeOptions.url ?? 'unmatched';
+    const key = `${request.method} ${reply.statusCode} ${route}`;
+    let child = series.get(key);
+    if (child === undefined) {
+      child = requestDuration.labels({
         method: request.method,
-        // The route pattern, not the URL: one series per route whatever the ids (unknown routes share one).
-        route: request.routeOptions.url ?? 'unmatched',
+        route,
         status_code: String(reply.statusCode),
-      },
-      reply.elapsedTime / 1000,
-    );
+      });
+      series.set(key, child);
+    }
+    child.observe(reply.elapsedTime / 1000);
+    done();
   });
 
   // A plugin, so that it loads after the OpenAPI plugin and is described like every route.
