@@ -29,7 +29,11 @@ export function buildApp(
     // Request ids tie log lines together; clients' own ids are not trusted.
     requestIdHeader: false,
     // The client IP (rate limits) comes from X-Forwarded-For only through this many trusted proxies.
-    trustProxy: (_address: string, hop: number) => hop < deps.config.trustProxyHops,
+    // (With none, the socket's address is used as it is, not parsed on every request.)
+    trustProxy:
+      deps.config.trustProxyHops > 0
+        ? (_address: string, hop: number) => hop < deps.config.trustProxyHops
+        : false,
     // Requests that arrive while closing get the one error shape (below), not Fastify's own 503 body.
     return503OnClosing: false,
   }).withTypeProvider<TypeBoxTypeProvider>();

@@ -20,6 +20,8 @@ export interface RoundOutcome {
   readonly progress: readonly DrainTarget[];
   /** Of the confirmations, those that came off a waiting list. */
   readonly promotions: number;
+  /** Per event, the newest purchase decided: it and every purchase before it are decided now. */
+  readonly decidedThrough: ReadonlyMap<string, number>;
 }
 
 /**
@@ -34,7 +36,8 @@ export async function applyRound(
   targets: readonly DrainTarget[],
   batchSize: number,
 ): Promise<RoundOutcome> {
-  if (targets.length === 0) return { settlements: [], unfinished: new Set(), progress: [], promotions: 0 };
+  if (targets.length === 0)
+    return { settlements: [], unfinished: new Set(), progress: [], promotions: 0, decidedThrough: new Map() };
   return db.transaction().execute(async (tx) => {
     const decidedAt = new Date();
     const events = await lockEvents(
@@ -43,20 +46,22 @@ export async function applyRound(
     );
     // Read under the locks: nothing another worker committed before them is missed.
     const snapshots = await loadSaleSnapshots(tx, targets);
-    const upToSeqs = new Map(targets.map((target) => [target.eventId, target.upToSeq]));
+    const byEvent = new Map(targets.map((target) => [target.eventId, target]));
 
     const sales: SaleToSettle[] = [];
     const cancellations: { eventId: string; purchaseId: string; cancelSeq: number }[] = [];
     for (const event of events) {
       const snapshot = snapshots.get(event.id);
-      const upToSeq = upToSeqs.get(event.id);
-      if (snapshot === undefined || upToSeq === undefined) continue;
+      const target = byEvent.get(event.id);
+      if (snapshot === undefined || target === undefined) continue;
+      const { upToSeq, decidedThrough = 0 } = target;
       const cancellation = snapshot.nextCancellation;
       // Purchases accepted before the next cancellation are decided before it is carried out.
       sales.push({
         event,
         waitlistLength: snapshot.waitlistLength,
         upToSeq: cancellation === undefined ? upToSeq : cancellation.cancelSeq - 1,
+        decidedThrough,
       });
       if (cancellation !== undefined) cancellations.push({ eventId: event.id, ...cancellation });
     }
@@ -82,6 +87,7 @@ export async function applyRound(
       unfinished,
       progress: [...progress].map(([eventId, upToSeq]) => ({ eventId, upToSeq })),
       promotions,
+      decidedThrough: settled.decidedThrough,
     };
   });
 }

@@ -48,6 +48,8 @@ interface EventWork {
   jobs: Job[];
   /** Apply the requests accepted up to here: the newest job's, or everything (Postgres said so). */
   upToSeq: number;
+  /** Every purchase of the event up to here was decided by a round this process committed. */
+  decidedThrough: number;
   /** Postgres has requests of this event pending, whatever Redis holds. */
   pendingInPostgres: boolean;
   /** The last round left requests to apply up to `upToSeq`. */
@@ -101,6 +103,7 @@ export class EventDrainer {
         lease: undefined,
         jobs: [],
         upToSeq: 0,
+        decidedThrough: 0,
         pendingInPostgres: false,
         unfinished: false,
         dry: false,
@@ -220,8 +223,14 @@ export class EventDrainer {
       work.jobs = valid;
       if (fromPostgres) work.upToSeq = Math.max(work.upToSeq, everything);
       work.pendingInPostgres = false;
+      // A wake-up from the scan of Postgres looks at every queued purchase, whatever this process
+      // believes is decided: the scan is the backstop, so it relies on nothing remembered here.
       if (valid.length > 0 || work.unfinished || fromPostgres)
-        targets.push({ eventId: work.eventId, upToSeq: work.upToSeq });
+        targets.push({
+          eventId: work.eventId,
+          upToSeq: work.upToSeq,
+          decidedThrough: fromPostgres ? 0 : work.decidedThrough,
+        });
     }
     return targets;
   }
@@ -251,7 +260,10 @@ export class EventDrainer {
       clearInterval(renewal),
     );
     await Promise.all(works.map((work) => this.complete(work, fetchNext && !this.closing)));
-    for (const work of works) work.unfinished = outcome.unfinished.has(work.eventId);
+    for (const work of works) {
+      work.unfinished = outcome.unfinished.has(work.eventId);
+      work.decidedThrough = Math.max(work.decidedThrough, outcome.decidedThrough.get(work.eventId) ?? 0);
+    }
     this.deps.onRoundApplied?.({
       ...outcome,
       jobs,

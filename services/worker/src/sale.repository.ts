@@ -22,6 +22,11 @@ type Tx = Transaction<Database>;
 export interface DrainTarget {
   readonly eventId: string;
   readonly upToSeq: number;
+  /**
+   * Every purchase of the event up to this sequence number is known to be decided (0: nothing is
+   * known), so looking for undecided ones may start after it.
+   */
+  readonly decidedThrough?: number;
 }
 
 const targetArrays = (targets: readonly DrainTarget[]) => ({
@@ -111,6 +116,10 @@ export interface QueuedPurchase extends PendingPurchase {
 /**
  * Undecided purchases of each event accepted up to its target, in the order Postgres accepted them,
  * at most `limit` per event.
+ *
+ * The search starts after `decidedThrough`: the index of queued purchases still holds entries of
+ * purchases decided since the last vacuum, and in a hot sale, walking past them again every round
+ * costs more than deciding the round's purchases.
  */
 export async function findQueuedPurchases(
   tx: Tx,
@@ -119,16 +128,18 @@ export async function findQueuedPurchases(
 ): Promise<QueuedPurchase[]> {
   if (targets.length === 0) return [];
   const { eventIds, upToSeqs } = targetArrays(targets);
+  const afterSeqs = targets.map((target) => target.decidedThrough ?? 0);
   const { rows } = await sql<QueuedPurchase>`
     select p.id, p.event_id, p.seq, p.user_id, p.quantity, p.join_waitlist,
       exists (
         select 1 from purchases a
         where a.event_id = p.event_id and a.user_id = p.user_id and a.status in ('confirmed', 'waitlisted')
       ) as user_active
-    from unnest(${eventIds}::uuid[], ${upToSeqs}::bigint[]) as t(event_id, up_to_seq)
+    from unnest(${eventIds}::uuid[], ${upToSeqs}::bigint[], ${afterSeqs}::bigint[])
+      as t(event_id, up_to_seq, after_seq)
     cross join lateral (
       select q.id, q.event_id, q.user_id, q.quantity, q.join_waitlist, q.seq from purchases q
-      where q.event_id = t.event_id and q.status = 'queued' and q.seq <= t.up_to_seq
+      where q.event_id = t.event_id and q.status = 'queued' and q.seq > t.after_seq and q.seq <= t.up_to_seq
       order by q.seq limit ${limit}
     ) p
     order by p.event_id, p.seq`.execute(tx);

@@ -15,6 +15,8 @@ export interface SaleToSettle {
   readonly event: EventRow;
   /** Decide the purchases accepted up to here. */
   readonly upToSeq: number;
+  /** Every purchase up to here is known to be decided already (0: nothing known). */
+  readonly decidedThrough: number;
   readonly waitlistLength: number;
 }
 
@@ -22,17 +24,29 @@ export interface SaleToSettle {
  * Decides, in queue order, up to `limit` undecided purchases of each sale: load the purchases, decide
  * (pure, per event), persist every event's decisions together. The caller holds the events' row
  * locks. Returns what each purchase became, the events that hit the limit (they may have more), and
- * for those the newest request now decided.
+ * for those the newest request now decided; and per event, the newest purchase decided.
+ *
+ * Since an event's purchases become visible strictly in sequence order (the api's accepting lock),
+ * and each round decides the earliest undecided ones, every purchase of the event up to the newest
+ * one decided here is decided once this commits.
  */
 export async function settleSales(
   tx: Transaction<Database>,
   sales: readonly SaleToSettle[],
   limit: number,
   decidedAt: Date,
-): Promise<{ changes: StatusChange[]; unfinished: Map<string, number> }> {
+): Promise<{
+  changes: StatusChange[];
+  unfinished: Map<string, number>;
+  decidedThrough: Map<string, number>;
+}> {
   const queued = await findQueuedPurchases(
     tx,
-    sales.map((sale) => ({ eventId: sale.event.id, upToSeq: sale.upToSeq })),
+    sales.map((sale) => ({
+      eventId: sale.event.id,
+      upToSeq: sale.upToSeq,
+      decidedThrough: sale.decidedThrough,
+    })),
     limit,
   );
   const byEvent = new Map<string, QueuedPurchase[]>();
@@ -47,9 +61,11 @@ export async function settleSales(
   const waitlistEntries: { purchaseId: string; eventId: string; quantity: number }[] = [];
   const changes: StatusChange[] = [];
   const unfinished = new Map<string, number>();
+  const decidedThrough = new Map<string, number>();
   for (const { event, waitlistLength } of sales) {
     const purchases = byEvent.get(event.id);
     if (purchases === undefined) continue;
+    decidedThrough.set(event.id, purchases.at(-1)?.seq ?? 0);
     if (purchases.length === limit) unfinished.set(event.id, purchases.at(-1)?.seq ?? 0);
     const activeUsers = new Set(purchases.filter((purchase) => purchase.userActive).map((p) => p.userId));
     const { decided } = decidePurchases(
@@ -83,5 +99,5 @@ export async function settleSales(
   await appendToWaitlists(tx, waitlistEntries);
   const all = [...confirmations, ...changes];
   await setStatuses(tx, all, ['queued'], decidedAt);
-  return { changes: all, unfinished };
+  return { changes: all, unfinished, decidedThrough };
 }

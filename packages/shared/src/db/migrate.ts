@@ -1,6 +1,7 @@
 import { Migrator, type Kysely, type Migration, type MigrationProvider } from 'kysely';
 import * as initial from './migrations/0001-initial.js';
 import * as pendingCancellations from './migrations/0002-pending-cancellations.js';
+import * as leanerPurchaseIndexes from './migrations/0003-leaner-purchase-indexes.js';
 import { createDb, ensureDatabase } from './connection.js';
 import type { Database } from './database.js';
 
@@ -8,6 +9,7 @@ import type { Database } from './database.js';
 const migrations: Record<string, Migration> = {
   '0001-initial': initial,
   '0002-pending-cancellations': pendingCancellations,
+  '0003-leaner-purchase-indexes': leanerPurchaseIndexes,
 };
 
 const provider: MigrationProvider = { getMigrations: () => Promise.resolve(migrations) };
