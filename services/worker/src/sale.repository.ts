@@ -117,6 +117,10 @@ export interface QueuedPurchase extends PendingPurchase {
  * Undecided purchases of each event accepted up to its target, in the order Postgres accepted them,
  * at most `limit` per event.
  *
+ * Whether each buyer already holds an active purchase is a probe of the one-active-purchase index
+ * per purchase (a lateral with a limit): written as EXISTS, a young table's missing statistics could
+ * get it planned as a hash of every active purchase of the table, rebuilt every round.
+ *
  * The search starts after `decidedThrough`: the index of queued purchases still holds entries of
  * purchases decided since the last vacuum, and in a hot sale, walking past them again every round
  * costs more than deciding the round's purchases.
@@ -130,11 +134,7 @@ export async function findQueuedPurchases(
   const { eventIds, upToSeqs } = targetArrays(targets);
   const afterSeqs = targets.map((target) => target.decidedThrough ?? 0);
   const { rows } = await sql<QueuedPurchase>`
-    select p.id, p.event_id, p.seq, p.user_id, p.quantity, p.join_waitlist,
-      exists (
-        select 1 from purchases a
-        where a.event_id = p.event_id and a.user_id = p.user_id and a.status in ('confirmed', 'waitlisted')
-      ) as user_active
+    select p.id, p.event_id, p.seq, p.user_id, p.quantity, p.join_waitlist, a.active is not null as user_active
     from unnest(${eventIds}::uuid[], ${upToSeqs}::bigint[], ${afterSeqs}::bigint[])
       as t(event_id, up_to_seq, after_seq)
     cross join lateral (
@@ -142,6 +142,11 @@ export async function findQueuedPurchases(
       where q.event_id = t.event_id and q.status = 'queued' and q.seq > t.after_seq and q.seq <= t.up_to_seq
       order by q.seq limit ${limit}
     ) p
+    left join lateral (
+      select true as active from purchases a
+      where a.event_id = p.event_id and a.user_id = p.user_id and a.status in ('confirmed', 'waitlisted')
+      limit 1
+    ) a on true
     order by p.event_id, p.seq`.execute(tx);
   return rows;
 }
