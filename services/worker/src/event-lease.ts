@@ -1,8 +1,13 @@
 import type { Redis } from 'ioredis';
+import { LuaScript } from '@ticketing/shared';
 
 // Compare-and-act scripts: a lease is only extended or released by the process that holds it.
-const EXTEND = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) else return 0 end`;
-const RELEASE = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end`;
+const EXTEND = new LuaScript(
+  `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) else return 0 end`,
+);
+const RELEASE = new LuaScript(
+  `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end`,
+);
 
 /**
  * A time-limited claim on one event's queue, so that of several worker processes only one drains an
@@ -22,10 +27,10 @@ export class EventLease {
   }
 
   async extend(): Promise<boolean> {
-    return (await this.redis.eval(EXTEND, 1, this.key, this.token, this.durationMs)) === 1;
+    return (await EXTEND.run(this.redis, [this.key], [this.token, this.durationMs])) === 1;
   }
 
   async release(): Promise<void> {
-    await this.redis.eval(RELEASE, 1, this.key, this.token);
+    await RELEASE.run(this.redis, [this.key], [this.token]);
   }
 }

@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
 import { eventQueueName, type PurchaseJob } from './queues.js';
+import { LuaScript } from './redis.js';
 
 /**
  * Live queue positions, answered in O(log n) per poll. Per event, Redis keeps a sorted set of the
@@ -22,7 +23,7 @@ export const paceKey = (prefix: string, eventId: string): string =>
 const RATE_SMOOTHING = 0.3;
 
 // KEYS: positions, pace. ARGV: decided up to this seq, now (ms), batch duration (ms), smoothing.
-const RECORD_DECIDED = `
+const RECORD_DECIDED = new LuaScript(`
 local decided = redis.call('zremrangebyscore', KEYS[1], '-inf', ARGV[1])
 if decided > 0 then
   redis.call('hincrby', KEYS[2], 'decided', decided)
@@ -32,7 +33,7 @@ if decided > 0 then
   if previous then rate = previous + tonumber(ARGV[4]) * (sample - previous) end
   redis.call('hset', KEYS[2], 'rate', tostring(rate), 'at', ARGV[2])
 end
-return decided`;
+return decided`);
 
 /** Records purchases as waiting in their event's line (all of one event; cancellations are not places). */
 export async function recordQueued(
@@ -51,15 +52,10 @@ export async function recordDecided(
   prefix: string,
   batch: { eventId: string; upToSeq: number; durationMs: number; now?: number },
 ): Promise<number> {
-  const decided = await redis.eval(
-    RECORD_DECIDED,
-    2,
-    positionsKey(prefix, batch.eventId),
-    paceKey(prefix, batch.eventId),
-    batch.upToSeq,
-    batch.now ?? Date.now(),
-    Math.round(batch.durationMs),
-    RATE_SMOOTHING,
+  const decided = await RECORD_DECIDED.run(
+    redis,
+    [positionsKey(prefix, batch.eventId), paceKey(prefix, batch.eventId)],
+    [batch.upToSeq, batch.now ?? Date.now(), Math.round(batch.durationMs), RATE_SMOOTHING],
   );
   return Number(decided);
 }

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { Redis, type RedisOptions } from 'ioredis';
 
 /**
@@ -44,5 +45,28 @@ export async function assertRedisVersion(redis: Redis): Promise<void> {
     if (part > minimum) return;
     if (part < minimum)
       throw new Error(`Redis ${version} is too old: ${MINIMUM_REDIS_VERSION.join('.')} or later is needed`);
+  }
+}
+
+/**
+ * A Lua script sent by its SHA1 (EVALSHA), its source only when Redis does not have it yet (after a
+ * restart or SCRIPT FLUSH). EVAL would send and hash the whole source with every call, and these run
+ * for every event of every round. (ioredis's defineCommand does the same, but only on connections
+ * it was called on; this works on any.)
+ */
+export class LuaScript {
+  private readonly sha: string;
+
+  constructor(private readonly source: string) {
+    this.sha = createHash('sha1').update(source).digest('hex');
+  }
+
+  async run(redis: Redis, keys: readonly string[], args: readonly (string | number)[]): Promise<unknown> {
+    try {
+      return await redis.evalsha(this.sha, keys.length, ...keys, ...args);
+    } catch (error) {
+      if (!(error instanceof Error && error.message.startsWith('NOSCRIPT'))) throw error;
+      return redis.eval(this.source, keys.length, ...keys, ...args);
+    }
   }
 }
