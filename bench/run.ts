@@ -321,6 +321,18 @@ async function runScenario(scenario: Scenario): Promise<Outcome> {
   }
 }
 
+/**
+ * Milliseconds a fixed loop of plain JavaScript takes: machines of one kind differ (the same commit has
+ * measured twice as fast on one as on another), so results are only comparable next to this figure.
+ */
+function cpuCalibrationMs(): number {
+  const started = performance.now();
+  let sum = 0;
+  for (let index = 0; index < 200_000_000; index += 1) sum += index % 7;
+  if (sum < 0) throw new Error('unreachable');
+  return Math.round(performance.now() - started);
+}
+
 function machineFacts(): string[] {
   const version = (command: string, args: string[]): string => {
     try {
@@ -333,6 +345,7 @@ function machineFacts(): string[] {
     `- CPU: ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'unknown'}; memory ${Math.round(os.totalmem() / 2 ** 30)} GiB`,
     `- Node.js ${process.version}; ${version('psql', ['--version'])}; ${version('redis-server', ['--version'])}`,
     '- everything on this one machine: api, worker(s), Postgres, a Redis server of the run, and the load client',
+    `- CPU calibration: a fixed loop of 200 million additions took ${cpuCalibrationMs()} ms after the run`,
   ];
 }
 
