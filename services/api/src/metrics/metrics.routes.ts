@@ -41,22 +41,16 @@ export function registerMetrics(app: App, deps: AppDeps): void {
     },
   });
 
-  // One series per method, route pattern (not URL: ids would make one series each; unknown routes
-  // share one) and status: a bounded set, so each series' child is kept instead of hashed per request.
-  const series = new Map<string, Histogram.Internal<'method' | 'route' | 'status_code'>>();
   app.addHook('onResponse', (request, reply, done) => {
-    const route = request.routeOptions.url ?? 'unmatched';
-    const key = `${request.method} ${reply.statusCode} ${route}`;
-    let child = series.get(key);
-    if (child === undefined) {
-      child = requestDuration.labels({
+    requestDuration.observe(
+      {
         method: request.method,
-        route,
+        // The route pattern, not the URL: one series per route whatever the ids (unknown routes share one).
+        route: request.routeOptions.url ?? 'unmatched',
         status_code: String(reply.statusCode),
-      });
-      series.set(key, child);
-    }
-    child.observe(reply.elapsedTime / 1000);
+      },
+      reply.elapsedTime / 1000,
+    );
     done();
   });
 
