@@ -4,7 +4,9 @@ import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
-const ENTRY = { api: 'services/api/src/server.ts', worker: 'services/worker/src/main.ts' } as const;
+/** The bundles `pnpm build` makes (the suite's global setup builds them), run as `pnpm start` runs them. */
+const ENTRY = { api: 'services/api/dist/server.js', worker: 'services/worker/dist/main.js' } as const;
+const NODE_FLAGS = ['--heap-growing-percent=100'];
 export type Role = keyof typeof ENTRY;
 
 export interface Exit {
@@ -24,7 +26,7 @@ export class ServiceProcess {
   ) {
     const log = openSync(logFile, 'a');
     try {
-      this.child = spawn(process.execPath, ['--import', 'tsx', ENTRY[role]], {
+      this.child = spawn(process.execPath, [...NODE_FLAGS, ENTRY[role]], {
         cwd: ROOT,
         env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env },
         stdio: ['ignore', log, log],
