@@ -29,4 +29,4 @@ COPY --from=build /app/services/worker/dist services/worker/dist
 USER node
 WORKDIR /app/services/api
 EXPOSE 3000 9464
-CMD ["node", "--heap-growing-percent=100", "dist/server.js"]
+CMD ["node", "--heap-growing-percent=100", "--max-semi-space-size=8", "dist/server.js"]

@@ -15,6 +15,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import pg from 'pg';
+import NODE_FLAGS from '../scripts/node-flags.json' with { type: 'json' };
 import { runLoad, type LoadOptions, type LoadResult } from '../packages/loadtest/src/index.js';
 import { freePort, waitForReady } from '../packages/shared/src/testing/processes.js';
 
@@ -140,10 +141,12 @@ function treeStats(roots: readonly number[]): ProcessStats {
   return { cpuSeconds: Math.round((ticks / CLOCK_TICKS) * 10) / 10, peakRssMb: Math.round(peakKb / 1024) };
 }
 
-/** A service as `pnpm start` runs it: its bundle, with the same V8 flag. */
-function start(entry: string, env: Record<string, string>): ChildProcess {
+const ENTRY = { api: 'services/api/dist/server.js', worker: 'services/worker/dist/main.js' } as const;
+
+/** A service as `pnpm start` runs it: its bundle, with the same V8 flags. */
+function start(service: keyof typeof ENTRY, env: Record<string, string>): ChildProcess {
   const profile = profileDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${profileDir}`];
-  return spawn(process.execPath, ['--heap-growing-percent=100', ...profile, entry], {
+  return spawn(process.execPath, [...NODE_FLAGS[service], ...profile, ENTRY[service]], {
     cwd: ROOT,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'ignore', 'inherit'],
@@ -244,12 +247,11 @@ async function runScenario(scenario: Scenario): Promise<Outcome> {
   };
   const admin = new pg.Client({ connectionString: ADMIN_DB });
   await admin.connect();
-  const api = start('services/api/dist/server.js', env);
+  const api = start('api', env);
   const workers: ChildProcess[] = [];
   try {
     await waitForReady(`http://127.0.0.1:${port}`);
-    for (let index = 0; index < (scenario.workers ?? 1); index += 1)
-      workers.push(start('services/worker/dist/main.js', env));
+    for (let index = 0; index < (scenario.workers ?? 1); index += 1) workers.push(start('worker', env));
     await new Promise((resolve) => setTimeout(resolve, 1_000));
     const options: LoadOptions = {
       url: `http://127.0.0.1:${port}`,

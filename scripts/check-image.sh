@@ -45,7 +45,7 @@ grep -E '^COPY --from=build ' Dockerfile | while read -r _ _ source destination;
   cp -R "${source#/app/}" "$app/$destination"
 done
 
-(cd "$app/services/api" && PORT="$api_port" exec node --heap-growing-percent=100 dist/server.js) &
+(cd "$app/services/api" && PORT="$api_port" exec node --heap-growing-percent=100 --max-semi-space-size=8 dist/server.js) &
 api_pid=$!
 (cd "$app/services/worker" && WORKER_METRICS_PORT="$metrics_port" exec node --heap-growing-percent=100 dist/main.js) &
 worker_pid=$!

@@ -2,17 +2,20 @@
 // stops both cleanly; if either dies, the other is stopped too, so a half-running system never looks
 // healthy.
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 
-// The bundles `pnpm build` writes. The heap grows by at most 2x between full collections (V8's
-// default factor lets a busy api's heap grow far past what it holds live: 280 MB instead of 190).
+// Read, not imported: Node 20 warns that JSON modules are experimental.
+const NODE_FLAGS = JSON.parse(readFileSync(fileURLToPath(import.meta.resolve('./node-flags.json')), 'utf8'));
+
+// The bundles `pnpm build` writes, with each service's V8 memory flags (see node-flags.json).
 const services = [
   ['api', 'services/api/dist/server.js'],
   ['worker', 'services/worker/dist/main.js'],
 ];
-const NODE_FLAGS = ['--heap-growing-percent=100'];
 
 const children = services.map(([name, entry]) => {
-  const child = spawn(process.execPath, [...NODE_FLAGS, entry], { stdio: 'inherit' });
+  const child = spawn(process.execPath, [...NODE_FLAGS[name], entry], { stdio: 'inherit' });
   child.on('exit', (code, signal) => {
     if (!stopping) {
       console.error(`${name} exited (${signal ?? code}); stopping the rest`);

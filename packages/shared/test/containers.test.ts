@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { CONFIG_ENV_NAMES, loadConfig } from '../src/config.js';
+import NODE_FLAGS from '../../../scripts/node-flags.json' with { type: 'json' };
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const read = (path: string): string => readFileSync(`${ROOT}${path}`, 'utf8');
@@ -69,6 +70,8 @@ describe('docker-compose.yml', () => {
       // The same command as the service's own `start` script.
       const manifest = JSON.parse(read(`${folder}/package.json`)) as { scripts: Record<string, string> };
       expect(service?.command?.join(' '), name).toBe(manifest.scripts.start);
+      // With the V8 flags `pnpm start`, the bench and the fault suite use.
+      expect(service?.command?.slice(1, -1), name).toEqual(NODE_FLAGS[name]);
       // Whatever its bundle imports from npm resolves from the service's own dependencies.
       expect(existsSync(`${ROOT}${folder}/package.json`)).toBe(true);
     }
@@ -107,5 +110,8 @@ describe('Dockerfile', () => {
     // Each service's bundle comes from the build stage.
     for (const folder of ['services/api/dist', 'services/worker/dist'])
       expect(dockerfile).toContain(`COPY --from=build /app/${folder} ${folder}`);
+    // By default the image runs the api as compose does.
+    const cmd = JSON.parse(/^CMD (.+)$/m.exec(dockerfile)?.[1] ?? '[]') as string[];
+    expect(cmd).toEqual(services.api?.command);
   });
 });

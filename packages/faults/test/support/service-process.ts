@@ -2,11 +2,11 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
+import NODE_FLAGS from '../../../../scripts/node-flags.json' with { type: 'json' };
 
 const ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
 /** The bundles `pnpm build` makes (the suite's global setup builds them), run as `pnpm start` runs them. */
 const ENTRY = { api: 'services/api/dist/server.js', worker: 'services/worker/dist/main.js' } as const;
-const NODE_FLAGS = ['--heap-growing-percent=100'];
 export type Role = keyof typeof ENTRY;
 
 export interface Exit {
@@ -26,7 +26,7 @@ export class ServiceProcess {
   ) {
     const log = openSync(logFile, 'a');
     try {
-      this.child = spawn(process.execPath, [...NODE_FLAGS, ENTRY[role]], {
+      this.child = spawn(process.execPath, [...NODE_FLAGS[role], ENTRY[role]], {
         cwd: ROOT,
         env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env },
         stdio: ['ignore', log, log],
