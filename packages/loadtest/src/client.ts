@@ -24,7 +24,7 @@ export class TicketingClient {
 
   constructor(
     url: string,
-    connections: number,
+    private readonly connections: number,
     private readonly adminToken?: string,
   ) {
     this.pool = new Pool(url, {
@@ -52,6 +52,11 @@ export class TicketingClient {
     if (!expected.includes(response.statusCode))
       throw new HttpError(response.statusCode, text, `${method} ${path}`);
     return { status: response.statusCode, data: JSON.parse(text) as T };
+  }
+
+  /** Opens every connection of the pool: as many health checks at once as it may hold connections. */
+  async openConnections(): Promise<void> {
+    await Promise.all(Array.from({ length: this.connections }, () => this.request('GET', '/health', [200])));
   }
 
   async createEvent(event: {

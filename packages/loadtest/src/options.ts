@@ -15,6 +15,8 @@ export interface LoadOptions {
   readonly adminToken: string | undefined;
   readonly json: string | undefined;
   readonly quiet: boolean;
+  /** Open every connection of the pool before the clock starts, as a load balancer in front holds them. */
+  readonly warmConnections: boolean;
 }
 
 export const USAGE = `Usage: pnpm loadtest -- [flags]
@@ -29,6 +31,7 @@ export const USAGE = `Usage: pnpm loadtest -- [flags]
   --price-cents N      ticket price                      default 1000
   --admin-token T      bearer token for event creation
   --json FILE          write the result as JSON
+  --warm-connections   open every connection before the clock starts (as a load balancer holds them)
   --quiet              no live progress line`;
 
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]', '::1']);
@@ -57,6 +60,7 @@ export function parseOptions(argv: readonly string[]): LoadOptions {
       'admin-token': { type: 'string' },
       json: { type: 'string' },
       quiet: { type: 'boolean', default: false },
+      'warm-connections': { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
     },
   });
@@ -87,5 +91,6 @@ export function parseOptions(argv: readonly string[]): LoadOptions {
     adminToken: values['admin-token'],
     json: values.json,
     quiet: values.quiet,
+    warmConnections: values['warm-connections'],
   };
 }

@@ -52,6 +52,8 @@ export async function runLoad(
       );
     }
 
+    if (options.warmConnections) await client.openConnections();
+
     const submitLatency = new Latencies();
     const finalLatency = new Latencies();
     const tracked: Tracked[] = [];

@@ -56,6 +56,7 @@ describe('scale-out', () => {
       adminToken: undefined,
       json: undefined,
       quiet: true,
+      warmConnections: false,
     });
 
     expect(result.errors, result.errorSamples.join('\n')).toBe(0);
