@@ -41,7 +41,7 @@ interface Scenario {
   readonly warmUpSeconds?: number;
 }
 
-/** The rate of a paced scenario when `hot` is not part of the run. */
+/** The rate of a paced scenario (and its warm-up) when `hot` is not part of the run. */
 const PACED_FALLBACK_RATE = 500;
 
 const purchases = (count: number): number => Math.max(50, Math.round(count * scale));
@@ -290,7 +290,10 @@ async function runScenario(scenario: Scenario): Promise<Outcome> {
     };
     process.stderr.write(`\n${scenario.name}: ${scenario.what}\n`);
     if (scenario.warmUpSeconds !== undefined) {
-      const purchases = Math.max(50, Math.round(scenario.warmUpSeconds * (options.rate || 500)));
+      const purchases = Math.max(
+        50,
+        Math.round(scenario.warmUpSeconds * (options.rate || PACED_FALLBACK_RATE)),
+      );
       const warmUp = await runLoad({ ...options, purchases }, () => undefined);
       if (!warmUp.audit.ok) throw new Error(`warm-up audit failed: ${warmUp.audit.violations.join('; ')}`);
       process.stderr.write(`  warmed up with ${purchases} purchases\n`);
