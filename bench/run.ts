@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import pg from 'pg';
-import NODE_FLAGS from '../scripts/node-flags.json' with { type: 'json' };
+import SERVICES from '../scripts/services.json' with { type: 'json' };
 import { runLoad, type LoadOptions, type LoadResult } from '../packages/loadtest/src/index.js';
 import { freePort, waitForReady } from '../packages/shared/src/testing/processes.js';
 
@@ -160,12 +160,10 @@ function treeStats(roots: readonly number[]): ProcessStats {
   return { cpuSeconds: Math.round((ticks / CLOCK_TICKS) * 10) / 10, peakRssMb: Math.round(peakKb / 1024) };
 }
 
-const ENTRY = { api: 'services/api/dist/server.js', worker: 'services/worker/dist/main.js' } as const;
-
 /** A service as `pnpm start` runs it: its bundle, with the same V8 flags. */
-function start(service: keyof typeof ENTRY, env: Record<string, string>): ChildProcess {
+function start(service: keyof typeof SERVICES, env: Record<string, string>): ChildProcess {
   const profile = profileDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${profileDir}`];
-  return spawn(process.execPath, [...NODE_FLAGS[service], ...profile, ENTRY[service]], {
+  return spawn(process.execPath, [...SERVICES[service].nodeFlags, ...profile, SERVICES[service].bundle], {
     cwd: ROOT,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'ignore', 'inherit'],

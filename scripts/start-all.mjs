@@ -5,17 +5,12 @@ import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
-// Read, not imported: Node 20 warns that JSON modules are experimental.
-const NODE_FLAGS = JSON.parse(readFileSync(fileURLToPath(import.meta.resolve('./node-flags.json')), 'utf8'));
+// The bundles `pnpm build` writes, each with its V8 memory flags. Read, not imported: Node 20 warns
+// that JSON modules are experimental.
+const services = JSON.parse(readFileSync(fileURLToPath(import.meta.resolve('./services.json')), 'utf8'));
 
-// The bundles `pnpm build` writes, with each service's V8 memory flags (see node-flags.json).
-const services = [
-  ['api', 'services/api/dist/server.js'],
-  ['worker', 'services/worker/dist/main.js'],
-];
-
-const children = services.map(([name, entry]) => {
-  const child = spawn(process.execPath, [...NODE_FLAGS[name], entry], { stdio: 'inherit' });
+const children = Object.entries(services).map(([name, { bundle, nodeFlags }]) => {
+  const child = spawn(process.execPath, [...nodeFlags, bundle], { stdio: 'inherit' });
   child.on('exit', (code, signal) => {
     if (!stopping) {
       console.error(`${name} exited (${signal ?? code}); stopping the rest`);

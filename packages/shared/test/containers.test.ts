@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { CONFIG_ENV_NAMES, loadConfig } from '../src/config.js';
-import NODE_FLAGS from '../../../scripts/node-flags.json' with { type: 'json' };
+import SERVICES from '../../../scripts/services.json' with { type: 'json' };
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const read = (path: string): string => readFileSync(`${ROOT}${path}`, 'utf8');
@@ -70,8 +70,9 @@ describe('docker-compose.yml', () => {
       // The same command as the service's own `start` script.
       const manifest = JSON.parse(read(`${folder}/package.json`)) as { scripts: Record<string, string> };
       expect(service?.command?.join(' '), name).toBe(manifest.scripts.start);
-      // With the V8 flags `pnpm start`, the bench and the fault suite use.
-      expect(service?.command?.slice(1, -1), name).toEqual(NODE_FLAGS[name]);
+      // The bundle and V8 flags `pnpm start`, the bench and the fault suite use.
+      expect(`${folder}/${entry}`, name).toBe(SERVICES[name].bundle);
+      expect(service?.command?.slice(1, -1), name).toEqual(SERVICES[name].nodeFlags);
       // Whatever its bundle imports from npm resolves from the service's own dependencies.
       expect(existsSync(`${ROOT}${folder}/package.json`)).toBe(true);
     }

@@ -2,12 +2,11 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import NODE_FLAGS from '../../../../scripts/node-flags.json' with { type: 'json' };
+import SERVICES from '../../../../scripts/services.json' with { type: 'json' };
 
 const ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
-/** The bundles `pnpm build` makes (the suite's global setup builds them), run as `pnpm start` runs them. */
-const ENTRY = { api: 'services/api/dist/server.js', worker: 'services/worker/dist/main.js' } as const;
-export type Role = keyof typeof ENTRY;
+/** A service as `pnpm start` runs it: its bundle (the suite's global setup builds them) and V8 flags. */
+export type Role = keyof typeof SERVICES;
 
 export interface Exit {
   readonly code: number | null;
@@ -26,7 +25,7 @@ export class ServiceProcess {
   ) {
     const log = openSync(logFile, 'a');
     try {
-      this.child = spawn(process.execPath, [...NODE_FLAGS[role], ENTRY[role]], {
+      this.child = spawn(process.execPath, [...SERVICES[role].nodeFlags, SERVICES[role].bundle], {
         cwd: ROOT,
         env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env },
         stdio: ['ignore', log, log],
