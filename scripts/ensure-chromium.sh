@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# The browser tests drive Debian's Chromium (no browser download reaches these machines); installs it
+# from Debian's packages when it is missing and this user may, and otherwise says what to do.
+set -euo pipefail
+command -v chromium >/dev/null && exit 0
+if [[ "$(id -u)" == 0 ]] && command -v apt-get >/dev/null; then
+  echo "Chromium is missing: installing Debian's chromium for the browser tests"
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+  command -v chromium
+else
+  echo "The browser tests need Debian's Chromium: sudo apt-get install chromium" >&2
+  exit 1
+fi
