@@ -4,6 +4,7 @@ export * from './logger.js';
 export * from './db/connection.js';
 export * from './db/database.js';
 export * from './db/migrate.js';
+export * from './db/pending-work.js';
 export * from './domain/purchase.js';
 export * from './domain/waitlist.js';
 export * from './domain/cancellation.js';

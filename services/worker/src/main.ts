@@ -1,6 +1,6 @@
 import { createDb, createLogger, loadConfig, prepareDatabase, retryUntilReady } from '@ticketing/shared';
-import { startMetricsServer } from './metrics-server.js';
-import { workerRegistry } from './metrics.js';
+import { startMetricsServer } from './metrics/metrics-server.js';
+import { workerRegistry } from './metrics/metrics.js';
 import { createWorker } from './worker.js';
 
 const config = loadConfig();

@@ -12,9 +12,10 @@ import {
   type Database,
   type Logger,
 } from '@ticketing/shared';
-import { EventDrainer } from './event-drainer.js';
-import { recordRoundMetrics } from './metrics.js';
-import { reconcile } from './reconciler.js';
+import { EventDrainer } from './drain/drainer.js';
+import { recordRoundMetrics } from './metrics/metrics.js';
+import { findEventsWithPendingWork } from './recovery/pending-scan.js';
+import { reconcile } from './recovery/reconciler.js';
 
 export interface WorkerDeps {
   readonly config: Config;
@@ -72,17 +73,7 @@ export function createWorker(deps: WorkerDeps): TicketingWorker {
 
   /** Events with requests pending in Postgres: the source of truth, whatever Redis holds. */
   async function scan(): Promise<void> {
-    const [queued, cancelling] = await Promise.all([
-      db.selectFrom('purchases').select('eventId').distinct().where('status', '=', 'queued').execute(),
-      db
-        .selectFrom('purchases')
-        .select('eventId')
-        .distinct()
-        .where('cancelSeq', 'is not', null)
-        .where('status', 'in', ['queued', 'confirmed', 'waitlisted'])
-        .execute(),
-    ]);
-    for (const { eventId } of [...queued, ...cancelling]) drainer.wake(eventId, true);
+    for (const eventId of await findEventsWithPendingWork(db)) drainer.wake(eventId, true);
   }
 
   const reconcileNow = (): Promise<number> => reconcile({ db, queues, log }, config.reconcileAfterMs);

@@ -7,7 +7,7 @@ import {
   type Database,
   type TestEnvironment,
 } from '@ticketing/shared/testing';
-import { applyRound, processJob } from '../src/apply-round.js';
+import { applyRound, processJob } from '../src/decide/round.js';
 
 let environment: TestEnvironment;
 let db: Kysely<Database>;

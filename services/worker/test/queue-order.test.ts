@@ -11,7 +11,7 @@ import {
 } from '@ticketing/shared/testing';
 import type { Redis } from 'ioredis';
 import { createPurchaseBatching } from '../../api/src/purchases/purchase-batching.js';
-import { drainEvent, latestSeq } from '../src/apply-round.js';
+import { drainEvent, latestSeq } from '../src/decide/round.js';
 
 let environment: TestEnvironment;
 let db: Kysely<Database>;

@@ -1,4 +1,4 @@
-import type { Database, PurchaseRow } from '@ticketing/shared';
+import { isActive, type Database, type PurchaseRow } from '@ticketing/shared';
 import { sql, type Kysely, type Transaction } from 'kysely';
 import type { PurchaseViewRow } from './purchase-view.js';
 
@@ -106,7 +106,7 @@ export async function findActivePurchaseOfUser(
     .selectAll()
     .where('eventId', '=', eventId)
     .where('userId', '=', userId)
-    .where('status', 'in', ['queued', 'confirmed', 'waitlisted'])
+    .where(isActive)
     .where('cancelRequestedAt', 'is', null)
     .orderBy('seq', 'desc')
     .executeTakeFirst();

@@ -1,5 +1,5 @@
 import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { AppliedRound } from './event-drainer.js';
+import type { AppliedRound } from '../drain/drainer.js';
 
 /**
  * The worker's Prometheus metrics. Counters are process-wide (a process may run several workers, as

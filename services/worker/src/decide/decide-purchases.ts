@@ -1,17 +1,12 @@
-import { decidePurchases, type Database, type EventRow } from '@ticketing/shared';
-import type { Transaction } from 'kysely';
-import {
-  addSoldTickets,
-  appendToWaitlists,
-  findQueuedPurchases,
-  insertBookings,
-  setStatuses,
-  type Allocation,
-  type QueuedPurchase,
-  type StatusChange,
-} from './sale.repository.js';
+import { decidePurchases, type EventRow } from '@ticketing/shared';
+import { insertBookings, type Allocation } from './bookings.repository.js';
+import { addSoldTickets } from './events.repository.js';
+import { findQueuedPurchases, setStatuses, type QueuedPurchase } from './purchases.repository.js';
+import type { StatusChange } from './status-change.js';
+import type { Tx } from './tx.js';
+import { appendToWaitlists } from './waitlist.repository.js';
 
-export interface SaleToSettle {
+export interface SaleToDecide {
   readonly event: EventRow;
   /** Decide the purchases accepted up to here. */
   readonly upToSeq: number;
@@ -30,9 +25,9 @@ export interface SaleToSettle {
  * and each round decides the earliest undecided ones, every purchase of the event up to the newest
  * one decided here is decided once this commits.
  */
-export async function settleSales(
-  tx: Transaction<Database>,
-  sales: readonly SaleToSettle[],
+export async function decideSales(
+  tx: Tx,
+  sales: readonly SaleToDecide[],
   limit: number,
   decidedAt: Date,
 ): Promise<{

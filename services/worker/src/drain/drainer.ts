@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { UnrecoverableError, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Kysely } from 'kysely';
@@ -10,10 +9,11 @@ import {
   type Logger,
   type Settlement,
 } from '@ticketing/shared';
-import { applyRound, latestSeq, type RoundOutcome } from './apply-round.js';
+import { applyRound, latestSeq, type RoundOutcome } from '../decide/round.js';
+import type { DrainTarget } from '../decide/target.js';
 import { EventLease } from './event-lease.js';
+import { EventWork } from './event-work.js';
 import { QueueWorkers, type QueueWorker } from './queue-workers.js';
-import type { DrainTarget } from './sale.repository.js';
 
 /** Events one round takes from the line: one transaction decides all of them. */
 export const MAX_EVENTS_PER_ROUND = 64;
@@ -35,30 +35,6 @@ export interface AppliedRound extends RoundOutcome {
   readonly jobs: number;
   /** The transaction and completing its jobs. */
   readonly durationMs: number;
-}
-
-/** What this process knows about an event that has work: from wake-up until its queue runs dry. */
-interface EventWork {
-  readonly eventId: string;
-  /** Identifies this process's claim: the lease's value and the lock token of the jobs taken. */
-  readonly token: string;
-  /** Held from the event's first round until it has no work left here. */
-  lease: EventLease | undefined;
-  /** Jobs taken from the event's queue (active, locked with `token`), not yet completed. */
-  jobs: Job[];
-  /** Apply the requests accepted up to here: the newest job's, or everything (Postgres said so). */
-  upToSeq: number;
-  /** Every purchase of the event up to here was decided by a round this process committed. */
-  decidedThrough: number;
-  /** Postgres has requests of this event pending, whatever Redis holds. */
-  pendingInPostgres: boolean;
-  /** The last round left requests to apply up to `upToSeq`. */
-  unfinished: boolean;
-  /** The queue ran dry at the last fetch, and no new job was announced since. */
-  dry: boolean;
-  /** Woken while in a round: look at the queue again afterwards. */
-  wokenAgain: boolean;
-  inRound: boolean;
 }
 
 /**
@@ -97,26 +73,11 @@ export class EventDrainer {
     if (this.closing) return;
     let work = this.work.get(eventId);
     if (work === undefined) {
-      work = {
-        eventId,
-        token: randomUUID(),
-        lease: undefined,
-        jobs: [],
-        upToSeq: 0,
-        decidedThrough: 0,
-        pendingInPostgres: false,
-        unfinished: false,
-        dry: false,
-        wokenAgain: false,
-        inRound: false,
-      };
+      work = new EventWork(eventId);
       this.work.set(eventId, work);
       this.line.push(work);
-    } else if (work.inRound) {
-      work.wokenAgain = true;
     }
-    work.dry = false;
-    if (fromScan) work.pendingInPostgres = true;
+    work.woken(fromScan);
     this.pump();
   }
 
@@ -127,7 +88,7 @@ export class EventDrainer {
   }
 
   private startRound(works: EventWork[], fetch: boolean): Promise<void> {
-    for (const work of works) work.inRound = true;
+    for (const work of works) work.enterRound();
     const round = this.round(works, fetch)
       .catch((err: unknown) => this.deps.log.warn({ err }, 'drain round failed'))
       .finally(() => {
@@ -153,12 +114,7 @@ export class EventDrainer {
           work.jobs.map((job) => job.moveToFailed(error as Error, work.token, false).catch(() => undefined)),
         ),
       );
-      for (const work of claimed) {
-        work.jobs = [];
-        work.unfinished = false;
-        work.pendingInPostgres = false;
-        work.wokenAgain = false;
-      }
+      for (const work of claimed) work.roundFailed();
       throw error;
     } finally {
       await this.lineUpOrLetGo(claimed);
@@ -196,41 +152,30 @@ export class EventDrainer {
 
   /** Adds jobs up to a batch: as many as are waiting, in one pipelined burst. */
   private async topUp(work: EventWork): Promise<void> {
-    if (work.dry || this.closing) return;
+    if (!work.mayHaveJobs || this.closing) return;
     const worker = this.workers.get(work.eventId);
     const want = Math.min(await worker.ready(), this.deps.config.workerBatchSize - work.jobs.length);
-    const got = want > 0 ? await worker.take(work.token, want) : [];
-    work.jobs.push(...got);
-    work.dry = got.length < want || want === 0;
+    work.tookJobs(want > 0 ? await worker.take(work.token, want) : [], want);
   }
 
   /** How far to apply each event; jobs whose payload is not one of this event's fail for good. */
   private async targets(works: EventWork[]): Promise<DrainTarget[]> {
-    const everything = works.some((work) => work.pendingInPostgres) ? await latestSeq(this.deps.db) : 0;
+    const everything = works.some((work) => work.needsLatestSeq) ? await latestSeq(this.deps.db) : 0;
     const targets: DrainTarget[] = [];
     for (const work of works) {
-      const fromPostgres = work.pendingInPostgres;
       const valid: Job[] = [];
+      let newestSeq = 0;
       for (const job of work.jobs) {
         const payload = parseJob(job.data);
         if (payload !== undefined && payload.eventId === work.eventId) {
           valid.push(job);
-          work.upToSeq = Math.max(work.upToSeq, payload.seq);
+          newestSeq = Math.max(newestSeq, payload.seq);
         } else {
           await job.moveToFailed(new UnrecoverableError('Malformed job payload'), work.token, false);
         }
       }
-      work.jobs = valid;
-      if (fromPostgres) work.upToSeq = Math.max(work.upToSeq, everything);
-      work.pendingInPostgres = false;
-      // A wake-up from the scan of Postgres looks at every queued purchase, whatever this process
-      // believes is decided: the scan is the backstop, so it relies on nothing remembered here.
-      if (valid.length > 0 || work.unfinished || fromPostgres)
-        targets.push({
-          eventId: work.eventId,
-          upToSeq: work.upToSeq,
-          decidedThrough: fromPostgres ? 0 : work.decidedThrough,
-        });
+      const target = work.plan(valid, newestSeq, everything);
+      if (target !== undefined) targets.push(target);
     }
     return targets;
   }
@@ -260,10 +205,8 @@ export class EventDrainer {
       clearInterval(renewal),
     );
     await Promise.all(works.map((work) => this.complete(work, fetchNext && !this.closing)));
-    for (const work of works) {
-      work.unfinished = outcome.unfinished.has(work.eventId);
-      work.decidedThrough = Math.max(work.decidedThrough, outcome.decidedThrough.get(work.eventId) ?? 0);
-    }
+    for (const work of works)
+      work.applied(outcome.unfinished.has(work.eventId), outcome.decidedThrough.get(work.eventId));
     this.deps.onRoundApplied?.({
       ...outcome,
       jobs,
@@ -276,37 +219,21 @@ export class EventDrainer {
     if (work.jobs.length === 0) return;
     const worker: QueueWorker = this.workers.get(work.eventId);
     const next = await Promise.all(work.jobs.map((job) => worker.complete(job, work.token, fetchNext)));
-    const taken = next.filter((job): job is Job => job !== undefined);
-    // Each completion asked for one more: a short answer means the queue ran dry meanwhile.
-    work.dry = taken.length < work.jobs.length;
-    work.jobs = taken;
+    work.completedJobs(next.filter((job): job is Job => job !== undefined));
   }
 
   /** Events with jobs in hand or work left go to the end of the line; the others let go. */
   private async lineUpOrLetGo(works: EventWork[]): Promise<void> {
-    const idle = (work: EventWork): boolean =>
-      work.jobs.length === 0 && !work.unfinished && !work.wokenAgain && !work.pendingInPostgres;
-    const done = new Set(works.filter(idle));
+    const done = new Set(works.filter((work) => work.idle));
     await Promise.all([...done].map((work) => work.lease?.release().catch(() => undefined)));
     for (const work of works) {
-      work.inRound = false;
-      if (done.has(work)) {
-        work.lease = undefined;
-        // A wake-up that came while the lease was being let go must not be lost.
-        if (idle(work)) {
-          this.forget(work);
-          continue;
-        }
-      }
-      work.wokenAgain = false;
-      // Closing: only jobs in hand are still applied.
-      if (this.closing && work.jobs.length === 0) continue;
-      this.line.push(work);
+      const next = work.leaveRound(done.has(work), this.closing);
+      if (next === 'forget') this.forget(work);
+      else if (next === 'line-up') this.line.push(work);
     }
   }
 
   private forget(work: EventWork): void {
-    work.inRound = false;
     this.work.delete(work.eventId);
   }
 

@@ -1,6 +1,14 @@
 import { sql, type Kysely } from 'kysely';
-import { reconcilerRequeued } from './metrics.js';
-import { jobIdFor, type Database, type EventQueues, type Logger, type TicketingJob } from '@ticketing/shared';
+import {
+  hasPendingCancellation,
+  isAwaitingDecision,
+  jobIdFor,
+  type Database,
+  type EventQueues,
+  type Logger,
+  type TicketingJob,
+} from '@ticketing/shared';
+import { reconcilerRequeued } from '../metrics/metrics.js';
 
 /**
  * The safety net for Redis losing jobs (a flush, a failover, a crash without persistence): Postgres
@@ -17,7 +25,7 @@ export async function reconcile(
     .selectFrom('purchases')
     .distinctOn('eventId')
     .select(['eventId', 'id', 'seq'])
-    .where('status', '=', 'queued')
+    .where(isAwaitingDecision)
     .where('createdAt', '<', cutoff)
     .orderBy('eventId')
     .orderBy('seq', 'desc')
@@ -26,7 +34,7 @@ export async function reconcile(
     .selectFrom('purchases')
     .select(['eventId', 'id', 'cancelSeq'])
     .where('cancelRequestedAt', '<', cutoff)
-    .where('status', 'in', ['queued', 'confirmed', 'waitlisted'])
+    .where(hasPendingCancellation)
     .limit(1000)
     .execute();
 

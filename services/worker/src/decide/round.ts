@@ -1,15 +1,12 @@
 import { UnrecoverableError } from 'bullmq';
 import { parseJob, type Database, type Settlement } from '@ticketing/shared';
 import { sql, type Kysely } from 'kysely';
-import { applyCancellation } from './cancel-purchase.js';
-import {
-  loadSaleSnapshots,
-  lockEvents,
-  toSettlement,
-  type DrainTarget,
-  type StatusChange,
-} from './sale.repository.js';
-import { settleSales, type SaleToSettle } from './settle-purchases.js';
+import { applyCancellation } from './apply-cancellation.js';
+import { decideSales, type SaleToDecide } from './decide-purchases.js';
+import { lockEvents } from './events.repository.js';
+import { loadSaleSnapshots } from './sale-snapshots.repository.js';
+import { toSettlement, type StatusChange } from './status-change.js';
+import type { DrainTarget } from './target.js';
 
 export interface RoundOutcome {
   /** The purchases whose state changed, in the order they changed. */
@@ -48,7 +45,7 @@ export async function applyRound(
     const snapshots = await loadSaleSnapshots(tx, targets);
     const byEvent = new Map(targets.map((target) => [target.eventId, target]));
 
-    const sales: SaleToSettle[] = [];
+    const sales: SaleToDecide[] = [];
     const cancellations: { eventId: string; purchaseId: string; cancelSeq: number }[] = [];
     for (const event of events) {
       const snapshot = snapshots.get(event.id);
@@ -66,11 +63,11 @@ export async function applyRound(
       if (cancellation !== undefined) cancellations.push({ eventId: event.id, ...cancellation });
     }
 
-    const settled = await settleSales(tx, sales, batchSize, decidedAt);
-    const changes: StatusChange[] = [...settled.changes];
-    const unfinished = new Set(settled.unfinished.keys());
+    const decided = await decideSales(tx, sales, batchSize, decidedAt);
+    const changes: StatusChange[] = [...decided.changes];
+    const unfinished = new Set(decided.unfinished.keys());
     const progress = new Map(
-      sales.map((sale) => [sale.event.id, settled.unfinished.get(sale.event.id) ?? sale.upToSeq]),
+      sales.map((sale) => [sale.event.id, decided.unfinished.get(sale.event.id) ?? sale.upToSeq]),
     );
     let promotions = 0;
     for (const { eventId, purchaseId, cancelSeq } of cancellations) {
@@ -87,7 +84,7 @@ export async function applyRound(
       unfinished,
       progress: [...progress].map(([eventId, upToSeq]) => ({ eventId, upToSeq })),
       promotions,
-      decidedThrough: settled.decidedThrough,
+      decidedThrough: decided.decidedThrough,
     };
   });
 }

@@ -1,0 +1,79 @@
+import type { PendingPurchase, PurchaseRow, PurchaseStatus } from '@ticketing/shared';
+import { sql } from 'kysely';
+import type { StatusChange } from './status-change.js';
+import { targetArrays, type DrainTarget } from './target.js';
+import type { Tx } from './tx.js';
+
+export async function findPurchase(tx: Tx, purchaseId: string): Promise<PurchaseRow | undefined> {
+  return tx.selectFrom('purchases').selectAll().where('id', '=', purchaseId).executeTakeFirst();
+}
+
+export interface QueuedPurchase extends PendingPurchase {
+  readonly eventId: string;
+  readonly seq: number;
+  /** The user already holds a confirmed or waitlisted purchase of this event. */
+  readonly userActive: boolean;
+}
+
+/**
+ * Undecided purchases of each event accepted up to its target, in the order Postgres accepted them,
+ * at most `limit` per event.
+ *
+ * Whether each buyer already holds an active purchase is a probe of the one-active-purchase index
+ * per purchase (a lateral with a limit): written as EXISTS, a young table's missing statistics could
+ * get it planned as a hash of every active purchase of the table, rebuilt every round.
+ *
+ * The search starts after `decidedThrough`: the index of queued purchases still holds entries of
+ * purchases decided since the last vacuum, and in a hot sale, walking past them again every round
+ * costs more than deciding the round's purchases.
+ */
+export async function findQueuedPurchases(
+  tx: Tx,
+  targets: readonly DrainTarget[],
+  limit: number,
+): Promise<QueuedPurchase[]> {
+  if (targets.length === 0) return [];
+  const { eventIds, upToSeqs, afterSeqs } = targetArrays(targets);
+  const { rows } = await sql<QueuedPurchase>`
+    select p.id, p.event_id, p.seq, p.user_id, p.quantity, p.join_waitlist, a.active is not null as user_active
+    from unnest(${eventIds}::uuid[], ${upToSeqs}::bigint[], ${afterSeqs}::bigint[])
+      as t(event_id, up_to_seq, after_seq)
+    cross join lateral (
+      select q.id, q.event_id, q.user_id, q.quantity, q.join_waitlist, q.seq from purchases q
+      where q.event_id = t.event_id and q.status = 'queued' and q.seq > t.after_seq and q.seq <= t.up_to_seq
+      order by q.seq limit ${limit}
+    ) p
+    left join lateral (
+      select true as active from purchases a
+      where a.event_id = p.event_id and a.user_id = p.user_id and a.status in ('confirmed', 'waitlisted')
+      limit 1
+    ) a on true
+    order by p.event_id, p.seq`.execute(tx);
+  return rows;
+}
+
+/**
+ * Moves purchases from an expected status to their new one. Every purchase must be in an expected
+ * status: anything else means two deciders disagree, and the transaction must not commit.
+ */
+export async function setStatuses(
+  tx: Tx,
+  changes: readonly StatusChange[],
+  from: readonly PurchaseStatus[],
+  decidedAt: Date,
+): Promise<void> {
+  if (changes.length === 0) return;
+  const result = await sql`
+    update purchases p set status = c.status, reason = c.reason, processed_at = ${decidedAt}
+    from unnest(
+      ${changes.map((change) => change.purchaseId)}::uuid[],
+      ${changes.map((change) => change.status)}::text[],
+      ${changes.map((change) => change.reason ?? null)}::text[]
+    ) as c(id, status, reason)
+    where p.id = c.id and p.status = any(${from}::text[])`.execute(tx);
+  if (result.numAffectedRows !== BigInt(changes.length)) {
+    throw new Error(
+      `Expected ${changes.length} purchases in status ${from.join('/')}, found ${result.numAffectedRows}`,
+    );
+  }
+}
