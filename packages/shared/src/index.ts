@@ -11,6 +11,6 @@ export * from './domain/cancellation.js';
 export * from './domain/report.js';
 export * from './queue/queues.js';
 export * from './queue/redis.js';
-export * from './queue/settlements.js';
+export * from './queue/purchase-updates.js';
 export * from './queue/event-queues.js';
 export * from './queue/queue-positions.js';

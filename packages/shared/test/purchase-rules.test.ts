@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decidePurchase, decidePurchases, isSettled, type SaleState } from '../src/domain/purchase.js';
+import { decidePurchase, decidePurchases, isDecided, type SaleState } from '../src/domain/purchase.js';
 
 const sale = (availableTickets: number, waitlistLength = 0, active: string[] = []): SaleState => ({
   availableTickets,
@@ -74,11 +74,11 @@ describe('decidePurchases', () => {
   });
 });
 
-describe('isSettled', () => {
-  it('when a purchase is queued, then it is not settled; any decision settles it', () => {
-    expect(isSettled('queued')).toBe(false);
+describe('isDecided', () => {
+  it('when a purchase is queued, then it is not decided; any decision decides it', () => {
+    expect(isDecided('queued')).toBe(false);
     for (const status of ['confirmed', 'waitlisted', 'rejected', 'cancelled'] as const) {
-      expect(isSettled(status)).toBe(true);
+      expect(isDecided(status)).toBe(true);
     }
   });
 });

@@ -1,7 +1,7 @@
 import Fastify, { type FastifyServerOptions } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { unavailable } from '@ticketing/shared';
-import type { App, AppDeps } from './deps.js';
+import type { App, AppDeps } from './app-types.js';
 import { registerErrorHandler } from './http/error-handler.js';
 import { registerJsonParser } from './http/json-parser.js';
 import { registerSecurity } from './http/security.js';
@@ -71,7 +71,7 @@ export function buildApp(
   app.addHook('preClose', async () => {
     closing = true;
     // Long-polls answer with what they have instead of holding the shutdown up for their full wait.
-    deps.settlements.release();
+    deps.updates.release();
   });
   return app;
 }

@@ -9,7 +9,7 @@ import {
 import cluster from 'node:cluster';
 import { buildApp } from './app.js';
 import { runCluster } from './cluster.js';
-import { closeAppDeps, openAppDeps } from './deps.js';
+import { closeAppDeps, openAppDeps } from './compose.js';
 
 const config = loadConfig();
 const log = createLogger({ level: config.logLevel, name: 'api' });

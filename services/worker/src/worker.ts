@@ -7,7 +7,7 @@ import {
   parsePendingEvents,
   pendingEventsChannel,
   recordDecided,
-  settledChannel,
+  purchaseUpdatesChannel,
   type Config,
   type Database,
   type Logger,
@@ -55,8 +55,8 @@ export function createWorker(deps: WorkerDeps): TicketingWorker {
     db,
     redis: commands,
     log,
-    announce: async (settlements) => {
-      await commands.publish(settledChannel(config.queuePrefix), JSON.stringify(settlements));
+    announce: async (updates) => {
+      await commands.publish(purchaseUpdatesChannel(config.queuePrefix), JSON.stringify(updates));
     },
     onRoundApplied: (round) => {
       recordRoundMetrics(round);

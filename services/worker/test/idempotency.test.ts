@@ -41,7 +41,7 @@ describe('at-least-once jobs', () => {
     const event = await eventWith(5);
     const purchase = await queuedPurchase(event.id, 'twice', 2);
     const job = { kind: 'purchase', eventId: event.id, purchaseId: purchase.id, seq: purchase.seq };
-    const [settlement, ...others] = await processJob(db, job);
+    const [update, ...others] = await processJob(db, job);
     expect(others).toEqual([]);
     expect(await processJob(db, job)).toEqual([]);
     const bookings = await db.selectFrom('bookings').selectAll().where('eventId', '=', event.id).execute();
@@ -52,7 +52,7 @@ describe('at-least-once jobs', () => {
       .select('processedAt')
       .where('id', '=', purchase.id)
       .executeTakeFirstOrThrow();
-    expect(settlement).toEqual({
+    expect(update).toEqual({
       id: purchase.id,
       status: 'confirmed',
       bookingId: bookings[0]?.id,
@@ -80,7 +80,7 @@ describe('at-least-once jobs', () => {
       seq: purchase.seq,
     }));
     const runs = await Promise.all([...jobs, ...jobs].map((job) => processJob(db, job)));
-    const decided = runs.flat().map((settlement) => settlement.id);
+    const decided = runs.flat().map((update) => update.id);
     expect(decided.sort()).toEqual(purchases.map((purchase) => purchase.id).sort());
 
     const rows = await db
@@ -175,7 +175,7 @@ describe('rounds that know what is already decided', () => {
       [{ eventId, upToSeq, decidedThrough: first.decidedThrough.get(eventId) }],
       3,
     );
-    expect(second.settlements.map((settlement) => settlement.status)).toEqual(['confirmed', 'confirmed']);
+    expect(second.updates.map((update) => update.status)).toEqual(['confirmed', 'confirmed']);
     expect(second.decidedThrough.get(eventId)).toBe(seqs[4]);
     expect(await statusesOf(eventId)).toEqual(Array(5).fill('confirmed'));
   });
@@ -186,12 +186,12 @@ describe('rounds that know what is already decided', () => {
 
     // A wrong belief hides the first purchase from the search...
     const hinted = await applyRound(db, [{ eventId, upToSeq, decidedThrough: seqs[0] }], 10);
-    expect(hinted.settlements).toHaveLength(2);
+    expect(hinted.updates).toHaveLength(2);
     expect(await statusesOf(eventId)).toEqual(['queued', 'confirmed', 'confirmed']);
 
     // ...and the scan of Postgres, whose rounds carry no belief, still finds it.
     const fromScan = await applyRound(db, [{ eventId, upToSeq }], 10);
-    expect(fromScan.settlements).toHaveLength(1);
+    expect(fromScan.updates).toHaveLength(1);
     expect(await statusesOf(eventId)).toEqual(['confirmed', 'confirmed', 'confirmed']);
   });
 });

@@ -1,4 +1,3 @@
-import { conflict, type AppError } from '../errors.js';
 import type { PurchaseStatus } from './purchase.js';
 
 /** What a cancellation does to a purchase in each status, once its turn in the event queue comes. */
@@ -22,16 +21,22 @@ export function cancellationEffect(status: PurchaseStatus): CancellationEffect {
   }
 }
 
-/** Whether a buyer may ask to cancel now; asking twice is a conflict, not a second cancellation. */
+/** Why a cancellation may not be asked for: a domain refusal, which the api turns into a 409. */
+export interface CancellationRefusal {
+  readonly code: 'already_cancelled' | 'not_cancellable';
+  readonly message: string;
+}
+
+/** Whether a buyer may ask to cancel now; asking twice is refused, not a second cancellation. */
 export function checkCancellable(purchase: {
   readonly status: PurchaseStatus;
   readonly cancelRequested: boolean;
-}): AppError | undefined {
+}): CancellationRefusal | undefined {
   if (purchase.status === 'cancelled' || purchase.cancelRequested) {
-    return conflict('already_cancelled', 'This purchase is already cancelled or being cancelled');
+    return { code: 'already_cancelled', message: 'This purchase is already cancelled or being cancelled' };
   }
   if (purchase.status === 'rejected') {
-    return conflict('not_cancellable', 'A rejected purchase holds no tickets to cancel');
+    return { code: 'not_cancellable', message: 'A rejected purchase holds no tickets to cancel' };
   }
   return undefined;
 }

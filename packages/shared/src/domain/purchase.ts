@@ -12,7 +12,7 @@ export type RejectionReason = (typeof REJECTION_REASONS)[number];
 export const ACTIVE_STATUSES: readonly PurchaseStatus[] = ['queued', 'confirmed', 'waitlisted'];
 
 /** Statuses a buyer polling for an outcome can stop waiting on. */
-export const isSettled = (status: PurchaseStatus): boolean => status !== 'queued';
+export const isDecided = (status: PurchaseStatus): boolean => status !== 'queued';
 
 export const DEFAULT_MAX_PER_PURCHASE = 10;
 

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { commonErrors, errorResponse } from '../http/common.schemas.js';
 import { requireAdmin } from '../http/admin-auth.js';
-import type { App, AppDeps } from '../deps.js';
+import type { App, AppDeps } from '../app-types.js';
 import { SaleOverview } from './admin.schemas.js';
 import { loadSaleOverview } from './sale-overview.js';
 

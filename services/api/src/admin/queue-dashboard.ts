@@ -3,7 +3,7 @@ import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import { FastifyAdapter } from '@bull-board/fastify';
 import { eventQueueName } from '@ticketing/shared';
 import type { FastifyInstance } from 'fastify';
-import type { AppDeps } from '../deps.js';
+import type { AppDeps } from '../app-types.js';
 import { listRecentEvents } from '../events/events.repository.js';
 import { requireAdmin } from '../http/admin-auth.js';
 

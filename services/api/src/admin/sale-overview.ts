@@ -1,5 +1,5 @@
 import { readPaces } from '@ticketing/shared';
-import type { AppDeps } from '../deps.js';
+import type { AppDeps } from '../app-types.js';
 import { listRecentEvents } from '../events/events.repository.js';
 import { loadSalesReports } from '../reports/reports.repository.js';
 import type { SaleOverview } from './admin.schemas.js';

@@ -1,7 +1,7 @@
 import { AppError, notFound } from '@ticketing/shared';
 import { IdParams, commonErrors, errorResponse } from '../http/common.schemas.js';
 import { requireAdmin } from '../http/admin-auth.js';
-import type { App, AppDeps } from '../deps.js';
+import type { App, AppDeps } from '../app-types.js';
 import { countWaitlist, findEvent, insertEvent, listEvents } from './events.repository.js';
 import {
   CreateEventBody,

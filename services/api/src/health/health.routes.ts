@@ -2,7 +2,7 @@ import { sql } from 'kysely';
 import { Type } from 'typebox';
 import { unavailable } from '@ticketing/shared';
 import { errorResponse } from '../http/common.schemas.js';
-import type { App, AppDeps } from '../deps.js';
+import type { App, AppDeps } from '../app-types.js';
 
 const Ok = Type.Object({ status: Type.Literal('ok') }, { description: 'Healthy' });
 const CHECK_TIMEOUT_MS = 2_000;

@@ -4,7 +4,7 @@ import rateLimit from '@fastify/rate-limit';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Redis } from 'ioredis';
 import { AppError, type Config } from '@ticketing/shared';
-import type { App } from '../deps.js';
+import type { App } from '../app-types.js';
 
 const rateLimited = (retryAfterSeconds: number): AppError =>
   new AppError(429, 'rate_limited', `Too many requests, retry in ${retryAfterSeconds} s`);

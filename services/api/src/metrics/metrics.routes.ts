@@ -1,5 +1,5 @@
 import { Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { App, AppDeps } from '../deps.js';
+import type { App, AppDeps } from '../app-types.js';
 import { listRecentEvents } from '../events/events.repository.js';
 import { errorResponse } from '../http/common.schemas.js';
 

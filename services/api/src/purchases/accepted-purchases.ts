@@ -6,7 +6,7 @@ const CAPACITY = 10_000;
 /**
  * Purchases this process accepted and has not yet seen decided. A long-poll for one of them starts
  * from here instead of reading back the row it just wrote; the entry goes as soon as the purchase's
- * settlement is announced. Bounded: the oldest entries make way, and a miss only costs a read.
+ * update is announced. Bounded: the oldest entries make way, and a miss only costs a read.
  */
 export class AcceptedPurchases {
   private readonly rows = new Map<string, PurchaseViewRow>();

@@ -1,15 +1,15 @@
-import { isSettled } from '@ticketing/shared';
+import { isDecided } from '@ticketing/shared';
 import type { AcceptedPurchases } from './accepted-purchases.js';
 import type { PurchaseBatching } from './purchase-batching.js';
-import { withSettlement, type PurchaseViewRow } from './purchase-view.js';
-import type { SettlementListener } from './settlement-listener.js';
+import { withUpdate, type PurchaseViewRow } from './purchase-view.js';
+import type { PurchaseUpdateListener } from './purchase-update-listener.js';
 
 /** Announcements travel over pub/sub, which may drop one; re-reading this often bounds the delay. */
 const RECHECK_MS = 1_000;
 
 export interface AwaitPurchaseDeps {
   readonly purchases: PurchaseBatching;
-  readonly settlements: SettlementListener;
+  readonly updates: PurchaseUpdateListener;
   readonly accepted: AcceptedPurchases;
 }
 
@@ -23,11 +23,11 @@ export async function awaitPurchase(
   deps: AwaitPurchaseDeps,
   purchaseId: string,
   waitMs: number,
-  isDone: (row: PurchaseViewRow) => boolean = (row) => isSettled(row.status),
+  isDone: (row: PurchaseViewRow) => boolean = (row) => isDecided(row.status),
 ): Promise<PurchaseViewRow | undefined> {
   if (waitMs <= 0) return deps.purchases.loadView(purchaseId);
   const deadline = Date.now() + waitMs;
-  const watch = deps.settlements.watch(purchaseId);
+  const watch = deps.updates.watch(purchaseId);
   try {
     const accepted = deps.accepted.get(purchaseId);
     let row = accepted ?? (await deps.purchases.loadView(purchaseId));
@@ -35,13 +35,13 @@ export async function awaitPurchase(
       const remaining = deadline - Date.now();
       if (row === undefined || isDone(row)) return row;
       // Whatever is answered was read or announced, never only remembered.
-      if (remaining <= 0 || deps.settlements.released)
+      if (remaining <= 0 || deps.updates.released)
         return row === accepted ? deps.purchases.loadView(purchaseId) : row;
-      const settlement = await watch.wait(Math.min(remaining, RECHECK_MS));
+      const update = await watch.wait(Math.min(remaining, RECHECK_MS));
       row =
-        settlement === undefined || settlement.status === 'cancelled'
+        update === undefined || update.status === 'cancelled'
           ? await deps.purchases.loadView(purchaseId)
-          : withSettlement(row, settlement);
+          : withUpdate(row, update);
     }
   } finally {
     watch.close();

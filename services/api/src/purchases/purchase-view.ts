@@ -1,4 +1,4 @@
-import type { PurchaseRow, QueuePosition, Settlement } from '@ticketing/shared';
+import type { PurchaseRow, QueuePosition, PurchaseUpdate } from '@ticketing/shared';
 import type { PurchaseView } from './purchases.schemas.js';
 
 export type PurchaseViewRow = PurchaseRow & { bookingId: string | null; waitlistPosition: number | null };
@@ -27,11 +27,11 @@ export function toPurchaseView(row: PurchaseViewRow, position?: QueuePosition): 
 }
 
 /** A purchase as a worker's announcement says it now stands. */
-export const withSettlement = (row: PurchaseViewRow, settlement: Settlement): PurchaseViewRow => ({
+export const withUpdate = (row: PurchaseViewRow, update: PurchaseUpdate): PurchaseViewRow => ({
   ...row,
-  status: settlement.status,
-  reason: settlement.reason,
-  bookingId: settlement.bookingId,
-  waitlistPosition: settlement.waitlistPosition,
-  processedAt: new Date(settlement.processedAt),
+  status: update.status,
+  reason: update.reason,
+  bookingId: update.bookingId,
+  waitlistPosition: update.waitlistPosition,
+  processedAt: new Date(update.processedAt),
 });

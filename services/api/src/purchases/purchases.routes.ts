@@ -2,9 +2,9 @@ import { notFound, readQueuePosition } from '@ticketing/shared';
 import { Type } from 'typebox';
 import { IdParams, commonErrors, errorResponse } from '../http/common.schemas.js';
 import { perUserPurchaseLimit } from '../http/security.js';
-import type { App, AppDeps } from '../deps.js';
+import type { App, AppDeps } from '../app-types.js';
 import { awaitPurchase } from './await-purchase.js';
-import { requestCancellation } from './cancel-purchase.js';
+import { requestCancellation } from './request-cancellation.js';
 import {
   GetPurchaseQuery,
   IdempotencyHeaders,

@@ -76,7 +76,7 @@ export async function submitPurchase(
     idempotencyKey: request.idempotencyKey ?? null,
   });
   if (purchase === undefined) return { purchase: await replay(deps, request), replayed: true };
-  // Remembered before its job exists, so its settlement cannot be announced before this.
+  // Remembered before its job exists, so its update cannot be announced before this.
   deps.accepted.remember({ ...purchase, bookingId: null, waitlistPosition: null });
 
   const enqueueError = await deps.purchases.enqueue({

@@ -1,6 +1,6 @@
 import { notFound } from '@ticketing/shared';
 import { IdParams, commonErrors, errorResponse } from '../http/common.schemas.js';
-import type { App, AppDeps } from '../deps.js';
+import type { App, AppDeps } from '../app-types.js';
 import { loadSalesReports } from './reports.repository.js';
 import { SalesReport, SalesReportList } from './reports.schemas.js';
 

@@ -1,7 +1,8 @@
 import { createDb, createLogger, createTestEnvironment, type Config } from '@ticketing/shared/testing';
 import { createWorker, type TicketingWorker } from '@ticketing/worker';
 import { buildApp } from '../../src/app.js';
-import { closeAppDeps, openAppDeps, type App, type AppDeps } from '../../src/deps.js';
+import type { App, AppDeps } from '../../src/app-types.js';
+import { closeAppDeps, openAppDeps } from '../../src/compose.js';
 
 /**
  * The whole system in one test process, on the real Postgres and Redis: an app answering

@@ -1,16 +1,16 @@
 import { UnrecoverableError } from 'bullmq';
-import { parseJob, type Database, type Settlement } from '@ticketing/shared';
+import { parseJob, type Database, type PurchaseUpdate } from '@ticketing/shared';
 import { sql, type Kysely } from 'kysely';
 import { applyCancellation } from './apply-cancellation.js';
 import { decideSales, type SaleToDecide } from './decide-purchases.js';
 import { lockEvents } from './events.repository.js';
 import { loadSaleSnapshots } from './sale-snapshots.repository.js';
-import { toSettlement, type StatusChange } from './status-change.js';
+import { toPurchaseUpdate, type StatusChange } from './status-change.js';
 import type { DrainTarget } from './target.js';
 
 export interface RoundOutcome {
   /** The purchases whose state changed, in the order they changed. */
-  readonly settlements: Settlement[];
+  readonly updates: PurchaseUpdate[];
   /** Events with more to apply up to their target: they need another round. */
   readonly unfinished: ReadonlySet<string>;
   /** Per event, every request accepted up to `upToSeq` is now applied. */
@@ -34,7 +34,7 @@ export async function applyRound(
   batchSize: number,
 ): Promise<RoundOutcome> {
   if (targets.length === 0)
-    return { settlements: [], unfinished: new Set(), progress: [], promotions: 0, decidedThrough: new Map() };
+    return { updates: [], unfinished: new Set(), progress: [], promotions: 0, decidedThrough: new Map() };
   return db.transaction().execute(async (tx) => {
     const decidedAt = new Date();
     const events = await lockEvents(
@@ -80,7 +80,7 @@ export async function applyRound(
       unfinished.add(eventId);
     }
     return {
-      settlements: changes.map((change) => toSettlement(change, decidedAt)),
+      updates: changes.map((change) => toPurchaseUpdate(change, decidedAt)),
       unfinished,
       progress: [...progress].map(([eventId, upToSeq]) => ({ eventId, upToSeq })),
       promotions,
@@ -95,12 +95,12 @@ export async function drainEvent(
   eventId: string,
   upToSeq: number,
   batchSize: number,
-): Promise<Settlement[]> {
-  const settlements: Settlement[] = [];
+): Promise<PurchaseUpdate[]> {
+  const updates: PurchaseUpdate[] = [];
   for (;;) {
     const round = await applyRound(db, [{ eventId, upToSeq }], batchSize);
-    settlements.push(...round.settlements);
-    if (!round.unfinished.has(eventId)) return settlements;
+    updates.push(...round.updates);
+    if (!round.unfinished.has(eventId)) return updates;
   }
 }
 
@@ -109,7 +109,7 @@ export async function processJob(
   db: Kysely<Database>,
   data: unknown,
   batchSize = 500,
-): Promise<Settlement[]> {
+): Promise<PurchaseUpdate[]> {
   const job = parseJob(data);
   if (job === undefined) throw new UnrecoverableError('Malformed job payload');
   return drainEvent(db, job.eventId, job.seq, batchSize);

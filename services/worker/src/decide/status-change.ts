@@ -1,4 +1,4 @@
-import type { PurchaseStatus, RejectionReason, Settlement } from '@ticketing/shared';
+import type { PurchaseStatus, RejectionReason, PurchaseUpdate } from '@ticketing/shared';
 
 /** A purchase's new status, as one statement of a round's transaction writes it. */
 export interface StatusChange {
@@ -10,7 +10,7 @@ export interface StatusChange {
 }
 
 /** What an announcement says of a status change committed at `decidedAt`. */
-export const toSettlement = (change: StatusChange, decidedAt: Date): Settlement => ({
+export const toPurchaseUpdate = (change: StatusChange, decidedAt: Date): PurchaseUpdate => ({
   id: change.purchaseId,
   status: change.status,
   bookingId: change.bookingId ?? null,

@@ -7,7 +7,7 @@ import {
   type Config,
   type Database,
   type Logger,
-  type Settlement,
+  type PurchaseUpdate,
 } from '@ticketing/shared';
 import { applyRound, latestSeq, type RoundOutcome } from '../decide/round.js';
 import type { DrainTarget } from '../decide/target.js';
@@ -25,7 +25,7 @@ export interface DrainerDeps {
   readonly redis: Redis;
   readonly log: Logger;
   /** Announces purchases whose state changed (answers long-polling buyers). */
-  readonly announce: (settlements: Settlement[]) => Promise<void>;
+  readonly announce: (updates: PurchaseUpdate[]) => Promise<void>;
   /** Told of every committed round (metrics, queue positions); must be cheap and must not throw. */
   readonly onRoundApplied?: (round: AppliedRound) => void;
 }
@@ -212,7 +212,7 @@ export class EventDrainer {
       jobs,
       durationMs: performance.now() - started,
     });
-    if (outcome.settlements.length > 0) await this.deps.announce(outcome.settlements).catch(() => undefined);
+    if (outcome.updates.length > 0) await this.deps.announce(outcome.updates).catch(() => undefined);
   }
 
   private async complete(work: EventWork, fetchNext: boolean): Promise<void> {

@@ -45,7 +45,7 @@ export function recordRoundMetrics(round: AppliedRound): void {
   batchDuration.observe(round.durationMs / 1000);
   jobsCompleted.inc(round.jobs);
   const counts = new Map<PurchaseOutcome, number>();
-  for (const { status } of round.settlements) counts.set(status, (counts.get(status) ?? 0) + 1);
+  for (const { status } of round.updates) counts.set(status, (counts.get(status) ?? 0) + 1);
   counts.set('confirmed', (counts.get('confirmed') ?? 0) - round.promotions);
   counts.set('promoted', round.promotions);
   for (const [outcome, count] of counts) if (count > 0) purchasesDecided.inc({ outcome }, count);

@@ -1,11 +1,3 @@
-import type {
-  FastifyBaseLogger,
-  FastifyInstance,
-  RawReplyDefaultExpression,
-  RawRequestDefaultExpression,
-  RawServerDefault,
-} from 'fastify';
-import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import {
   EventQueues,
   createDb,
@@ -13,36 +5,14 @@ import {
   encodePendingEvents,
   pendingEventsChannel,
   type Config,
-  type Database,
 } from '@ticketing/shared';
-import type { Redis } from 'ioredis';
-import type { Kysely } from 'kysely';
+import type { AppDeps } from './app-types.js';
 import { EventCache } from './events/event-cache.js';
 import { AcceptedPurchases } from './purchases/accepted-purchases.js';
-import { createPurchaseBatching, type PurchaseBatching } from './purchases/purchase-batching.js';
-import { SettlementListener } from './purchases/settlement-listener.js';
+import { createPurchaseBatching } from './purchases/purchase-batching.js';
+import { PurchaseUpdateListener } from './purchases/purchase-update-listener.js';
 
-/** Everything the routes need, built by `server.ts` (or a test) and handed to `buildApp`. */
-export interface AppDeps {
-  readonly config: Config;
-  readonly db: Kysely<Database>;
-  /** The non-blocking connection the queues use; also pinged by the readiness check. */
-  readonly redis: Redis;
-  readonly queues: EventQueues;
-  readonly settlements: SettlementListener;
-  readonly events: EventCache;
-  readonly purchases: PurchaseBatching;
-  readonly accepted: AcceptedPurchases;
-}
-
-export type App = FastifyInstance<
-  RawServerDefault,
-  RawRequestDefaultExpression,
-  RawReplyDefaultExpression,
-  FastifyBaseLogger,
-  TypeBoxTypeProvider
->;
-
+/** Builds the api's dependencies from its configuration (for `server.ts`, or a test). */
 export async function openAppDeps(config: Config): Promise<AppDeps> {
   const db = createDb(config.databaseUrl, {
     poolSize: 20,
@@ -51,20 +21,20 @@ export async function openAppDeps(config: Config): Promise<AppDeps> {
   const redis = createRedis(config.redisUrl, 'requests', `${config.queuePrefix}:api`);
   // Purchases are refused while this connection is not ready, so the api starts serving once it is.
   if (redis.status !== 'ready') await new Promise((resolve) => redis.once('ready', resolve));
-  const settlements = await SettlementListener.start(
-    createRedis(config.redisUrl, 'subscriber', `${config.queuePrefix}:api-settlements`),
+  const updates = await PurchaseUpdateListener.start(
+    createRedis(config.redisUrl, 'subscriber', `${config.queuePrefix}:api-updates`),
     config.queuePrefix,
   );
   const queues = new EventQueues(redis, config.queuePrefix);
   await queues.prepare();
   const accepted = new AcceptedPurchases();
-  settlements.observe((settlement) => accepted.forget(settlement.id));
+  updates.observe((update) => accepted.forget(update.id));
   return {
     config,
     db,
     redis,
     queues,
-    settlements,
+    updates,
     events: new EventCache(db),
     purchases: createPurchaseBatching(db, queues, (eventIds) =>
       redis.publish(pendingEventsChannel(config.queuePrefix), encodePendingEvents(eventIds)),
@@ -75,7 +45,7 @@ export async function openAppDeps(config: Config): Promise<AppDeps> {
 
 /** Releases in dependency order: nothing may use the queues or the pool after this. */
 export async function closeAppDeps(deps: AppDeps): Promise<void> {
-  await deps.settlements.close();
+  await deps.updates.close();
   await deps.queues.close();
   await deps.db.destroy();
   await deps.redis.quit().catch(() => undefined);

@@ -1,5 +1,6 @@
 import {
   checkCancellable,
+  conflict,
   notFound,
   unavailable,
   type Database,
@@ -13,7 +14,7 @@ import {
   markCancellationRequested,
 } from './purchases.repository.js';
 
-export interface CancelPurchaseDeps {
+export interface RequestCancellationDeps {
   readonly db: Kysely<Database>;
   readonly queues: EventQueues;
 }
@@ -23,17 +24,18 @@ export interface CancelPurchaseDeps {
  * before it, so it is applied in order like everything else. Asking twice is a 409.
  */
 export async function requestCancellation(
-  deps: CancelPurchaseDeps,
+  deps: RequestCancellationDeps,
   purchaseId: string,
 ): Promise<PurchaseRow> {
   const marked = await markCancellationRequested(deps.db, purchaseId);
   if (marked === undefined) {
     const current = await findPurchaseViewRow(deps.db, purchaseId);
     if (current === undefined) throw notFound('Purchase');
-    throw (
-      checkCancellable({ status: current.status, cancelRequested: current.cancelRequestedAt !== null }) ??
-      notFound('Purchase')
-    );
+    const refusal = checkCancellable({
+      status: current.status,
+      cancelRequested: current.cancelRequestedAt !== null,
+    });
+    throw refusal === undefined ? notFound('Purchase') : conflict(refusal.code, refusal.message);
   }
   try {
     await deps.queues.enqueue({

@@ -1,10 +1,10 @@
 import { REJECTION_REASONS, type PurchaseStatus, type RejectionReason } from '../domain/purchase.js';
 
 /**
- * A purchase's new state as a worker committed it, announced on the settled channel right after the
+ * A purchase's new state as a worker committed it, announced on the purchase-updates channel right after the
  * commit. Long-polling requests answer from it instead of reading Postgres again.
  */
-export interface Settlement {
+export interface PurchaseUpdate {
   readonly id: string;
   readonly status: Exclude<PurchaseStatus, 'queued'>;
   readonly bookingId: string | null;
@@ -14,18 +14,18 @@ export interface Settlement {
   readonly processedAt: string;
 }
 
-/** Channel on which workers announce settlements, to wake long-polling requests. */
-export const settledChannel = (prefix: string): string => `${prefix}:purchases:settled`;
+/** Channel on which workers announce updates, to wake long-polling requests. */
+export const purchaseUpdatesChannel = (prefix: string): string => `${prefix}:purchases:updated`;
 
-const SETTLED_STATUSES: ReadonlySet<unknown> = new Set(['confirmed', 'waitlisted', 'rejected', 'cancelled']);
+const UPDATE_STATUSES: ReadonlySet<unknown> = new Set(['confirmed', 'waitlisted', 'rejected', 'cancelled']);
 
 const REASONS: ReadonlySet<unknown> = new Set(REJECTION_REASONS);
 
 /**
  * Reads an announcement. Pub/sub is a trust boundary like the queues: anything that is not a list of
- * well-formed settlements is dropped (the waiting requests then re-read Postgres on their own).
+ * well-formed updates is dropped (the waiting requests then re-read Postgres on their own).
  */
-export function parseSettlements(message: string): Settlement[] {
+export function parsePurchaseUpdates(message: string): PurchaseUpdate[] {
   let parsed: unknown;
   try {
     parsed = JSON.parse(message);
@@ -34,13 +34,13 @@ export function parseSettlements(message: string): Settlement[] {
   }
   if (!Array.isArray(parsed)) return [];
   return parsed.filter(
-    (item: unknown): item is Settlement =>
+    (item: unknown): item is PurchaseUpdate =>
       typeof item === 'object' &&
       item !== null &&
       'id' in item &&
       typeof item.id === 'string' &&
       'status' in item &&
-      SETTLED_STATUSES.has(item.status) &&
+      UPDATE_STATUSES.has(item.status) &&
       'bookingId' in item &&
       (item.bookingId === null || typeof item.bookingId === 'string') &&
       'waitlistPosition' in item &&

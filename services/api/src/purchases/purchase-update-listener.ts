@@ -1,36 +1,36 @@
 import type { Redis } from 'ioredis';
-import { parseSettlements, settledChannel, type Settlement } from '@ticketing/shared';
+import { parsePurchaseUpdates, purchaseUpdatesChannel, type PurchaseUpdate } from '@ticketing/shared';
 
 /**
  * Delivers the workers' announcements of decided purchases to the requests long-polling for them, so
  * a waiting request answers from the announcement instead of polling Postgres. One subscriber
  * connection per api process, whatever the number of waiting requests.
  */
-export class SettlementListener {
+export class PurchaseUpdateListener {
   /** Per purchase, the requests waiting for it; `undefined` tells them to look in Postgres. */
-  private readonly waiters = new Map<string, Set<(settlement: Settlement | undefined) => void>>();
-  private readonly observers: ((settlement: Settlement) => void)[] = [];
+  private readonly waiters = new Map<string, Set<(update: PurchaseUpdate | undefined) => void>>();
+  private readonly observers: ((update: PurchaseUpdate) => void)[] = [];
   private stopping = false;
 
   private constructor(private readonly subscriber: Redis) {}
 
-  static async start(subscriber: Redis, prefix: string): Promise<SettlementListener> {
-    const listener = new SettlementListener(subscriber);
+  static async start(subscriber: Redis, prefix: string): Promise<PurchaseUpdateListener> {
+    const listener = new PurchaseUpdateListener(subscriber);
     subscriber.on('message', (_channel: string, message: string) => listener.deliver(message));
-    await subscriber.subscribe(settledChannel(prefix));
+    await subscriber.subscribe(purchaseUpdatesChannel(prefix));
     return listener;
   }
 
-  /** Calls `observer` with every settlement announced from now on, waited for or not. */
-  observe(observer: (settlement: Settlement) => void): void {
+  /** Calls `observer` with every update announced from now on, waited for or not. */
+  observe(observer: (update: PurchaseUpdate) => void): void {
     this.observers.push(observer);
   }
 
   private deliver(message: string): void {
-    for (const settlement of parseSettlements(message)) {
-      for (const observer of this.observers) observer(settlement);
-      const waiting = this.waiters.get(settlement.id);
-      if (waiting !== undefined) for (const notify of waiting) notify(settlement);
+    for (const update of parsePurchaseUpdates(message)) {
+      for (const observer of this.observers) observer(update);
+      const waiting = this.waiters.get(update.id);
+      if (waiting !== undefined) for (const notify of waiting) notify(update);
     }
   }
 
@@ -39,21 +39,21 @@ export class SettlementListener {
    * the read and the wait is not missed.
    */
   watch(purchaseId: string): PurchaseWatch {
-    let latest: Settlement | undefined;
-    let release: ((settlement: Settlement | undefined) => void) | undefined;
-    const onSettlement = (settlement: Settlement | undefined): void => {
-      latest = settlement;
-      release?.(settlement);
+    let latest: PurchaseUpdate | undefined;
+    let release: ((update: PurchaseUpdate | undefined) => void) | undefined;
+    const onUpdate = (update: PurchaseUpdate | undefined): void => {
+      latest = update;
+      release?.(update);
     };
     let waiting = this.waiters.get(purchaseId);
     if (waiting === undefined) {
       waiting = new Set();
       this.waiters.set(purchaseId, waiting);
     }
-    waiting.add(onSettlement);
+    waiting.add(onUpdate);
     return {
       wait: (timeoutMs) =>
-        new Promise<Settlement | undefined>((resolve) => {
+        new Promise<PurchaseUpdate | undefined>((resolve) => {
           if (latest !== undefined) {
             resolve(latest);
             latest = undefined;
@@ -63,17 +63,17 @@ export class SettlementListener {
             release = undefined;
             resolve(undefined);
           }, timeoutMs);
-          release = (settlement) => {
+          release = (update) => {
             clearTimeout(timer);
             release = undefined;
             latest = undefined;
-            resolve(settlement);
+            resolve(update);
           };
         }),
       close: () => {
         release?.(undefined);
         const current = this.waiters.get(purchaseId);
-        current?.delete(onSettlement);
+        current?.delete(onUpdate);
         if (current?.size === 0) this.waiters.delete(purchaseId);
       },
     };
@@ -99,9 +99,9 @@ export class SettlementListener {
 
 export interface PurchaseWatch {
   /**
-   * Resolves with the next announced settlement (or at once with one that came since the last wait),
+   * Resolves with the next announced update (or at once with one that came since the last wait),
    * or with undefined after the timeout.
    */
-  wait(timeoutMs: number): Promise<Settlement | undefined>;
+  wait(timeoutMs: number): Promise<PurchaseUpdate | undefined>;
   close(): void;
 }

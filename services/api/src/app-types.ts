@@ -1,0 +1,36 @@
+import type {
+  FastifyBaseLogger,
+  FastifyInstance,
+  RawReplyDefaultExpression,
+  RawRequestDefaultExpression,
+  RawServerDefault,
+} from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { Config, Database, EventQueues } from '@ticketing/shared';
+import type { Redis } from 'ioredis';
+import type { Kysely } from 'kysely';
+import type { EventCache } from './events/event-cache.js';
+import type { AcceptedPurchases } from './purchases/accepted-purchases.js';
+import type { PurchaseBatching } from './purchases/purchase-batching.js';
+import type { PurchaseUpdateListener } from './purchases/purchase-update-listener.js';
+
+/** Everything the routes need, built by `server.ts` (or a test) and handed to `buildApp`. */
+export interface AppDeps {
+  readonly config: Config;
+  readonly db: Kysely<Database>;
+  /** The non-blocking connection the queues use; also pinged by the readiness check. */
+  readonly redis: Redis;
+  readonly queues: EventQueues;
+  readonly updates: PurchaseUpdateListener;
+  readonly events: EventCache;
+  readonly purchases: PurchaseBatching;
+  readonly accepted: AcceptedPurchases;
+}
+
+export type App = FastifyInstance<
+  RawServerDefault,
+  RawRequestDefaultExpression,
+  RawReplyDefaultExpression,
+  FastifyBaseLogger,
+  TypeBoxTypeProvider
+>;
