@@ -64,9 +64,7 @@ export class TicketingClient {
     totalTickets: number;
     priceCents: number;
   }): Promise<{ id: string }> {
-    const auth: Record<string, string> =
-      this.adminToken === undefined ? {} : { authorization: `Bearer ${this.adminToken}` };
-    return (await this.request<{ id: string }>('POST', '/events', [201], event, auth)).data;
+    return (await this.request<{ id: string }>('POST', '/events', [201], event, this.adminHeaders())).data;
   }
 
   async submitPurchase(eventId: string, body: { userId: string; quantity: number }, idempotencyKey: string) {
@@ -110,8 +108,14 @@ export class TicketingClient {
         'GET',
         `/events/${eventId}/report`,
         [200],
+        undefined,
+        this.adminHeaders(),
       )
     ).data;
+  }
+
+  private adminHeaders(): Record<string, string> {
+    return this.adminToken === undefined ? {} : { authorization: `Bearer ${this.adminToken}` };
   }
 
   async close(): Promise<void> {

@@ -175,6 +175,57 @@ const settings = {
 /** The environment variable names the system reads, for documentation and the compose-file check. */
 export const CONFIG_ENV_NAMES: readonly string[] = Object.values(settings).map((setting) => setting.env);
 
+/** Loopback names and addresses: a server bound to one is reachable from this machine only. */
+export function isLoopbackHost(host: string): boolean {
+  const bare = host.replace(/^\[(.*)\]$/, '$1').toLowerCase();
+  if (bare === 'localhost' || bare === '::1') return true;
+  const ipv4 = bare.startsWith('::ffff:') ? bare.slice('::ffff:'.length) : bare;
+  return isIP(ipv4) === 4 && ipv4.startsWith('127.');
+}
+
+/**
+ * The api's settings: `loadConfig`'s, and the admin routes (event creation, reports, the monitor, the
+ * queue dashboard that can delete jobs) never face a network without a token. On loopback they may be
+ * open, for development and local load tests.
+ */
+export function loadApiConfig(env: Env = process.env): Config {
+  const config = loadConfig(env);
+  if (config.adminToken !== undefined) return config;
+  const consequence =
+    'without it anyone who reaches the port could create events, read sales and delete queued jobs';
+  const problems = [
+    ...(isLoopbackHost(config.host)
+      ? []
+      : [
+          `ADMIN_TOKEN must be set when the api listens on HOST=${config.host}, which other machines can ` +
+            `reach: ${consequence}. Set ADMIN_TOKEN (16 characters or more), or HOST=127.0.0.1 to serve ` +
+            'this machine only.',
+        ]),
+    ...(config.trustProxyHops === 0
+      ? []
+      : [
+          `ADMIN_TOKEN must be set when TRUST_PROXY_HOPS=${config.trustProxyHops} says a proxy forwards ` +
+            `other machines' requests: ${consequence}.`,
+        ]),
+  ];
+  if (problems.length > 0) throw new ConfigError(problems);
+  return config;
+}
+
+/**
+ * For a service's entry point: a bad configuration ends the process with its list of problems on
+ * stderr and exit code 1, without a stack trace that would bury them.
+ */
+export function configOrExit(load: () => Config): Config {
+  try {
+    return load();
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    process.stderr.write(`${error.message}\n`);
+    process.exit(1);
+  }
+}
+
 /** Validates every setting and reports all problems at once, so one restart fixes them all. */
 export function loadConfig(env: Env = process.env): Config {
   const problems: string[] = [];

@@ -1,9 +1,32 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from '../src/config.js';
+import { ConfigError, isLoopbackHost, loadApiConfig, loadConfig } from '../src/config.js';
 import { eventIdOfQueue, eventQueueName, jobIdFor, parseJob } from '../src/queue/queues.js';
 
 const EVENT = '3f2b8c1e-7a4d-4e2f-9b1a-0c5d6e7f8a9b';
 const PURCHASE = '9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d';
+
+describe('loadApiConfig', () => {
+  it('when the api would listen beyond loopback without ADMIN_TOKEN, then it refuses, saying why', () => {
+    for (const host of ['0.0.0.0', '::', '192.168.1.20', 'api.internal']) {
+      expect(() => loadApiConfig({ HOST: host }), host).toThrow(
+        new RegExp(`ADMIN_TOKEN must be set when the api listens on HOST=${host.replace(/\./g, '\\.')}`),
+      );
+    }
+    expect(() => loadApiConfig({ TRUST_PROXY_HOPS: '1' })).toThrow(
+      /ADMIN_TOKEN must be set when TRUST_PROXY_HOPS=1/,
+    );
+    expect(loadApiConfig({ HOST: '0.0.0.0', ADMIN_TOKEN: 'a-long-enough-token' }).host).toBe('0.0.0.0');
+  });
+
+  it('when the api listens on loopback without ADMIN_TOKEN, then it starts (development)', () => {
+    for (const host of ['127.0.0.1', 'localhost', '::1', '[::1]', '127.0.0.2']) {
+      expect(loadApiConfig({ HOST: host }).adminToken, host).toBeUndefined();
+    }
+    expect(isLoopbackHost('::ffff:127.0.0.1')).toBe(true);
+    expect(isLoopbackHost('localhost.evil.example')).toBe(false);
+    expect(isLoopbackHost('127.0.0.1.nip.io')).toBe(false);
+  });
+});
 
 describe('loadConfig', () => {
   it('when nothing is set, then the documented defaults apply', () => {

@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { CONFIG_ENV_NAMES, loadConfig } from '../src/config.js';
+import { CONFIG_ENV_NAMES, loadApiConfig, loadConfig } from '../src/config.js';
 import SERVICES from '../../../scripts/services.json' with { type: 'json' };
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
@@ -58,6 +58,14 @@ describe('docker-compose.yml', () => {
         redis: { condition: 'service_healthy' },
       });
     }
+  });
+
+  it('when compose starts without ADMIN_TOKEN, then it stops at once, and the api would refuse to listen on 0.0.0.0 without it', () => {
+    const environment = services.api?.environment ?? {};
+    // `${NAME:?message}`: compose itself refuses to start while the variable is unset or empty.
+    expect(environment.ADMIN_TOKEN).toMatch(/^\$\{ADMIN_TOKEN:\?[^}]+\}$/);
+    expect(() => loadApiConfig({ ...environment, ADMIN_TOKEN: '' })).toThrow(/ADMIN_TOKEN must be set/);
+    expect(loadApiConfig({ ...environment, ADMIN_TOKEN: 'a-token-from-the-operator' }).host).toBe('0.0.0.0');
   });
 
   it('when a service command runs in the image, then it is the bundle `pnpm build` makes, run as `pnpm start` runs it', () => {

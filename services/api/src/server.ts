@@ -1,8 +1,9 @@
 import {
   assertRedisVersion,
+  configOrExit,
   createLogger,
   createRedis,
-  loadConfig,
+  loadApiConfig,
   prepareDatabase,
   retryUntilReady,
 } from '@ticketing/shared';
@@ -11,11 +12,11 @@ import { buildApp } from './app.js';
 import { runCluster } from './cluster.js';
 import { closeAppDeps, openAppDeps } from './compose.js';
 
-const config = loadConfig();
+const config = configOrExit(() => loadApiConfig());
 const log = createLogger({ level: config.logLevel, name: 'api' });
 if (cluster.isPrimary) {
   if (config.adminToken === undefined)
-    log.warn('ADMIN_TOKEN is not set: the admin routes are open to anyone');
+    log.warn({ host: config.host }, 'ADMIN_TOKEN is not set: the admin routes are open to this machine');
   // Migrated once, before any process serves.
   await retryUntilReady(() => prepareDatabase(config.databaseUrl), { log, what: 'Postgres' });
 }

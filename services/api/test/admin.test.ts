@@ -1,5 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestEnvironment } from '@ticketing/shared/testing';
 import { httpHelpers } from './support/http.js';
+import { runUntilExit, serviceEnv } from './support/processes.js';
+import { registeredRoutes, sampleUrl } from './support/routes.js';
 import { startTestSystem, type TestSystem } from './support/test-system.js';
 
 const ADMIN_TOKEN = 'an-admin-token-for-the-monitor';
@@ -27,6 +30,60 @@ async function createEvent(name: string, totalTickets: number) {
   expect(response.statusCode).toBe(201);
   return response.json<{ id: string }>();
 }
+
+/** What anyone may call without the admin token (buyers, probes, documentation); everything else is admin. */
+const PUBLIC_ROUTES = [
+  /^GET \/docs(\/|$)/,
+  /^GET \/(health|ready|metrics)$/,
+  /^GET \/events(\/[^/]+(\/status)?)?$/,
+  /^POST \/events\/[^/]+\/purchases$/,
+  /^GET \/purchases\/[^/]+$/,
+  /^POST \/purchases\/[^/]+\/cancel$/,
+  /^POST \/(book|cancel)$/,
+  /^GET \/status\/[^/]+$/,
+];
+
+describe('admin routes', () => {
+  it('when ADMIN_TOKEN is set, then every route but the public ones is 401 without it or with a wrong one', async () => {
+    const adminRoutes = (await registeredRoutes(system.deps))
+      .filter(({ method }) => method !== 'HEAD')
+      .map(({ method, url }) => ({ method, url: sampleUrl(url) }))
+      .filter(({ method, url }) => !PUBLIC_ROUTES.some((pattern) => pattern.test(`${method} ${url}`)));
+    // The list is read from the app itself: events, reports, the monitor and Bull Board's API are in it.
+    for (const expected of ['POST /events', 'GET /admin', 'GET /admin/api/sales', 'GET /admin/queues']) {
+      expect(adminRoutes.map(({ method, url }) => `${method} ${url}`)).toContain(expected);
+    }
+    expect(adminRoutes.filter(({ url }) => url.startsWith('/admin/queues/api/')).length).toBeGreaterThan(20);
+    expect(adminRoutes.some(({ url }) => url.startsWith('/reports'))).toBe(true);
+    for (const { method, url } of adminRoutes) {
+      for (const headers of [{}, { authorization: 'Bearer not-the-admin-token' }]) {
+        const response = await inject({ method: method as 'GET', url, headers, payload: {} });
+        expect(response.statusCode, `${method} ${url}`).toBe(401);
+        expect(response.json(), `${method} ${url}`).toEqual({
+          code: 'unauthorized',
+          message: expect.any(String),
+        });
+      }
+    }
+  });
+
+  it('when the api would listen on 0.0.0.0 without ADMIN_TOKEN, then it does not start and says why', async () => {
+    const environment = await createTestEnvironment();
+    try {
+      const { code, stderr } = await runUntilExit('api', {
+        ...serviceEnv(environment.config),
+        HOST: '0.0.0.0',
+        PORT: '0',
+        ADMIN_TOKEN: '',
+      });
+      expect(code).toBe(1);
+      expect(stderr).toContain('ADMIN_TOKEN must be set when the api listens on HOST=0.0.0.0');
+      expect(stderr).not.toMatch(/\n\s+at /);
+    } finally {
+      await environment.destroy();
+    }
+  });
+});
 
 describe('admin pages', () => {
   it('when the admin pages are opened without the token, then they answer 401 and ask a browser to log in', async () => {
@@ -104,12 +161,32 @@ describe('admin pages', () => {
   });
 });
 
-describe('open admin routes without a token', () => {
-  it('when ADMIN_TOKEN is unset, then the admin pages are open (development)', async () => {
+describe('admin routes without a token, on loopback', () => {
+  it('when ADMIN_TOKEN is unset, then the admin routes are open to this machine only (development)', async () => {
     const open = await startTestSystem({}, { worker: false });
     try {
-      expect((await open.app.inject({ method: 'GET', url: '/admin' })).statusCode).toBe(200);
-      expect((await open.app.inject({ method: 'GET', url: '/admin/api/sales' })).statusCode).toBe(200);
+      for (const url of ['/admin', '/admin/api/sales', '/reports/events', '/admin/queues/api/queues']) {
+        expect((await open.app.inject({ method: 'GET', url })).statusCode, url).toBe(200);
+        expect(
+          (await open.app.inject({ method: 'GET', url, headers: { origin: 'http://localhost:3000' } }))
+            .statusCode,
+        ).toBe(200);
+      }
+      const refused = [
+        // DNS rebinding: a page's own name resolving to 127.0.0.1 carries that name as Host.
+        { headers: { host: 'rebind.attacker.example:3000' } },
+        // A cross-site request from a page the operator has open.
+        { headers: { origin: 'https://attacker.example' } },
+        { headers: { origin: 'null' } },
+        // From elsewhere (through a proxy that keeps the Host, say).
+        { remoteAddress: '203.0.113.7' },
+      ];
+      for (const options of refused) {
+        const response = await open.app.inject({ method: 'POST', url: '/events', payload: {}, ...options });
+        expect(response.statusCode, JSON.stringify(options)).toBe(403);
+        expect(response.json()).toEqual({ code: 'admin_local_only', message: expect.any(String) });
+      }
+      expect(await open.deps.db.selectFrom('events').select('id').execute()).toEqual([]);
     } finally {
       await open.close();
     }

@@ -1,7 +1,6 @@
 import { Validator } from '@seriousme/openapi-schema-validator';
-import type { RouteOptions } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildApp } from '../src/app.js';
+import { registeredRoutes } from './support/routes.js';
 import { startTestSystem, type TestSystem } from './support/test-system.js';
 
 type OpenApiDocument = {
@@ -16,19 +15,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await system?.close();
 });
-
-/** Every route the app serves, seen as it is registered (which is how the document is built, too). */
-async function registeredRoutes(): Promise<{ method: string; url: string; hidden: boolean }[]> {
-  const app = buildApp(system.deps);
-  const routes: { method: string; url: string; hidden: boolean }[] = [];
-  app.addHook('onRoute', (route: RouteOptions) => {
-    const hidden = (route.schema as { hide?: boolean } | undefined)?.hide === true;
-    for (const method of [route.method].flat()) routes.push({ method, url: route.url, hidden });
-  });
-  await app.ready();
-  await app.close();
-  return routes;
-}
 
 const toOpenApiPath = (url: string): string => url.replace(/:(\w+)/g, '{$1}');
 
@@ -45,7 +31,9 @@ describe('OpenAPI document', () => {
 
   it('when the app is built, then every route it serves is described with its success and error responses', async () => {
     const document = (await system.app.inject({ method: 'GET', url: '/docs/json' })).json<OpenApiDocument>();
-    const described = (await registeredRoutes()).filter((route) => !route.hidden && route.method !== 'HEAD');
+    const described = (await registeredRoutes(system.deps)).filter(
+      (route) => !route.hidden && route.method !== 'HEAD',
+    );
     expect(described.length).toBeGreaterThan(15);
     for (const route of described) {
       const operation = document.paths[toOpenApiPath(route.url)]?.[route.method.toLowerCase()];

@@ -1,9 +1,16 @@
-import { createDb, createLogger, loadConfig, prepareDatabase, retryUntilReady } from '@ticketing/shared';
+import {
+  configOrExit,
+  createDb,
+  createLogger,
+  loadConfig,
+  prepareDatabase,
+  retryUntilReady,
+} from '@ticketing/shared';
 import { startMetricsServer } from './metrics/metrics-server.js';
 import { workerRegistry } from './metrics/metrics.js';
 import { createWorker } from './worker.js';
 
-const config = loadConfig();
+const config = configOrExit(() => loadConfig());
 const log = createLogger({ level: config.logLevel, name: 'worker' });
 await retryUntilReady(() => prepareDatabase(config.databaseUrl), { log, what: 'Postgres' });
 // One connection per drain round at a time, and spares for the scan and the reconciler.

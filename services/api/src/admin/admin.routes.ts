@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { commonErrors, errorResponse } from '../http/common.schemas.js';
+import { commonErrors, errorResponse, adminErrors } from '../http/common.schemas.js';
 import { requireAdmin } from '../http/admin-auth.js';
 import type { App, AppDeps } from '../app-types.js';
 import { SaleOverview } from './admin.schemas.js';
@@ -25,7 +25,7 @@ export function registerAdminRoutes(app: App, deps: AppDeps): void {
         ...adminOnly,
         response: {
           200: { description: 'The monitor page', content: { 'text/html': { schema: { type: 'string' } } } },
-          401: errorResponse[401],
+          ...adminErrors,
           500: errorResponse[500],
         },
       },
@@ -46,7 +46,7 @@ export function registerAdminRoutes(app: App, deps: AppDeps): void {
             description: 'The script',
             content: { 'text/javascript': { schema: { type: 'string' } } },
           },
-          401: errorResponse[401],
+          ...adminErrors,
           500: errorResponse[500],
         },
       },
@@ -62,7 +62,7 @@ export function registerAdminRoutes(app: App, deps: AppDeps): void {
         tags: ['operations'],
         summary: 'Live figures of the newest events, for the monitor page',
         ...adminOnly,
-        response: { 200: SaleOverview, 401: errorResponse[401], ...commonErrors },
+        response: { 200: SaleOverview, ...adminErrors, ...commonErrors },
       },
     },
     async () => loadSaleOverview(deps),

@@ -1,5 +1,5 @@
 import { AppError, notFound } from '@ticketing/shared';
-import { IdParams, commonErrors, errorResponse } from '../http/common.schemas.js';
+import { IdParams, commonErrors, errorResponse, adminErrors } from '../http/common.schemas.js';
 import { requireAdmin } from '../http/admin-auth.js';
 import type { App, AppDeps } from '../app-types.js';
 import { countWaitlist, findEvent, insertEvent, listEvents } from './events.repository.js';
@@ -47,13 +47,13 @@ export function registerEventRoutes(app: App, deps: AppDeps): void {
   app.post(
     '/events',
     {
-      preHandler: requireAdmin(deps.config.adminToken),
+      onRequest: requireAdmin(deps.config.adminToken),
       schema: {
         security: [{ adminToken: [] }],
         tags: ['events'],
         summary: 'Create an event with a fixed ticket inventory',
         body: CreateEventBody,
-        response: { 201: EventView, 401: errorResponse[401], ...commonErrors },
+        response: { 201: EventView, ...adminErrors, ...commonErrors },
       },
     },
     async (request, reply) => reply.status(201).send(await createEvent(deps, request.body)),

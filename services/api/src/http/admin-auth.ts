@@ -1,5 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { isLoopbackHost } from '@ticketing/shared';
 
 const digest = (text: string): Buffer => createHash('sha256').update(text).digest();
 
@@ -17,12 +18,31 @@ export function presentedToken(authorization: string | undefined): string {
 
 export const ADMIN_REALM = 'Ticketing admin';
 
+const hostOf = (authority: string): string => authority.replace(/:\d+$/, '');
+
+/**
+ * Without a token the api only listens on loopback (`loadApiConfig`), yet a web page in the operator's
+ * browser could still reach it: by DNS rebinding (its own name, resolving to 127.0.0.1, so a foreign
+ * Host) or by a cross-site request (a foreign Origin). Only requests from this machine, addressed to
+ * it, from no page or one of its own, are admitted.
+ */
+function fromThisMachine(request: FastifyRequest): boolean {
+  if (!isLoopbackHost(request.ip) || !isLoopbackHost(hostOf(request.headers.host ?? ''))) return false;
+  const origin = request.headers.origin;
+  if (origin === undefined) return true;
+  try {
+    return isLoopbackHost(new URL(origin).hostname);
+  } catch {
+    return false;
+  }
+}
+
 /**
  * The guard of every admin route (event creation, the dashboard, the monitor): it admits a request
  * carrying the admin token, as `Authorization: Bearer <ADMIN_TOKEN>` or as the password of HTTP basic
  * auth (so a browser can log in to the admin pages with its own prompt). Without a configured token
- * the routes are open (development; the api warns at start-up). Digests keep the comparison
- * constant-time whatever the length of what was sent.
+ * (development: the api then listens on loopback only, and warns) they are open to this machine.
+ * Digests keep the comparison constant-time whatever the length of what was sent.
  *
  * It answers the 401 itself rather than throwing, so it guards plugins that bring their own error
  * handler (Bull Board) the same way. `challenge: 'basic'` asks browsers for credentials.
@@ -37,7 +57,13 @@ export function requireAdmin(
       ? `Basic realm="${ADMIN_REALM}", charset="UTF-8"`
       : `Bearer realm="${ADMIN_REALM}"`;
   return async (request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | undefined> => {
-    if (expected === undefined) return undefined;
+    if (expected === undefined) {
+      if (fromThisMachine(request)) return undefined;
+      return reply.status(403).send({
+        code: 'admin_local_only',
+        message: 'Without ADMIN_TOKEN the admin routes answer only requests from this machine to localhost',
+      });
+    }
     if (timingSafeEqual(digest(presentedToken(request.headers.authorization)), expected)) return undefined;
     return reply.status(401).header('www-authenticate', challenge).send({
       code: 'unauthorized',

@@ -16,6 +16,9 @@ const errorMeaning = (description: string) => Type.Object(errorProperties, { des
 export const errorResponse = {
   400: errorMeaning('The request is invalid: body, parameters, query or headers (`invalid_request`, …)'),
   401: errorMeaning('The admin token is missing or wrong (`unauthorized`)'),
+  403: errorMeaning(
+    'Not allowed: without ADMIN_TOKEN the admin routes answer only requests from this machine (`admin_local_only`)',
+  ),
   404: errorMeaning('No such resource (`not_found`)'),
   409: errorMeaning('Not possible in the current state (`already_cancelled`, `not_cancellable`)'),
   422: errorMeaning('Understood but refused (`quantity_over_limit`, `idempotency_key_reused`)'),
@@ -25,6 +28,9 @@ export const errorResponse = {
 } as const;
 
 export const IdParams = Type.Object({ id: Uuid }, { additionalProperties: false });
+
+/** What the admin guard answers instead of the route (`requireAdmin`). */
+export const adminErrors = { 401: errorResponse[401], 403: errorResponse[403] } as const;
 
 /** The error statuses any route may answer with, besides its own. */
 export const commonErrors = {

@@ -1,6 +1,6 @@
 import { Type } from 'typebox';
 import { notFound } from '@ticketing/shared';
-import { Uuid, commonErrors, errorResponse } from '../http/common.schemas.js';
+import { Uuid, commonErrors, errorResponse, adminErrors } from '../http/common.schemas.js';
 import { requireAdmin } from '../http/admin-auth.js';
 import { perUserPurchaseLimit } from '../http/security.js';
 import type { App, AppDeps } from '../app-types.js';
@@ -33,13 +33,13 @@ export function registerLegacyRoutes(app: App, deps: AppDeps): void {
   app.post(
     '/initialize',
     {
-      preHandler: requireAdmin(deps.config.adminToken),
+      onRequest: requireAdmin(deps.config.adminToken),
       schema: {
         security: [{ adminToken: [] }],
         tags: ['seed-compatible'],
         summary: 'Create an event (original API)',
         body: InitializeBody,
-        response: { 201: EventView, 401: errorResponse[401], ...commonErrors },
+        response: { 201: EventView, ...adminErrors, ...commonErrors },
       },
     },
     async (request, reply) =>

@@ -1,18 +1,23 @@
 import { notFound } from '@ticketing/shared';
-import { IdParams, commonErrors, errorResponse } from '../http/common.schemas.js';
+import { IdParams, commonErrors, errorResponse, adminErrors } from '../http/common.schemas.js';
 import type { App, AppDeps } from '../app-types.js';
+import { requireAdmin } from '../http/admin-auth.js';
 import { loadSalesReports } from './reports.repository.js';
 import { SalesReport, SalesReportList } from './reports.schemas.js';
 
+/** Revenue and buyer counts are the shop's business: behind the admin token, like the monitor. */
 export function registerReportRoutes(app: App, deps: AppDeps): void {
+  const guard = requireAdmin(deps.config.adminToken);
   app.get(
     '/events/:id/report',
     {
+      onRequest: guard,
       schema: {
+        security: [{ adminToken: [] }],
         tags: ['reports'],
         summary: "One event's sales: tickets sold, revenue, bookings, cancellations, waiting list",
         params: IdParams,
-        response: { 200: SalesReport, 404: errorResponse[404], ...commonErrors },
+        response: { 200: SalesReport, ...adminErrors, 404: errorResponse[404], ...commonErrors },
       },
     },
     async (request) => {
@@ -25,10 +30,12 @@ export function registerReportRoutes(app: App, deps: AppDeps): void {
   app.get(
     '/reports/events',
     {
+      onRequest: guard,
       schema: {
+        security: [{ adminToken: [] }],
         tags: ['reports'],
         summary: 'Sales reports of every event',
-        response: { 200: SalesReportList, ...commonErrors },
+        response: { 200: SalesReportList, ...adminErrors, ...commonErrors },
       },
     },
     async () => ({ items: await loadSalesReports(deps.db) }),

@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { Config, Database } from '@ticketing/shared';
 import type { Kysely } from 'kysely';
@@ -45,6 +45,22 @@ export function spawnService(service: keyof typeof ENTRY, env: Record<string, st
       return exited;
     },
   };
+}
+
+/** Runs a service that is expected to end by itself (a refused start), with what it wrote to stderr. */
+export function runUntilExit(
+  service: keyof typeof ENTRY,
+  env: Record<string, string>,
+  timeoutMs = 30_000,
+): Promise<{ code: number | null; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = execFile(
+      process.execPath,
+      ['--import', 'tsx', ENTRY[service]],
+      { cwd: ROOT, env: { ...process.env, ...env }, timeout: timeoutMs },
+      (_error, _stdout, stderr) => resolve({ code: child.exitCode, stderr }),
+    );
+  });
 }
 
 export { freePort, waitForReady } from '@ticketing/shared/testing';
