@@ -46,6 +46,17 @@ export interface Config {
   readonly corsOrigins: readonly string[] | undefined;
   /** Proxy hops in front of the api whose X-Forwarded-For is trusted for the client IP (0 = none). */
   readonly trustProxyHops: number;
+  /**
+   * Buyer tokens signed with HS256 by whoever issues them (a shop's back end): with this or
+   * `buyerJwksUrl` set, every buyer route needs `Authorization: Bearer <jwt>` and the buyer is its `sub`.
+   */
+  readonly buyerJwtSecret: string | undefined;
+  /** An identity provider's JSON Web Key Set: buyer tokens are signed with one of its (asymmetric) keys. */
+  readonly buyerJwksUrl: string | undefined;
+  /** Buyer tokens must carry this `iss`, when set. */
+  readonly buyerJwtIssuer: string | undefined;
+  /** Buyer tokens must carry this `aud`, when set. */
+  readonly buyerJwtAudience: string | undefined;
 }
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -82,6 +93,18 @@ const url =
       return { problem: 'must be a URL' };
     }
   };
+
+/** An https URL, or http to this machine only (a local identity provider in development). */
+const secureUrl: Parser<string> = (raw) => {
+  try {
+    const parsed = new URL(raw);
+    if (parsed.protocol === 'https:') return raw;
+    if (parsed.protocol === 'http:' && isLoopbackHost(parsed.hostname)) return raw;
+    return { problem: 'must be an https:// URL (http:// only to localhost)' };
+  } catch {
+    return { problem: 'must be a URL' };
+  }
+};
 
 const pattern =
   (regex: RegExp, description: string): Parser<string> =>
@@ -170,6 +193,23 @@ const settings = {
     parse: list(isOrigin, 'origins (https://example.com) or *'),
   },
   trustProxyHops: { env: 'TRUST_PROXY_HOPS', fallback: '0', parse: integer(0, 10) },
+  buyerJwtSecret: {
+    env: 'BUYER_JWT_SECRET',
+    fallback: undefined,
+    // HS256 is only as strong as its key: RFC 7518 asks for at least the hash's 256 bits.
+    parse: pattern(/^\S{32,}$/, 'must be at least 32 characters without spaces'),
+  },
+  buyerJwksUrl: { env: 'BUYER_JWKS_URL', fallback: undefined, parse: secureUrl },
+  buyerJwtIssuer: {
+    env: 'BUYER_JWT_ISSUER',
+    fallback: undefined,
+    parse: pattern(/^\S+$/, 'must not be blank'),
+  },
+  buyerJwtAudience: {
+    env: 'BUYER_JWT_AUDIENCE',
+    fallback: undefined,
+    parse: pattern(/^\S+$/, 'must not be blank'),
+  },
 } satisfies Record<keyof Config, { env: string; fallback: string | undefined; parse: Parser<unknown> }>;
 
 /** The environment variable names the system reads, for documentation and the compose-file check. */
@@ -244,6 +284,27 @@ export function loadConfig(env: Env = process.env): Config {
       values[key] = parsed;
     }
   }
+  if (problems.length === 0) problems.push(...combinationProblems(values as unknown as Config));
   if (problems.length > 0) throw new ConfigError(problems);
   return Object.freeze(values as unknown as Config);
+}
+
+/** Settings that are valid one by one but not together. */
+function combinationProblems(config: Config): string[] {
+  const problems: string[] = [];
+  if (config.buyerJwtSecret !== undefined && config.buyerJwksUrl !== undefined) {
+    problems.push(
+      'BUYER_JWT_SECRET and BUYER_JWKS_URL are both set: buyer tokens are verified one way, set only one',
+    );
+  }
+  if (config.buyerJwtSecret === undefined && config.buyerJwksUrl === undefined) {
+    for (const [name, value] of [
+      ['BUYER_JWT_ISSUER', config.buyerJwtIssuer],
+      ['BUYER_JWT_AUDIENCE', config.buyerJwtAudience],
+    ] as const) {
+      if (value !== undefined)
+        problems.push(`${name} is set but buyer tokens are off: set BUYER_JWT_SECRET or BUYER_JWKS_URL too`);
+    }
+  }
+  return problems;
 }

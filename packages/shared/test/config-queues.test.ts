@@ -28,6 +28,46 @@ describe('loadApiConfig', () => {
   });
 });
 
+describe('buyer token settings', () => {
+  const SECRET = 'x'.repeat(32);
+  it('when a secret or a key set is given, then buyer tokens are on with optional issuer and audience', () => {
+    expect(
+      loadConfig({
+        BUYER_JWT_SECRET: SECRET,
+        BUYER_JWT_ISSUER: 'https://shop.example',
+        BUYER_JWT_AUDIENCE: 'tickets',
+      }),
+    ).toMatchObject({
+      buyerJwtSecret: SECRET,
+      buyerJwtIssuer: 'https://shop.example',
+      buyerJwtAudience: 'tickets',
+    });
+    expect(loadConfig({ BUYER_JWKS_URL: 'https://idp.example/.well-known/jwks.json' }).buyerJwksUrl).toBe(
+      'https://idp.example/.well-known/jwks.json',
+    );
+    expect(loadConfig({})).toMatchObject({ buyerJwtSecret: undefined, buyerJwksUrl: undefined });
+  });
+
+  it('when the settings are weak or contradict each other, then start-up fails naming them', () => {
+    expect(() => loadConfig({ BUYER_JWT_SECRET: 'x'.repeat(31) })).toThrow(
+      /BUYER_JWT_SECRET.*at least 32 characters/,
+    );
+    expect(() =>
+      loadConfig({ BUYER_JWT_SECRET: SECRET, BUYER_JWKS_URL: 'https://idp.example/jwks.json' }),
+    ).toThrow(/BUYER_JWT_SECRET and BUYER_JWKS_URL are both set/);
+    expect(() => loadConfig({ BUYER_JWT_AUDIENCE: 'tickets' })).toThrow(
+      /BUYER_JWT_AUDIENCE is set but buyer tokens are off/,
+    );
+    // Keys over plain http could be swapped on the way; only a local identity provider may use it.
+    expect(() => loadConfig({ BUYER_JWKS_URL: 'http://idp.example/jwks.json' })).toThrow(
+      /BUYER_JWKS_URL.*https/,
+    );
+    expect(loadConfig({ BUYER_JWKS_URL: 'http://127.0.0.1:8080/jwks.json' }).buyerJwksUrl).toContain(
+      '127.0.0.1',
+    );
+  });
+});
+
 describe('loadConfig', () => {
   it('when nothing is set, then the documented defaults apply', () => {
     expect(loadConfig({})).toMatchObject({

@@ -10,6 +10,7 @@ import type { Config, Database, EventQueues } from '@ticketing/shared';
 import type { Redis } from 'ioredis';
 import type { Kysely } from 'kysely';
 import type { EventCache } from './events/event-cache.js';
+import type { BuyerAccess } from './http/buyer-auth.js';
 import type { AcceptedPurchases } from './purchases/accepted-purchases.js';
 import type { PurchaseBatching } from './purchases/purchase-batching.js';
 import type { PurchaseUpdateListener } from './purchases/purchase-update-listener.js';
@@ -25,6 +26,8 @@ export interface AppDeps {
   readonly events: EventCache;
   readonly purchases: PurchaseBatching;
   readonly accepted: AcceptedPurchases;
+  /** Who may act on the buyer routes (buyer tokens, when configured). */
+  readonly buyers: BuyerAccess;
 }
 
 export type App = FastifyInstance<

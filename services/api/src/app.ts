@@ -39,6 +39,8 @@ export function buildApp(
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   app.setValidatorCompiler(createValidatorCompiler());
+  // Set by the buyer-token hook; declared up front so every request object has the same shape.
+  app.decorateRequest('buyerId', undefined);
   registerJsonParser(app);
   registerErrorHandler(app);
 

@@ -8,6 +8,7 @@ import {
 } from '@ticketing/shared';
 import type { AppDeps } from './app-types.js';
 import { EventCache } from './events/event-cache.js';
+import { BuyerAccess, createBuyerTokens } from './http/buyer-auth.js';
 import { AcceptedPurchases } from './purchases/accepted-purchases.js';
 import { createPurchaseBatching } from './purchases/purchase-batching.js';
 import { PurchaseUpdateListener } from './purchases/purchase-update-listener.js';
@@ -40,6 +41,7 @@ export async function openAppDeps(config: Config): Promise<AppDeps> {
       redis.publish(pendingEventsChannel(config.queuePrefix), encodePendingEvents(eventIds)),
     ),
     accepted,
+    buyers: new BuyerAccess(createBuyerTokens(config)),
   };
 }
 

@@ -35,6 +35,15 @@ export function registerOpenApi(app: FastifyInstance): void {
             scheme: 'bearer',
             description: 'ADMIN_TOKEN, as a Bearer token (or as the password of HTTP basic auth)',
           },
+          buyerToken: {
+            type: 'http',
+            scheme: 'bearer',
+            bearerFormat: 'JWT',
+            description:
+              'When the deployment sets BUYER_JWT_SECRET (HS256) or BUYER_JWKS_URL (an identity provider), ' +
+              'every buyer route needs a JWT whose `sub` is the buyer (with `exp`, and the configured `iss` / `aud`); ' +
+              'a buyer sees and acts on their own purchases only. Without either, these routes need no token.',
+          },
         },
       },
     },

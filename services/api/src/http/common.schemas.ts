@@ -16,9 +16,6 @@ const errorMeaning = (description: string) => Type.Object(errorProperties, { des
 export const errorResponse = {
   400: errorMeaning('The request is invalid: body, parameters, query or headers (`invalid_request`, …)'),
   401: errorMeaning('The admin token is missing or wrong (`unauthorized`)'),
-  403: errorMeaning(
-    'Not allowed: without ADMIN_TOKEN the admin routes answer only requests from this machine (`admin_local_only`)',
-  ),
   404: errorMeaning('No such resource (`not_found`)'),
   409: errorMeaning('Not possible in the current state (`already_cancelled`, `not_cancellable`)'),
   422: errorMeaning('Understood but refused (`quantity_over_limit`, `idempotency_key_reused`)'),
@@ -30,7 +27,27 @@ export const errorResponse = {
 export const IdParams = Type.Object({ id: Uuid }, { additionalProperties: false });
 
 /** What the admin guard answers instead of the route (`requireAdmin`). */
-export const adminErrors = { 401: errorResponse[401], 403: errorResponse[403] } as const;
+export const adminErrors = {
+  401: errorResponse[401],
+  403: errorMeaning(
+    'Not allowed: without ADMIN_TOKEN the admin routes answer only requests from this machine (`admin_local_only`)',
+  ),
+} as const;
+
+/**
+ * A buyer route's security: a buyer token (a JWT whose `sub` is the buyer) when the deployment turns
+ * buyer tokens on, nothing otherwise; and what refusing one answers.
+ */
+export const buyerRoute: { security: { [scheme: string]: string[] }[] } = {
+  security: [{ buyerToken: [] }, {}],
+};
+export const buyerErrors = {
+  401: errorMeaning(
+    'Buyer tokens are on and the bearer token is missing (`buyer_token_required`) or not valid: expired, ' +
+      'wrongly signed, another issuer or audience, an algorithm not accepted (`invalid_token`)',
+  ),
+  403: errorMeaning("The body's `userId` is another buyer than the token's `sub` (`user_mismatch`)"),
+} as const;
 
 /** The error statuses any route may answer with, besides its own. */
 export const commonErrors = {

@@ -76,15 +76,17 @@ export function registerSecurity(app: App, config: Config, redis: Redis): void {
 }
 
 /**
- * A tighter limit on purchases per `userId`, whatever IP they come from (bots rotate addresses, not
- * accounts). A preHandler, because it needs the parsed body; a no-op when disabled.
+ * A tighter limit on purchases per buyer, whatever IP they come from (bots rotate addresses, not
+ * accounts): the buyer token's `sub` when buyer tokens are on, else the body's `userId`. A
+ * preHandler, because it needs the parsed body; a no-op when disabled.
  */
 export function perUserPurchaseLimit(app: App, config: Config, redis: Redis) {
   if (config.rateLimitUserMax === 0) return async (): Promise<void> => undefined;
   const check = app.createRateLimit({
     max: config.rateLimitUserMax,
     timeWindow: config.rateLimitWindowMs,
-    keyGenerator: (request) => `user:${String((request.body as { userId?: unknown } | undefined)?.userId)}`,
+    keyGenerator: (request) =>
+      `user:${request.buyerId ?? String((request.body as { userId?: unknown } | undefined)?.userId)}`,
     allowList: exempt(config, redis),
     skipOnError: true,
   });

@@ -1,6 +1,13 @@
 import { Type } from 'typebox';
 import { notFound } from '@ticketing/shared';
-import { Uuid, commonErrors, errorResponse, adminErrors } from '../http/common.schemas.js';
+import {
+  Uuid,
+  adminErrors,
+  buyerErrors,
+  buyerRoute,
+  commonErrors,
+  errorResponse,
+} from '../http/common.schemas.js';
 import { requireAdmin } from '../http/admin-auth.js';
 import { perUserPurchaseLimit } from '../http/security.js';
 import type { App, AppDeps } from '../app-types.js';
@@ -9,7 +16,7 @@ import { EventStatus, EventView, MAX_PRICE_CENTS, MAX_TOTAL_TICKETS } from '../e
 import { awaitPurchase } from '../purchases/await-purchase.js';
 import { requestCancellation } from '../purchases/request-cancellation.js';
 import { findActivePurchaseOfUser } from '../purchases/purchases.repository.js';
-import { MAX_WAIT_MS, PurchaseView, UserId } from '../purchases/purchases.schemas.js';
+import { BuyerUserId, MAX_WAIT_MS, PurchaseView } from '../purchases/purchases.schemas.js';
 import { toPurchaseView } from '../purchases/purchase-view.js';
 import { submitPurchase, toPurchaseRequest } from '../purchases/submit-purchase.js';
 
@@ -22,7 +29,7 @@ const InitializeBody = Type.Object(
   { additionalProperties: false },
 );
 
-const UserEventBody = Type.Object({ userId: UserId, eventId: Uuid }, { additionalProperties: false });
+const UserEventBody = Type.Object({ userId: BuyerUserId, eventId: Uuid }, { additionalProperties: false });
 const EventIdParams = Type.Object({ eventId: Uuid }, { additionalProperties: false });
 
 /**
@@ -30,6 +37,7 @@ const EventIdParams = Type.Object({ eventId: Uuid }, { additionalProperties: fal
  * outcome, so they answer with a decision like the original did, without its overselling.
  */
 export function registerLegacyRoutes(app: App, deps: AppDeps): void {
+  const authenticate = deps.buyers.authenticate;
   app.post(
     '/initialize',
     {
@@ -55,20 +63,29 @@ export function registerLegacyRoutes(app: App, deps: AppDeps): void {
   app.post(
     '/book',
     {
+      onRequest: authenticate,
       preHandler: perUserPurchaseLimit(app, deps.config, deps.redis),
       schema: {
+        ...buyerRoute,
         tags: ['seed-compatible'],
         summary:
           'Book one ticket and wait for the outcome: confirmed or waiting-list position (original API)',
         description: 'Answers 200 with the decided purchase, or 202 if it is still queued after 30 s.',
         body: UserEventBody,
-        response: { 200: PurchaseView, 202: PurchaseView, 404: errorResponse[404], ...commonErrors },
+        response: {
+          200: PurchaseView,
+          202: PurchaseView,
+          ...buyerErrors,
+          404: errorResponse[404],
+          ...commonErrors,
+        },
       },
     },
     async (request, reply) => {
+      const buyer = deps.buyers.buyerOf(request, request.body.userId);
       const { purchase } = await submitPurchase(
         deps,
-        toPurchaseRequest(request.body.eventId, request.body, undefined),
+        toPurchaseRequest(request.body.eventId, buyer, {}, undefined),
       );
       const row = await awaitPurchase(deps, purchase.id, MAX_WAIT_MS);
       if (row === undefined) throw notFound('Purchase');
@@ -79,7 +96,9 @@ export function registerLegacyRoutes(app: App, deps: AppDeps): void {
   app.post(
     '/cancel',
     {
+      onRequest: authenticate,
       schema: {
+        ...buyerRoute,
         tags: ['seed-compatible'],
         summary:
           "Cancel the user's booking or waiting-list place for an event and wait for it (original API)",
@@ -87,6 +106,7 @@ export function registerLegacyRoutes(app: App, deps: AppDeps): void {
         response: {
           200: PurchaseView,
           202: PurchaseView,
+          ...buyerErrors,
           404: errorResponse[404],
           409: errorResponse[409],
           ...commonErrors,
@@ -94,10 +114,11 @@ export function registerLegacyRoutes(app: App, deps: AppDeps): void {
       },
     },
     async (request, reply) => {
+      // A buyer can only ever name themselves: with tokens on, the token decides whose booking this is.
       const active = await findActivePurchaseOfUser(
         deps.db,
         request.body.eventId,
-        String(request.body.userId),
+        deps.buyers.buyerOf(request, request.body.userId),
       );
       if (active === undefined) throw notFound('Active purchase for this user and event');
       await requestCancellation(deps, active.id);

@@ -1,9 +1,10 @@
 import { notFound, readQueuePosition } from '@ticketing/shared';
 import { Type } from 'typebox';
-import { IdParams, commonErrors, errorResponse } from '../http/common.schemas.js';
+import { IdParams, buyerErrors, buyerRoute, commonErrors, errorResponse } from '../http/common.schemas.js';
 import { perUserPurchaseLimit } from '../http/security.js';
 import type { App, AppDeps } from '../app-types.js';
 import { awaitPurchase } from './await-purchase.js';
+import { ownPurchaseOnly } from './own-purchase.js';
 import { requestCancellation } from './request-cancellation.js';
 import {
   GetPurchaseQuery,
@@ -17,11 +18,16 @@ import { submitPurchase, toPurchaseRequest } from './submit-purchase.js';
 const purchaseLocation = (purchaseId: string): string => `/purchases/${purchaseId}`;
 
 export function registerPurchaseRoutes(app: App, deps: AppDeps): void {
+  const authenticate = deps.buyers.authenticate;
+  const ownPurchase = ownPurchaseOnly(deps);
+
   app.post(
     '/events/:id/purchases',
     {
+      onRequest: authenticate,
       preHandler: perUserPurchaseLimit(app, deps.config, deps.redis),
       schema: {
+        ...buyerRoute,
         tags: ['purchases'],
         summary: "Submit a purchase: it joins the event's queue and is decided in order",
         description:
@@ -30,12 +36,19 @@ export function registerPurchaseRoutes(app: App, deps: AppDeps): void {
         params: IdParams,
         headers: IdempotencyHeaders,
         body: SubmitPurchaseBody,
-        response: { 202: PurchaseView, 404: errorResponse[404], 422: errorResponse[422], ...commonErrors },
+        response: {
+          202: PurchaseView,
+          ...buyerErrors,
+          404: errorResponse[404],
+          422: errorResponse[422],
+          ...commonErrors,
+        },
       },
     },
     async (request, reply) => {
       const purchaseRequest = toPurchaseRequest(
         request.params.id,
+        deps.buyers.buyerOf(request, request.body.userId),
         request.body,
         request.headers['idempotency-key'],
       );
@@ -52,7 +65,10 @@ export function registerPurchaseRoutes(app: App, deps: AppDeps): void {
   app.get(
     '/purchases/:id',
     {
+      onRequest: authenticate,
+      preHandler: ownPurchase,
       schema: {
+        ...buyerRoute,
         tags: ['purchases'],
         summary: 'A purchase and its outcome; with `waitMs`, answers as soon as it is decided',
         description:
@@ -60,7 +76,7 @@ export function registerPurchaseRoutes(app: App, deps: AppDeps): void {
           'and `estimatedWaitMs` (once the event has a processing rate) roughly how long it will wait.',
         params: IdParams,
         querystring: GetPurchaseQuery,
-        response: { 200: PurchaseView, 404: errorResponse[404], ...commonErrors },
+        response: { 200: PurchaseView, 401: buyerErrors[401], 404: errorResponse[404], ...commonErrors },
       },
     },
     async (request) => {
@@ -81,16 +97,25 @@ export function registerPurchaseRoutes(app: App, deps: AppDeps): void {
   app.post(
     '/purchases/:id/cancel',
     {
+      onRequest: authenticate,
       // The body is optional: a request without one is validated as an empty object.
       preValidation: async (request) => {
         request.body ??= {};
       },
+      preHandler: ownPurchase,
       schema: {
+        ...buyerRoute,
         tags: ['purchases'],
         summary: 'Cancel a purchase; applied in queue order, freed tickets go to the waiting list',
         params: IdParams,
         body: Type.Object({}, { additionalProperties: false, description: 'No body is needed' }),
-        response: { 202: PurchaseView, 404: errorResponse[404], 409: errorResponse[409], ...commonErrors },
+        response: {
+          202: PurchaseView,
+          401: buyerErrors[401],
+          404: errorResponse[404],
+          409: errorResponse[409],
+          ...commonErrors,
+        },
       },
     },
     async (request, reply) => {

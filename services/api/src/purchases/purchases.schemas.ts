@@ -14,9 +14,18 @@ export const UserId = Type.Union([
   Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER }),
 ]);
 
+/** With buyer tokens on, the buyer is the token's; a body may still name them (the same id, or 403). */
+export const BuyerUserId = Type.Optional(
+  Type.Union(UserId.anyOf, {
+    description:
+      "The buyer. Required while buyer tokens are off; with them on, the token's `sub` is the buyer and " +
+      'this may be left out (if given, it must be the same).',
+  }),
+);
+
 export const SubmitPurchaseBody = Type.Object(
   {
-    userId: UserId,
+    userId: BuyerUserId,
     quantity: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_PER_PURCHASE_LIMIT, default: 1 })),
     joinWaitlist: Type.Optional(
       Type.Boolean({ default: true, description: 'Wait in line when sold out, instead of being rejected' }),

@@ -27,12 +27,13 @@ export interface PurchaseRequest {
 
 export function toPurchaseRequest(
   eventId: string,
-  body: SubmitPurchaseInput,
+  userId: string,
+  body: Omit<SubmitPurchaseInput, 'userId'>,
   idempotencyKey: string | undefined,
 ): PurchaseRequest {
   return {
     eventId,
-    userId: String(body.userId),
+    userId,
     quantity: body.quantity ?? 1,
     joinWaitlist: body.joinWaitlist ?? true,
     idempotencyKey,

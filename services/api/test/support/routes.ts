@@ -12,7 +12,9 @@ export interface RegisteredRoute {
 /**
  * Every route an app over `deps` serves, seen as Fastify registers it (which is how the OpenAPI
  * document is built, too), so a test can check a rule against routes added later as well. The routes
- * load when the app gets ready, after the hook that records them.
+ * load when the app gets ready, after the hook that records them. The app is left unclosed: it never
+ * listens, and closing it would release the long-polls of the dependencies it shares with the test's
+ * own app.
  */
 export async function registeredRoutes(deps: AppDeps): Promise<RegisteredRoute[]> {
   const app = buildApp(deps);
@@ -22,7 +24,6 @@ export async function registeredRoutes(deps: AppDeps): Promise<RegisteredRoute[]
     for (const method of [route.method].flat()) routes.push({ method, url: route.url, hidden });
   });
   await app.ready();
-  await app.close();
   return routes;
 }
 
