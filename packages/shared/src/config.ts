@@ -57,6 +57,19 @@ export interface Config {
   readonly buyerJwtIssuer: string | undefined;
   /** Buyer tokens must carry this `aud`, when set. */
   readonly buyerJwtAudience: string | undefined;
+  /** A failed webhook delivery is retried after this long, then after twice as long each time. */
+  readonly webhookRetryBaseMs: number;
+  /** The longest wait between two attempts of one delivery, however often it failed. */
+  readonly webhookRetryMaxDelayMs: number;
+  /**
+   * An endpoint failing this long without a success is disabled; a message failing this long to one
+   * endpoint is given up there.
+   */
+  readonly webhookDisableAfterMs: number;
+  /** How long a webhook endpoint has to answer one delivery. */
+  readonly webhookTimeoutMs: number;
+  /** Refuse webhook URLs that resolve to loopback, private or other non-public addresses (SSRF). */
+  readonly webhookBlockPrivateNetworks: boolean;
 }
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -80,6 +93,9 @@ const integer =
       ? value
       : { problem: `must be a whole number from ${min} to ${max}` };
   };
+
+const boolean: Parser<boolean> = (raw) =>
+  raw === 'true' ? true : raw === 'false' ? false : { problem: 'must be true or false' };
 
 const url =
   (protocols: readonly string[]): Parser<string> =>
@@ -210,6 +226,19 @@ const settings = {
     fallback: undefined,
     parse: pattern(/^\S+$/, 'must not be blank'),
   },
+  webhookRetryBaseMs: { env: 'WEBHOOK_RETRY_BASE_MS', fallback: '5000', parse: integer(10, 3_600_000) },
+  webhookRetryMaxDelayMs: {
+    env: 'WEBHOOK_RETRY_MAX_DELAY_MS',
+    fallback: '3600000',
+    parse: integer(10, 86_400_000),
+  },
+  webhookDisableAfterMs: {
+    env: 'WEBHOOK_DISABLE_AFTER_MS',
+    fallback: '86400000',
+    parse: integer(1_000, 30 * 86_400_000),
+  },
+  webhookTimeoutMs: { env: 'WEBHOOK_TIMEOUT_MS', fallback: '15000', parse: integer(100, 120_000) },
+  webhookBlockPrivateNetworks: { env: 'WEBHOOK_BLOCK_PRIVATE_NETWORKS', fallback: 'false', parse: boolean },
 } satisfies Record<keyof Config, { env: string; fallback: string | undefined; parse: Parser<unknown> }>;
 
 /** The environment variable names the system reads, for documentation and the compose-file check. */

@@ -6,7 +6,7 @@ import type {
   RawServerDefault,
 } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import type { Config, Database, EventQueues } from '@ticketing/shared';
+import type { Config, Database, EventQueues, OutboxRecorder, WebhookSubscriptions } from '@ticketing/shared';
 import type { Redis } from 'ioredis';
 import type { Kysely } from 'kysely';
 import type { EventCache } from './events/event-cache.js';
@@ -28,6 +28,10 @@ export interface AppDeps {
   readonly accepted: AcceptedPurchases;
   /** Who may act on the buyer routes (buyer tokens, when configured). */
   readonly buyers: BuyerAccess;
+  /** The webhook types some endpoint subscribes to, as this process last read them. */
+  readonly webhookSubscriptions: WebhookSubscriptions;
+  /** Where a state change the api commits itself is recorded for webhooks, in its transaction. */
+  readonly outbox: OutboxRecorder;
 }
 
 export type App = FastifyInstance<

@@ -15,6 +15,7 @@ import { registerOpenApi } from './docs/openapi.js';
 import { registerMetrics } from './metrics/metrics.routes.js';
 import { registerAdminRoutes } from './admin/admin.routes.js';
 import { registerQueueDashboard } from './admin/queue-dashboard.js';
+import { registerWebhookRoutes } from './webhooks/webhooks.routes.js';
 
 export const BODY_LIMIT_BYTES = 1_048_576;
 
@@ -58,6 +59,7 @@ export function buildApp(
     registerLegacyRoutes(api, deps);
     registerAdminRoutes(api, deps);
     registerQueueDashboard(api, deps);
+    registerWebhookRoutes(api, deps);
   });
   // While closing, every response ends its connection (so keep-alive sockets do not hold the close
   // up), and a request that still arrives is told to retry, in the one error shape.

@@ -1,5 +1,7 @@
 import {
   EventQueues,
+  WebhookOutbox,
+  WebhookSubscriptions,
   createDb,
   createRedis,
   encodePendingEvents,
@@ -28,6 +30,8 @@ export async function openAppDeps(config: Config): Promise<AppDeps> {
   );
   const queues = new EventQueues(redis, config.queuePrefix);
   await queues.prepare();
+  const webhookSubscriptions = new WebhookSubscriptions(db);
+  await webhookSubscriptions.start();
   const accepted = new AcceptedPurchases();
   updates.observe((update) => accepted.forget(update.id));
   return {
@@ -42,11 +46,14 @@ export async function openAppDeps(config: Config): Promise<AppDeps> {
     ),
     accepted,
     buyers: new BuyerAccess(createBuyerTokens(config)),
+    webhookSubscriptions,
+    outbox: new WebhookOutbox(webhookSubscriptions),
   };
 }
 
 /** Releases in dependency order: nothing may use the queues or the pool after this. */
 export async function closeAppDeps(deps: AppDeps): Promise<void> {
+  deps.webhookSubscriptions.stop();
   await deps.updates.close();
   await deps.queues.close();
   await deps.db.destroy();

@@ -16,6 +16,7 @@ import { EventDrainer } from './drain/drainer.js';
 import { recordRoundMetrics } from './metrics/metrics.js';
 import { findEventsWithPendingWork } from './recovery/pending-scan.js';
 import { reconcile } from './recovery/reconciler.js';
+import { WebhookDeliveries } from './webhooks/webhook-deliveries.js';
 
 export interface WorkerDeps {
   readonly config: Config;
@@ -50,11 +51,13 @@ export function createWorker(deps: WorkerDeps): TicketingWorker {
     `${config.queuePrefix}:worker-wakeups`,
   );
   const queues = new EventQueues(commands, config.queuePrefix);
+  const webhooks = new WebhookDeliveries(config, log);
   const drainer = new EventDrainer({
     config,
     db,
     redis: commands,
     log,
+    outbox: webhooks.outbox,
     announce: async (updates) => {
       await commands.publish(purchaseUpdatesChannel(config.queuePrefix), JSON.stringify(updates));
     },
@@ -97,6 +100,8 @@ export function createWorker(deps: WorkerDeps): TicketingWorker {
     async start() {
       await assertRedisVersion(commands);
       await queues.prepare();
+      // Subscriptions are known before the first round, so none of its changes goes unrecorded.
+      await webhooks.start();
       subscriber.on('message', (_channel: string, message: string) => {
         for (const eventId of parsePendingEvents(message)) drainer.wake(eventId);
       });
@@ -114,6 +119,7 @@ export function createWorker(deps: WorkerDeps): TicketingWorker {
       for (const timer of timers) clearInterval(timer);
       await subscriber.quit().catch(() => undefined);
       await drainer.close();
+      await webhooks.close();
       await queues.close();
       await commands.quit().catch(() => undefined);
     },

@@ -7,6 +7,10 @@ export interface Database {
   purchases: PurchasesTable;
   bookings: BookingsTable;
   waitlistEntries: WaitlistEntriesTable;
+  webhookEndpoints: WebhookEndpointsTable;
+  webhookMessages: WebhookMessagesTable;
+  webhookDeliveries: WebhookDeliveriesTable;
+  webhookAttempts: WebhookAttemptsTable;
 }
 
 type CreatedAt = ColumnType<Date, Date | undefined, never>;
@@ -60,7 +64,54 @@ export interface WaitlistEntriesTable {
   createdAt: CreatedAt;
 }
 
+export interface WebhookEndpointsTable {
+  id: string;
+  url: string;
+  description: string | null;
+  /** Null: every type, including those added later. */
+  events: string[] | null;
+  secret: string;
+  createdAt: CreatedAt;
+  failingSince: Date | null;
+  disabledAt: Date | null;
+  disabledReason: string | null;
+}
+
+export interface WebhookMessagesTable {
+  seq: Generated<number>;
+  id: string;
+  type: string;
+  subjectId: string;
+  body: string;
+  createdAt: CreatedAt;
+  relayedAt: Date | null;
+}
+
+export type WebhookDeliveryStatus = 'pending' | 'delivered' | 'failed' | 'abandoned';
+
+export interface WebhookDeliveriesTable {
+  endpointId: string;
+  messageSeq: number;
+  subjectId: string;
+  status: Generated<WebhookDeliveryStatus>;
+  attempts: Generated<number>;
+  firstAttemptAt: Date | null;
+  nextAttemptAt: Generated<Date>;
+  completedAt: Date | null;
+}
+
+export interface WebhookAttemptsTable {
+  id: Generated<number>;
+  endpointId: string;
+  messageSeq: number;
+  attemptedAt: CreatedAt;
+  statusCode: number | null;
+  error: string | null;
+  durationMs: number;
+}
+
 export type EventRow = Selectable<EventsTable>;
 export type PurchaseRow = Selectable<PurchasesTable>;
 export type NewPurchaseRow = Insertable<PurchasesTable>;
 export type BookingRow = Selectable<BookingsTable>;
+export type WebhookEndpointRow = Selectable<WebhookEndpointsTable>;

@@ -77,3 +77,4 @@ export function newPurchaseRow(
 
 export * from './processes.js';
 export * from '../index.js';
+export * from './webhook-receiver.js';

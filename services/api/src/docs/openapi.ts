@@ -26,6 +26,11 @@ export function registerOpenApi(app: FastifyInstance): void {
         { name: 'reports', description: 'Sales reports' },
         { name: 'health', description: 'Liveness and readiness' },
         { name: 'operations', description: 'Metrics and the on-sale monitor' },
+        {
+          name: 'webhooks',
+          description:
+            'Signed webhooks (Standard Webhooks) for every purchase state change and sold-out events',
+        },
         { name: 'seed-compatible', description: 'The original system’s routes, kept for its clients' },
       ],
       components: {

@@ -1,5 +1,5 @@
 import { Type } from 'typebox';
-import { notFound } from '@ticketing/shared';
+import { notFound, toPurchaseView } from '@ticketing/shared';
 import {
   Uuid,
   adminErrors,
@@ -17,7 +17,6 @@ import { awaitPurchase } from '../purchases/await-purchase.js';
 import { requestCancellation } from '../purchases/request-cancellation.js';
 import { findActivePurchaseOfUser } from '../purchases/purchases.repository.js';
 import { BuyerUserId, MAX_WAIT_MS, PurchaseView } from '../purchases/purchases.schemas.js';
-import { toPurchaseView } from '../purchases/purchase-view.js';
 import { submitPurchase, toPurchaseRequest } from '../purchases/submit-purchase.js';
 
 const InitializeBody = Type.Object(

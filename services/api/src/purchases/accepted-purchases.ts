@@ -1,4 +1,4 @@
-import type { PurchaseViewRow } from './purchase-view.js';
+import type { PurchaseViewRow } from '@ticketing/shared';
 
 /** Far more than the purchases in flight at once; only lost announcements leave entries behind. */
 const CAPACITY = 10_000;

@@ -1,7 +1,6 @@
-import { isDecided } from '@ticketing/shared';
+import { isDecided, withUpdate, type PurchaseViewRow } from '@ticketing/shared';
 import type { AcceptedPurchases } from './accepted-purchases.js';
 import type { PurchaseBatching } from './purchase-batching.js';
-import { withUpdate, type PurchaseViewRow } from './purchase-view.js';
 import type { PurchaseUpdateListener } from './purchase-update-listener.js';
 
 /** Announcements travel over pub/sub, which may drop one; re-reading this often bounds the delay. */

@@ -1,9 +1,7 @@
-import type { Database, EventQueues, TicketingJob } from '@ticketing/shared';
+import type { Database, EventQueues, TicketingJob, PurchaseViewRow, PurchaseRow } from '@ticketing/shared';
 import type { Kysely } from 'kysely';
 import { createBatcher } from '../lib/batcher.js';
 import { findPurchaseViewRows, insertPurchases, type AcceptedPurchase } from './purchases.repository.js';
-import type { PurchaseViewRow } from './purchase-view.js';
-import type { PurchaseRow } from '@ticketing/shared';
 
 /** What a purchase is before any worker has seen it. */
 const newPurchaseRow = (purchase: AcceptedPurchase): Omit<PurchaseRow, 'seq' | 'createdAt'> => ({

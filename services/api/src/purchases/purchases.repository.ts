@@ -1,6 +1,5 @@
-import { isActive, type Database, type PurchaseRow } from '@ticketing/shared';
+import { isActive, type Database, type PurchaseRow, type PurchaseViewRow } from '@ticketing/shared';
 import { sql, type Kysely, type Transaction } from 'kysely';
-import type { PurchaseViewRow } from './purchase-view.js';
 
 type Db = Kysely<Database> | Transaction<Database>;
 

@@ -1,4 +1,4 @@
-import { notFound, readQueuePosition } from '@ticketing/shared';
+import { notFound, readQueuePosition, toPurchaseView } from '@ticketing/shared';
 import { Type } from 'typebox';
 import { IdParams, buyerErrors, buyerRoute, commonErrors, errorResponse } from '../http/common.schemas.js';
 import { perUserPurchaseLimit } from '../http/security.js';
@@ -12,7 +12,6 @@ import {
   PurchaseView,
   SubmitPurchaseBody,
 } from './purchases.schemas.js';
-import { toPurchaseView } from './purchase-view.js';
 import { submitPurchase, toPurchaseRequest } from './submit-purchase.js';
 
 const purchaseLocation = (purchaseId: string): string => `/purchases/${purchaseId}`;

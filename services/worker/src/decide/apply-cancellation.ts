@@ -54,7 +54,8 @@ export async function promoteWaitlist(tx: Tx, eventId: string, decidedAt: Date):
       tx,
       allocations.map((entry) => entry.purchaseId),
     );
-    promotions.push(...(await confirmPurchases(tx, event, allocations, decidedAt)));
+    const confirmed = await confirmPurchases(tx, event, allocations, decidedAt);
+    promotions.push(...confirmed.map((change) => ({ ...change, promoted: true })));
     if (promoted.length < head.length || head.length < PROMOTION_BATCH_SIZE) return promotions;
   }
 }

@@ -1,5 +1,11 @@
 import { UnrecoverableError } from 'bullmq';
-import { parseJob, type Database, type PurchaseUpdate } from '@ticketing/shared';
+import {
+  NO_OUTBOX,
+  parseJob,
+  type Database,
+  type OutboxRecorder,
+  type PurchaseUpdate,
+} from '@ticketing/shared';
 import { sql, type Kysely } from 'kysely';
 import { applyCancellation } from './apply-cancellation.js';
 import { decideSales, type SaleToDecide } from './decide-purchases.js';
@@ -26,12 +32,14 @@ export interface RoundOutcome {
  * target, strictly in acceptance order per event: purchases to decide, cancellations to carry out.
  * Each event gets one step: up to `batchSize` purchases, or the purchases before its next
  * cancellation and then that cancellation. Anything already applied is skipped, so running a round
- * twice, or in two workers at once, changes nothing the second time.
+ * twice, or in two workers at once, changes nothing the second time. The changes are recorded in
+ * `outbox` in the same transaction, for webhooks.
  */
 export async function applyRound(
   db: Kysely<Database>,
   targets: readonly DrainTarget[],
   batchSize: number,
+  outbox: OutboxRecorder = NO_OUTBOX,
 ): Promise<RoundOutcome> {
   if (targets.length === 0)
     return { updates: [], unfinished: new Set(), progress: [], promotions: 0, decidedThrough: new Map() };
@@ -79,6 +87,7 @@ export async function applyRound(
       // Requests after the cancellation, or further cancellations, wait for the next round.
       unfinished.add(eventId);
     }
+    await outbox.record(tx, changes, decidedAt);
     return {
       updates: changes.map((change) => toPurchaseUpdate(change, decidedAt)),
       unfinished,

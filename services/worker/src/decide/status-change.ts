@@ -1,13 +1,7 @@
-import type { PurchaseStatus, RejectionReason, PurchaseUpdate } from '@ticketing/shared';
+import type { PurchaseChange, PurchaseUpdate } from '@ticketing/shared';
 
-/** A purchase's new status, as one statement of a round's transaction writes it. */
-export interface StatusChange {
-  readonly purchaseId: string;
-  readonly status: Exclude<PurchaseStatus, 'queued'>;
-  readonly reason?: RejectionReason;
-  readonly bookingId?: string;
-  readonly waitlistPosition?: number;
-}
+/** A purchase's new status, as one statement of a round's transaction writes it (and the outbox reads). */
+export type StatusChange = PurchaseChange;
 
 /** What an announcement says of a status change committed at `decidedAt`. */
 export const toPurchaseUpdate = (change: StatusChange, decidedAt: Date): PurchaseUpdate => ({

@@ -7,6 +7,7 @@ import {
   type Config,
   type Database,
   type Logger,
+  type OutboxRecorder,
   type PurchaseUpdate,
 } from '@ticketing/shared';
 import { applyRound, latestSeq, type RoundOutcome } from '../decide/round.js';
@@ -26,6 +27,8 @@ export interface DrainerDeps {
   readonly log: Logger;
   /** Announces purchases whose state changed (answers long-polling buyers). */
   readonly announce: (updates: PurchaseUpdate[]) => Promise<void>;
+  /** Where rounds record their changes for webhooks, in their transaction. */
+  readonly outbox?: OutboxRecorder;
   /** Told of every committed round (metrics, queue positions); must be cheap and must not throw. */
   readonly onRoundApplied?: (round: AppliedRound) => void;
 }
@@ -201,7 +204,7 @@ export class EventDrainer {
           .catch(() => undefined);
       }
     }, config.workerLockDurationMs / 3);
-    const outcome = await applyRound(db, targets, config.workerBatchSize).finally(() =>
+    const outcome = await applyRound(db, targets, config.workerBatchSize, this.deps.outbox).finally(() =>
       clearInterval(renewal),
     );
     await Promise.all(works.map((work) => this.complete(work, fetchNext && !this.closing)));

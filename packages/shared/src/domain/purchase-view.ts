@@ -1,7 +1,29 @@
-import type { PurchaseRow, QueuePosition, PurchaseUpdate } from '@ticketing/shared';
-import type { PurchaseView } from './purchases.schemas.js';
+import type { PurchaseRow } from '../db/database.js';
+import type { PurchaseUpdate } from '../queue/purchase-updates.js';
+import type { QueuePosition } from '../queue/queue-positions.js';
+import type { PurchaseStatus, RejectionReason } from './purchase.js';
 
 export type PurchaseViewRow = PurchaseRow & { bookingId: string | null; waitlistPosition: number | null };
+
+/**
+ * A purchase as clients see it: the api's answers (whose TypeBox schema, `Purchase` in the OpenAPI
+ * document, has this type) and the `data` of purchase webhooks.
+ */
+export interface PurchaseView {
+  readonly purchaseId: string;
+  readonly eventId: string;
+  readonly userId: string;
+  readonly quantity: number;
+  readonly status: PurchaseStatus;
+  readonly bookingId?: string;
+  readonly waitlistPosition?: number;
+  readonly reason?: RejectionReason;
+  readonly cancellationRequested: boolean;
+  readonly createdAt: string;
+  readonly processedAt?: string;
+  readonly queuePosition?: number;
+  readonly estimatedWaitMs?: number;
+}
 
 /** The one place a purchase row becomes what clients see (with its place in line while queued). */
 export function toPurchaseView(row: PurchaseViewRow, position?: QueuePosition): PurchaseView {

@@ -1,0 +1,182 @@
+import { randomUUID } from 'node:crypto';
+import type { Transaction } from 'kysely';
+import type { Database, PurchaseRow } from '../db/database.js';
+import type { PurchaseStatus, RejectionReason } from '../domain/purchase.js';
+import { toPurchaseView } from '../domain/purchase-view.js';
+import { purchaseEventType, type WebhookEventType } from './event-types.js';
+
+/** A purchase's new status, as a transaction writes it (the worker's round, or the api). */
+export interface PurchaseChange {
+  readonly purchaseId: string;
+  readonly status: Exclude<PurchaseStatus, 'queued'>;
+  readonly reason?: RejectionReason;
+  readonly bookingId?: string;
+  readonly waitlistPosition?: number;
+  /** A confirmation of a purchase that was waiting in line. */
+  readonly promoted?: boolean;
+}
+
+/** `data` of an `event.sold_out` message: the event's figures as the change left them. */
+export interface SoldOutData {
+  readonly eventId: string;
+  readonly totalTickets: number;
+  readonly soldTickets: number;
+  readonly availableTickets: number;
+  readonly waitlistCount: number;
+}
+
+/** What a message says, Standard Webhooks' payload shape. */
+export interface WebhookPayload<Data = unknown> {
+  readonly type: WebhookEventType;
+  /** When the change was committed (ISO 8601), the same on every attempt. */
+  readonly timestamp: string;
+  readonly data: Data;
+}
+
+/** What a state change records for webhooks, in the transaction that makes the change. */
+export interface OutboxRecorder {
+  record(tx: Transaction<Database>, changes: readonly PurchaseChange[], decidedAt: Date): Promise<void>;
+}
+
+/** For callers with no webhooks (tests of the round, tools): records nothing. */
+export const NO_OUTBOX: OutboxRecorder = { record: async () => undefined };
+
+type Tx = Transaction<Database>;
+
+/**
+ * The transactional outbox. Every state change is written as a message in the same transaction as
+ * the change itself, so a message exists exactly when its change committed; a relay turns messages
+ * into deliveries after commit (services/worker/src/webhooks). Messages are written only for types
+ * some enabled endpoint subscribes to: with no endpoint, `record` returns before any statement, and a
+ * round costs what it did before webhooks. With one, it costs a read of the changed purchases and a
+ * multi-row insert.
+ */
+export class WebhookOutbox implements OutboxRecorder {
+  constructor(private readonly subscriptions: { readonly types: ReadonlySet<WebhookEventType> }) {}
+
+  async record(tx: Tx, changes: readonly PurchaseChange[], decidedAt: Date): Promise<void> {
+    const subscribed = this.subscriptions.types;
+    if (subscribed.size === 0 || changes.length === 0) return;
+    const announced = changes.filter((change) => subscribed.has(purchaseEventType(change)));
+    // Only a confirmation can sell an event's last ticket.
+    const soldOutWatched =
+      subscribed.has('event.sold_out') && changes.some((change) => change.status === 'confirmed');
+    if (announced.length === 0 && !soldOutWatched) return;
+
+    const purchases = await loadChangedPurchases(
+      tx,
+      (soldOutWatched ? changes : announced).map((change) => change.purchaseId),
+      decidedAt,
+    );
+    const timestamp = decidedAt.toISOString();
+    const messages: NewMessage[] = [];
+    for (const change of announced) {
+      const row = purchases.get(change.purchaseId);
+      if (row === undefined) continue;
+      const data = toPurchaseView({
+        ...row,
+        status: change.status,
+        reason: change.reason ?? null,
+        bookingId: change.bookingId ?? null,
+        waitlistPosition: change.waitlistPosition ?? null,
+        processedAt: decidedAt,
+      });
+      messages.push(
+        message(purchaseEventType(change), row.id, { type: purchaseEventType(change), timestamp, data }),
+      );
+    }
+    if (soldOutWatched) {
+      for (const soldOut of await eventsSoldOut(tx, changes, purchases)) {
+        messages.push(
+          message('event.sold_out', soldOut.eventId, { type: 'event.sold_out', timestamp, data: soldOut }),
+        );
+      }
+    }
+    if (messages.length > 0) await tx.insertInto('webhookMessages').values(messages).execute();
+  }
+}
+
+interface NewMessage {
+  readonly id: string;
+  readonly type: WebhookEventType;
+  readonly subjectId: string;
+  readonly body: string;
+}
+
+/** Message ids are what receivers dedupe on: unique, and free of the `.` the signature scheme joins on. */
+const message = (type: WebhookEventType, subjectId: string, payload: WebhookPayload): NewMessage => ({
+  id: `msg_${randomUUID().replaceAll('-', '')}`,
+  type,
+  subjectId,
+  body: JSON.stringify(payload),
+});
+
+type ChangedPurchase = PurchaseRow & {
+  readonly totalTickets: number;
+  readonly soldTickets: number;
+  readonly releasedTickets: number | null;
+};
+
+/**
+ * The changed purchases as this transaction left them, with their events' figures and, for a booking
+ * this transaction cancelled, the tickets it gave back.
+ */
+async function loadChangedPurchases(
+  tx: Tx,
+  purchaseIds: readonly string[],
+  decidedAt: Date,
+): Promise<Map<string, ChangedPurchase>> {
+  const rows = await tx
+    .selectFrom('purchases as p')
+    .innerJoin('events as e', 'e.id', 'p.eventId')
+    .leftJoin('bookings as b', (join) =>
+      join.onRef('b.purchaseId', '=', 'p.id').on('b.cancelledAt', '=', decidedAt),
+    )
+    .selectAll('p')
+    .select(['e.totalTickets', 'e.soldTickets', 'b.quantity as releasedTickets'])
+    .where('p.id', '=', (eb) => eb.fn.any(eb.val([...new Set(purchaseIds)])))
+    .execute();
+  return new Map(rows.map((row) => [row.id, row]));
+}
+
+/**
+ * Events this transaction sold out: none left now, and some left before it. (A cancellation whose
+ * tickets went straight to the waiting list leaves a sold-out event sold out: no message.)
+ */
+async function eventsSoldOut(
+  tx: Tx,
+  changes: readonly PurchaseChange[],
+  purchases: ReadonlyMap<string, ChangedPurchase>,
+): Promise<SoldOutData[]> {
+  const events = new Map<string, { totalTickets: number; soldTickets: number; soldBefore: number }>();
+  for (const change of changes) {
+    const row = purchases.get(change.purchaseId);
+    if (row === undefined) continue;
+    const event = events.get(row.eventId) ?? {
+      totalTickets: row.totalTickets,
+      soldTickets: row.soldTickets,
+      soldBefore: row.soldTickets,
+    };
+    if (change.status === 'confirmed') event.soldBefore -= row.quantity;
+    if (change.status === 'cancelled') event.soldBefore += row.releasedTickets ?? 0;
+    events.set(row.eventId, event);
+  }
+  const soldOut = [...events].filter(
+    ([, event]) => event.soldTickets === event.totalTickets && event.soldBefore < event.totalTickets,
+  );
+  if (soldOut.length === 0) return [];
+  const waiting = await tx
+    .selectFrom('waitlistEntries')
+    .select(['eventId', (eb) => eb.fn.countAll<number>().as('count')])
+    .where('eventId', '=', (eb) => eb.fn.any(eb.val(soldOut.map(([eventId]) => eventId))))
+    .groupBy('eventId')
+    .execute();
+  const waitlistCounts = new Map(waiting.map((row) => [row.eventId, row.count]));
+  return soldOut.map(([eventId, event]) => ({
+    eventId,
+    totalTickets: event.totalTickets,
+    soldTickets: event.soldTickets,
+    availableTickets: 0,
+    waitlistCount: waitlistCounts.get(eventId) ?? 0,
+  }));
+}
