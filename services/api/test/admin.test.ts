@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ProcessSystem } from '@ticketing/harness';
 import { createTestEnvironment } from '@ticketing/shared/testing';
 import { httpHelpers } from './support/http.js';
-import { runUntilExit, serviceEnv } from './support/processes.js';
 import { registeredRoutes, sampleUrl } from './support/routes.js';
 import { startTestSystem, type TestSystem } from './support/test-system.js';
 
@@ -69,17 +69,19 @@ describe('admin routes', () => {
 
   it('when the api would listen on 0.0.0.0 without ADMIN_TOKEN, then it does not start and says why', async () => {
     const environment = await createTestEnvironment();
+    const processes = await ProcessSystem.create({
+      postgres: environment.postgres,
+      redis: environment.redis,
+    });
     try {
-      const { code, stderr } = await runUntilExit('api', {
-        ...serviceEnv(environment.config),
-        HOST: '0.0.0.0',
-        PORT: '0',
-        ADMIN_TOKEN: '',
-      });
-      expect(code).toBe(1);
-      expect(stderr).toContain('ADMIN_TOKEN must be set when the api listens on HOST=0.0.0.0');
-      expect(stderr).not.toMatch(/\n\s+at /);
+      await expect(processes.startApi({ HOST: '0.0.0.0' })).rejects.toThrow(
+        /exited \(1\) before it was ready:\nInvalid configuration:\n {2}- ADMIN_TOKEN must be set when the api listens on HOST=0\.0\.0\.0/,
+      );
+      // The reason, not a stack trace.
+      expect(await processes.api.logTail()).not.toMatch(/^\s+at /m);
+      expect(processes.api.exit).toEqual({ code: 1, signal: null });
     } finally {
+      await processes.stop();
       await environment.destroy();
     }
   });

@@ -2,12 +2,12 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { SignJWT, UnsecuredJWT, exportJWK, generateKeyPair, type JWTPayload } from 'jose';
+import { freePort } from '@ticketing/harness';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../src/app.js';
 import { ownPurchaseOnly } from '../src/purchases/own-purchase.js';
 import { httpHelpers, type PurchaseBody } from './support/http.js';
 import { registeredRoutes, sampleUrl } from './support/routes.js';
-import { freePort } from './support/processes.js';
 import { startTestSystem, type TestSystem } from './support/test-system.js';
 
 const SECRET = 'a-shop-back-end-secret-of-32-chars-or-more';

@@ -1,4 +1,4 @@
-import { createRemoteJWKSet, errors, jwtVerify, type JWTVerifyOptions } from 'jose';
+import { createRemoteJWKSet, errors, jwtVerify, type JWTVerifyOptions, type JWTVerifyResult } from 'jose';
 import type { FastifyReply, FastifyRequest, onRequestHookHandler } from 'fastify';
 import { AppError, unavailable, type Config } from '@ticketing/shared';
 
@@ -43,26 +43,8 @@ export interface BuyerTokens {
  * and cached (re-fetched at most every 30 s when a token names an unknown key, as after a rotation).
  */
 export function createBuyerTokens(config: Config): BuyerTokens | undefined {
-  const { buyerJwtSecret: secret, buyerJwksUrl: jwksUrl } = config;
-  if (secret === undefined && jwksUrl === undefined) return undefined;
-  const options: JWTVerifyOptions = {
-    algorithms: secret !== undefined ? ['HS256'] : ASYMMETRIC_ALGORITHMS,
-    requiredClaims: ['exp', 'sub'],
-    clockTolerance: CLOCK_TOLERANCE_SECONDS,
-    ...(config.buyerJwtIssuer === undefined ? {} : { issuer: config.buyerJwtIssuer }),
-    ...(config.buyerJwtAudience === undefined ? {} : { audience: config.buyerJwtAudience }),
-  };
-  const verifyToken =
-    secret !== undefined
-      ? (
-          (key: Uint8Array) => (token: string) =>
-            jwtVerify(token, key, options)
-        )(new TextEncoder().encode(secret))
-      : (
-          (keys: ReturnType<typeof createRemoteJWKSet>) => (token: string) =>
-            jwtVerify(token, keys, options)
-        )(createRemoteJWKSet(new URL(jwksUrl ?? '')));
-
+  const verifyToken = tokenVerifier(config);
+  if (verifyToken === undefined) return undefined;
   return {
     async verify(authorization) {
       const token = /^Bearer ([\x21-\x7E]+)$/.exec(authorization ?? '')?.[1];
@@ -79,6 +61,26 @@ export function createBuyerTokens(config: Config): BuyerTokens | undefined {
       return subject;
     },
   };
+}
+
+/** Verifies a token against the configured secret or key set; undefined while neither is set. */
+function tokenVerifier(config: Config): ((token: string) => Promise<JWTVerifyResult>) | undefined {
+  const options: JWTVerifyOptions = {
+    algorithms: config.buyerJwtSecret !== undefined ? ['HS256'] : ASYMMETRIC_ALGORITHMS,
+    requiredClaims: ['exp', 'sub'],
+    clockTolerance: CLOCK_TOLERANCE_SECONDS,
+    ...(config.buyerJwtIssuer === undefined ? {} : { issuer: config.buyerJwtIssuer }),
+    ...(config.buyerJwtAudience === undefined ? {} : { audience: config.buyerJwtAudience }),
+  };
+  if (config.buyerJwtSecret !== undefined) {
+    const key = new TextEncoder().encode(config.buyerJwtSecret);
+    return (token) => jwtVerify(token, key, options);
+  }
+  if (config.buyerJwksUrl !== undefined) {
+    const keys = createRemoteJWKSet(new URL(config.buyerJwksUrl));
+    return (token) => jwtVerify(token, keys, options);
+  }
+  return undefined;
 }
 
 const buyerTokenRequired = (): AppError =>
