@@ -23,8 +23,14 @@ const FAST_RECOVERY: Record<string, string> = {
  */
 export type FaultSystem = ProcessSystem<PostgresCluster, RedisServer>;
 
+export interface FaultSystemOptions {
+  readonly workers?: number;
+  /** Settings of every process, over the fast-recovery ones. */
+  readonly env?: Record<string, string>;
+}
+
 /** An api and `workers` worker processes on a private Postgres cluster and Redis server. */
-async function startFaultSystem(options: { workers?: number } = {}): Promise<FaultSystem> {
+async function startFaultSystem(options: FaultSystemOptions = {}): Promise<FaultSystem> {
   const postgres = await PostgresCluster.start();
   const redis = await RedisServer.start({ keyPrefix: 'faults' }).catch(async (error: unknown) => {
     await postgres.destroy();
@@ -33,7 +39,7 @@ async function startFaultSystem(options: { workers?: number } = {}): Promise<Fau
   const system = await ProcessSystem.create({
     postgres,
     redis,
-    env: FAST_RECOVERY,
+    env: { ...FAST_RECOVERY, ...options.env },
     // The api logs every request at info; warnings are what the suite reads from it.
     serviceEnv: { worker: { LOG_LEVEL: 'info' } },
     keepLogs: process.env.FAULTS_KEEP_LOGS !== undefined,
@@ -56,7 +62,7 @@ async function destroyFaultSystem(system: FaultSystem): Promise<void> {
 }
 
 /** A test file's system: started before its tests, destroyed (with everything it made) after them. */
-export function useFaultSystem(options: { workers?: number } = {}): () => FaultSystem {
+export function useFaultSystem(options: FaultSystemOptions = {}): () => FaultSystem {
   let system: FaultSystem | undefined;
   beforeAll(async () => {
     system = await startFaultSystem(options);

@@ -14,7 +14,8 @@ export interface ReceivedMessage {
 /**
  * A shop's webhook endpoint for tests: it verifies every request's signature, fails the first
  * `failAttempts` attempts of every message (alternating a 500 and a dropped connection; a number, or
- * one per message type, so that a later message may be ready before an earlier one), and keeps
+ * one per message type, so that a later message may be ready before an earlier one), answers after
+ * `delayMs` (so deliveries are in flight when a test crashes a worker), and keeps
  * the messages it accepted, in the order it accepted them, once each (deduplicated on `webhook-id`,
  * as the specification asks receivers to).
  */
@@ -33,16 +34,19 @@ export class WebhookReceiver {
   private constructor(
     private readonly server: Server,
     private readonly failAttempts: (type: string) => number,
+    private readonly delayMs: number,
   ) {}
 
   static async start(options: {
     failAttempts: number | ((type: string) => number);
+    delayMs?: number;
   }): Promise<WebhookReceiver> {
     const { failAttempts } = options;
     const server = createServer();
     const receiver = new WebhookReceiver(
       server,
       typeof failAttempts === 'number' ? () => failAttempts : failAttempts,
+      options.delayMs ?? 0,
     );
     server.on('request', (request, response) => {
       void receiver.handle(request).then(
@@ -80,6 +84,7 @@ export class WebhookReceiver {
     const chunks: Buffer[] = [];
     for await (const chunk of request) chunks.push(chunk as Buffer);
     const body = Buffer.concat(chunks).toString('utf8');
+    if (this.delayMs > 0) await new Promise((resolve) => setTimeout(resolve, this.delayMs));
     const headers = Object.fromEntries(
       Object.entries(request.headers).map(([name, value]) => [name, String(value)]),
     );
