@@ -16,7 +16,13 @@ export default tseslint.config(
     files: ['services/api/src/admin/monitor.js'],
     languageOptions: {
       sourceType: 'script',
-      globals: { document: 'readonly', fetch: 'readonly', setTimeout: 'readonly', Intl: 'readonly' },
+      globals: {
+        window: 'readonly',
+        document: 'readonly',
+        fetch: 'readonly',
+        setTimeout: 'readonly',
+        Intl: 'readonly',
+      },
     },
   },
   {

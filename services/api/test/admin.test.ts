@@ -1,6 +1,7 @@
 import { hostname } from 'node:os';
 import pg from 'pg';
 import { workerProcessName } from '@ticketing/shared';
+import { dashboardQueueName } from '../src/admin/queue-dashboard.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { httpHelpers } from './support/http.js';
 import { startTestSystem, type TestSystem } from './support/test-system.js';
@@ -12,7 +13,7 @@ const basic = (user: string, password: string) => ({
 });
 
 let system: TestSystem;
-const { inject, buy, submit, poll } = httpHelpers(() => system);
+const { inject, buy, submit, poll, cancel } = httpHelpers(() => system);
 beforeAll(async () => {
   system = await startTestSystem({ ADMIN_TOKEN });
 });
@@ -85,6 +86,25 @@ describe('admin pages', () => {
     expect(item?.decidedPerSecond).toBeGreaterThan(0);
   });
 
+  it('when purchases are confirmed, waitlisted, rejected and cancelled, then the monitor counts each outcome', async () => {
+    const event = await createEvent('Outcomes', 2);
+    const [first] = [await buy(event.id, { userId: 'o-1' }), await buy(event.id, { userId: 'o-2' })];
+    const waiting = await buy(event.id, { userId: 'o-3' });
+    expect((await buy(event.id, { userId: 'o-4', joinWaitlist: false })).status).toBe('rejected');
+    const outcomes = async () => {
+      const response = await inject({ method: 'GET', url: '/admin/api/sales', headers: bearer });
+      expect(response.statusCode).toBe(200);
+      return response
+        .json<{ items: { eventId: string; outcomes: Record<string, number> }[] }>()
+        .items.find((row) => row.eventId === event.id)?.outcomes;
+    };
+    expect(await outcomes()).toEqual({ confirmed: 2, waitlisted: 1, rejected: 1, cancelled: 0 });
+    // A cancellation frees a ticket for the waiting list: one more cancelled, one fewer waiting.
+    await cancel(first!.purchaseId);
+    await poll(waiting.purchaseId, (body) => body.status === 'confirmed');
+    expect(await outcomes()).toEqual({ confirmed: 2, waitlisted: 0, rejected: 1, cancelled: 1 });
+  });
+
   it('when an event is created while the api runs, then its queue appears in the dashboard', async () => {
     const listQueues = async () => {
       const response = await inject({ method: 'GET', url: '/admin/queues/api/queues', headers: bearer });
@@ -97,13 +117,13 @@ describe('admin pages', () => {
     // The queue list is re-read from Postgres at most every 2 s.
     const deadline = Date.now() + 5_000;
     let queues = await listQueues();
-    while (!queues.some((queue) => queue.name === `event-{${event.id}}`) && Date.now() < deadline) {
+    const name = dashboardQueueName({ id: event.id, name: 'Late addition' });
+    expect(name).toBe(`Late addition · event-{${event.id}}`);
+    while (!queues.some((queue) => queue.name === name) && Date.now() < deadline) {
       await new Promise((resolve) => setTimeout(resolve, 250));
       queues = await listQueues();
     }
-    expect(queues.find((queue) => queue.name === `event-{${event.id}}`)?.displayName).toContain(
-      'Late addition',
-    );
+    expect(queues.find((queue) => queue.name === name)?.displayName).toContain('Late addition');
   });
 });
 
@@ -115,11 +135,10 @@ describe('queue dashboard workers', () => {
     hasWorkers: boolean | null;
   }
   const queueOf = async (eventId: string): Promise<DashboardQueue | undefined> => {
+    const name = dashboardQueueName({ id: eventId, name: 'Drained gig' });
     const response = await inject({ method: 'GET', url: '/admin/queues/api/queues', headers: bearer });
     expect(response.statusCode).toBe(200);
-    return response
-      .json<{ queues: DashboardQueue[] }>()
-      .queues.find((queue) => queue.name === `event-{${eventId}}`);
+    return response.json<{ queues: DashboardQueue[] }>().queues.find((queue) => queue.name === name);
   };
   /** The list (and who drains each queue) is re-read at most every 2 s. */
   async function waitForQueue(eventId: string, done: (queue: DashboardQueue) => boolean) {
@@ -135,7 +154,7 @@ describe('queue dashboard workers', () => {
   const workersOf = async (eventId: string) => {
     const response = await inject({
       method: 'GET',
-      url: `/admin/queues/api/queues/${encodeURIComponent(`event-{${eventId}}`)}/workers`,
+      url: `/admin/queues/api/queues/${encodeURIComponent(dashboardQueueName({ id: eventId, name: 'Drained gig' }))}/workers`,
       headers: bearer,
     });
     expect(response.statusCode).toBe(200);

@@ -15,6 +15,15 @@ const DASHBOARD_EVENTS = 200;
 /** The event list is re-read at most this often, however often the dashboard polls. */
 const REFRESH_MS = 2_000;
 
+/**
+ * How the dashboard lists an event's queue: the event's name first (Bull Board's menu shows this, and
+ * cuts it short), then the queue's own name, which keeps it unique.
+ */
+const namePrefix = (eventName: string): string => `${eventName} · `;
+
+export const dashboardQueueName = (event: Pick<EventRow, 'id' | 'name'>): string =>
+  `${namePrefix(event.name)}${eventQueueName(event.id)}`;
+
 /** An event's queue, named after the event, with the worker processes that drain it. */
 class EventQueueAdapter extends BullMQAdapter {
   private readonly about: string;
@@ -26,7 +35,12 @@ class EventQueueAdapter extends BullMQAdapter {
     private readonly roster: WorkerRoster,
   ) {
     const about = `${event.totalTickets} tickets, created ${event.createdAt.toISOString()}`;
-    super(queue, { displayName: `${event.name} (${eventQueueName(eventId)})`, description: about });
+    // Bull Board names a queue by this prefix and the queue's own name: `dashboardQueueName`.
+    super(queue, {
+      prefix: namePrefix(event.name),
+      displayName: `${event.name} (${eventQueueName(eventId)})`,
+      description: about,
+    });
     this.about = about;
   }
 
