@@ -1,59 +1,37 @@
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { hostname, tmpdir } from 'node:os';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import { workerProcessName } from '@ticketing/shared';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dashboardQueueName } from '../src/admin/queue-dashboard.js';
+import { launchBrowser, pixelsOfColour, type Browser } from './support/chromium.js';
 import { httpHelpers } from './support/http.js';
 import { startTestSystem, type TestSystem } from './support/test-system.js';
 
-/**
- * Drives Debian's Chromium through the admin pages as an operator would. Screenshots go to
- * SCREENSHOT_DIR (`pnpm screenshots` points it at docs/screenshots), or into the throw-away profile.
- */
+/** Drives Debian's Chromium through the admin pages as an operator would. */
 const ADMIN_TOKEN = 'browser-admin-token-0123456789';
-const CHROMIUM = '/usr/bin/chromium';
-const CHROMIUM_FLAGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 
 let system: TestSystem;
 let base: string;
-let profile: string;
-let screenshots: string;
+let chromium: Browser;
 let browser: BrowserContext;
+let screenshots: string;
 const { inject, submit, poll } = httpHelpers(() => system);
 
 beforeAll(async () => {
   system = await startTestSystem({ ADMIN_TOKEN });
   base = await system.app.listen({ port: 0, host: '127.0.0.1' });
-  profile = mkdtempSync(join(tmpdir(), 'ticketing-chromium-'));
-  screenshots = process.env.SCREENSHOT_DIR ?? join(profile, 'screenshots');
-  mkdirSync(screenshots, { recursive: true });
-  // A fresh profile whose only credentials are the admin token, given as the basic-auth password
-  // when the pages ask for it: how a person logs in through the browser's own prompt.
-  browser = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM,
-    headless: true,
-    args: CHROMIUM_FLAGS,
-    viewport: { width: 1280, height: 720 },
-    httpCredentials: { username: 'operator', password: ADMIN_TOKEN },
-  });
+  // The profile's only credentials are the admin token, given as the basic-auth password when the
+  // pages ask for it: how a person logs in through the browser's own prompt.
+  chromium = await launchBrowser({ username: 'operator', password: ADMIN_TOKEN });
+  browser = chromium.context;
+  screenshots = chromium.screenshots;
 });
 
 afterAll(async () => {
-  await browser?.close();
+  await chromium?.close();
   await system?.close();
-  if (profile !== undefined) rmSync(profile, { recursive: true, force: true });
 });
 
 async function createEvent(name: string, totalTickets: number, priceCents: number): Promise<string> {
@@ -110,36 +88,6 @@ async function waitForChart(
   return state;
 }
 
-/**
- * Pixels of the chart's canvas drawn in a series' colour: proof that uPlot drew the line, not just
- * that the data is there. The canvas is transparent, so an anti-aliased edge keeps the line's colour
- * at a lower alpha; where lines cross, colours mix and those pixels do not count.
- */
-async function pixelsOfColour(page: Page, id: string, hex: string): Promise<number> {
-  return page.locator(`#${id} canvas`).evaluate((canvas: DrawnCanvas, colour: string) => {
-    const [r, g, b] = [1, 3, 5].map((at) => parseInt(colour.slice(at, at + 2), 16));
-    const { data } = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height);
-    let count = 0;
-    for (let at = 0; at < data.length; at += 4) {
-      const near =
-        Math.abs(data[at]! - r!) < 24 &&
-        Math.abs(data[at + 1]! - g!) < 24 &&
-        Math.abs(data[at + 2]! - b!) < 24;
-      if (near && data[at + 3]! > 0) count += 1;
-    }
-    return count;
-  }, hex);
-}
-
-/** The canvas as this test reads it (the test's TypeScript has no DOM library). */
-interface DrawnCanvas {
-  readonly width: number;
-  readonly height: number;
-  getContext(kind: '2d'): {
-    getImageData(x: number, y: number, width: number, height: number): { data: Uint8ClampedArray };
-  } | null;
-}
-
 const CONFIRMED_STROKE = '#2e8b57';
 const QUEUE_DEPTH_STROKE = '#2457c5';
 
@@ -162,7 +110,7 @@ describe('admin pages in a browser', () => {
     const rates = await waitForChart(page, 'rate-chart', (state) => (state.peaks[0] ?? 0) > 0);
     expect(rates.eventId).toBe(eventId);
     expect(rates.samples).toBeGreaterThan(1);
-    expect(await pixelsOfColour(page, 'rate-chart', CONFIRMED_STROKE)).toBeGreaterThan(20);
+    expect(await pixelsOfColour(page, '#rate-chart', CONFIRMED_STROKE)).toBeGreaterThan(20);
     // A row click charts another event, and back.
     await page.locator(`tr[data-event-id="${warmUpId}"]`).click();
     expect((await chart(page, 'rate-chart')).eventId).toBe(warmUpId);
@@ -177,7 +125,7 @@ describe('admin pages in a browser', () => {
       waiting.push(await submit(eventId, { userId: `late-${index}` }));
     await waitForField(page, eventId, 'queueDepth', '4');
     await waitForChart(page, 'queue-chart', (state) => state.peaks[0] === 4);
-    expect(await pixelsOfColour(page, 'queue-chart', QUEUE_DEPTH_STROKE)).toBeGreaterThan(20);
+    expect(await pixelsOfColour(page, '#queue-chart', QUEUE_DEPTH_STROKE)).toBeGreaterThan(20);
     await page.screenshot({ path: join(screenshots, 'admin-monitor.png'), fullPage: true });
 
     const dashboard = await page.goto(`${base}/admin/queues`);
