@@ -101,8 +101,11 @@ describe('admin pages in a browser', () => {
     await waitForField(page, eventId, 'sold', '0');
     expect(await field(page, eventId, 'name')).toContain('Summer Festival');
 
-    for (let index = 0; index < 6; index += 1)
+    // Paced over a few seconds, as a sale would come in, so that the rate has a shape to chart.
+    for (let index = 0; index < 6; index += 1) {
       await poll((await submit(eventId, { userId: `fan-${index}`, quantity: 2 })).purchaseId);
+      await page.waitForTimeout(500);
+    }
     await waitForField(page, eventId, 'sold', '12');
     expect(await field(page, eventId, 'available')).toBe('8');
     expect(await field(page, eventId, 'revenue')).toContain('540');
@@ -121,8 +124,10 @@ describe('admin pages in a browser', () => {
     // Purchases waiting for a worker show up as queue depth here and as waiting jobs in Bull Board.
     await system.stopWorker();
     const waiting = [];
-    for (let index = 0; index < 4; index += 1)
+    for (let index = 0; index < 4; index += 1) {
       waiting.push(await submit(eventId, { userId: `late-${index}` }));
+      await page.waitForTimeout(500);
+    }
     await waitForField(page, eventId, 'queueDepth', '4');
     await waitForChart(page, 'queue-chart', (state) => state.peaks[0] === 4);
     expect(await pixelsOfColour(page, '#queue-chart', QUEUE_DEPTH_STROKE)).toBeGreaterThan(20);
