@@ -1,26 +1,27 @@
 /**
- * `pnpm bench`: each scenario of the on-sale benchmark against a freshly started system: api and
- * worker processes on this machine (built and started as `pnpm start` does), a database of their own on the machine's Postgres and a Redis
- * server of their own (so its memory and CPU are the system's alone), driven by the load client in
- * this process, which also audits the books through the API. Writes bench/RESULTS.md.
+ * `pnpm bench`: each scenario of the on-sale benchmark against a freshly started system (the harness,
+ * @ticketing/harness): api and worker processes on this machine from the production bundles, a
+ * database of their own on the machine's Postgres and a Redis server of their own (so its memory and
+ * CPU are the system's alone), driven by the load client in this process, which also audits the books
+ * through the API. Writes bench/RESULTS.md.
  *
  * BENCH_SCALE (default 1) scales every purchase count, for a quick run: BENCH_SCALE=0.1 pnpm bench.
  * BENCH_ONLY=hot,many runs only the named scenarios.
  * BENCH_CPU_PROF=DIR writes a V8 CPU profile of every api and worker process into DIR.
  */
-import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import os from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { Redis } from 'ioredis';
-import pg from 'pg';
-import SERVICES from '../scripts/services.json' with { type: 'json' };
+import {
+  ProcessSystem,
+  RedisServer,
+  buildServices,
+  processStats,
+  sharedPostgresDatabase,
+  treeStats,
+  type ProcessStats,
+} from '@ticketing/harness';
 import { runLoad, type LoadOptions, type LoadResult } from '../packages/loadtest/src/index.js';
-import { freePort, waitForReady } from '../packages/shared/src/testing/processes.js';
-
-const ROOT = fileURLToPath(new URL('../', import.meta.url));
-const ADMIN_DB = 'postgres://postgres@127.0.0.1:5432/postgres';
 const scale = Number(process.env.BENCH_SCALE ?? '1');
 const only = process.env.BENCH_ONLY?.split(',');
 const profileDir = process.env.BENCH_CPU_PROF;
@@ -108,126 +109,6 @@ const scenarios: Scenario[] = [
   },
 ];
 
-interface ProcessStats {
-  cpuSeconds: number;
-  peakRssMb: number;
-}
-
-const CLOCK_TICKS = 100;
-
-/** CPU ticks and peak resident memory of one process, from /proc. */
-function procStat(pid: number): { ticks: number; ppid: number; peakKb: number } | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-    return {
-      ppid: Number(fields[1]),
-      ticks: Number(fields[11]) + Number(fields[12]),
-      peakKb: Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0),
-    };
-  } catch {
-    return undefined;
-  }
-}
-
-/** The process and its descendants (an api cluster's primary has its serving processes below it). */
-function processTree(root: number): number[] {
-  const children = new Map<number, number[]>();
-  for (const entry of readdirSync('/proc')) {
-    const pid = Number(entry);
-    if (!Number.isInteger(pid)) continue;
-    const stat = procStat(pid);
-    if (stat === undefined) continue;
-    children.set(stat.ppid, [...(children.get(stat.ppid) ?? []), pid]);
-  }
-  const tree = [root];
-  for (let index = 0; index < tree.length; index += 1)
-    tree.push(...(children.get(tree[index] as number) ?? []));
-  return tree;
-}
-
-/** CPU seconds of a set of process trees, summed; peak RSS of the largest single process in them. */
-function treeStats(roots: readonly number[]): ProcessStats {
-  let ticks = 0;
-  let peakKb = 0;
-  for (const pid of roots.flatMap(processTree)) {
-    const stat = procStat(pid);
-    if (stat === undefined) continue;
-    ticks += stat.ticks;
-    peakKb = Math.max(peakKb, stat.peakKb);
-  }
-  return { cpuSeconds: Math.round((ticks / CLOCK_TICKS) * 10) / 10, peakRssMb: Math.round(peakKb / 1024) };
-}
-
-/** A service as `pnpm start` runs it: its bundle, with the same V8 flags. */
-function start(service: keyof typeof SERVICES, env: Record<string, string>): ChildProcess {
-  const profile = profileDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${profileDir}`];
-  return spawn(process.execPath, [...SERVICES[service].nodeFlags, ...profile, SERVICES[service].bundle], {
-    cwd: ROOT,
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-}
-
-async function stop(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  await new Promise<void>((resolve) => {
-    child.once('exit', () => resolve());
-    child.kill('SIGTERM');
-  });
-}
-
-/** A Redis server of the benchmark's own, configured as BullMQ asks for production (no eviction). */
-async function startRedis(): Promise<{ url: string; pid: number; stop: () => Promise<void> }> {
-  const port = await freePort();
-  const dir = mkdtempSync(join(os.tmpdir(), 'bench-redis-'));
-  const child = spawn(
-    'redis-server',
-    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir],
-    { stdio: 'ignore' },
-  );
-  const url = `redis://127.0.0.1:${port}`;
-  for (let attempt = 0; attempt < 50; attempt += 1) {
-    const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0 });
-    redis.on('error', () => undefined);
-    const up = await redis.connect().then(
-      () => redis.ping().then(() => true),
-      () => false,
-    );
-    redis.disconnect();
-    if (up) break;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  return {
-    url,
-    pid: child.pid ?? 0,
-    stop: async () => {
-      await stop(child);
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
-}
-
-async function redisMemoryMb(url: string): Promise<number> {
-  const redis = new Redis(url);
-  try {
-    const info = await redis.info('memory');
-    return Math.round((Number(/used_memory:(\d+)/.exec(info)?.[1] ?? 0) / 1024 / 1024) * 10) / 10;
-  } finally {
-    redis.disconnect();
-  }
-}
-
-/** CPU seconds of the Postgres backends serving a database (the pools stay connected all run). */
-async function postgresCpuSeconds(admin: pg.Client, database: string): Promise<number> {
-  const { rows } = await admin.query<{ pid: number }>('select pid from pg_stat_activity where datname = $1', [
-    database,
-  ]);
-  const ticks = rows.reduce((sum, { pid }) => sum + (procStat(pid)?.ticks ?? 0), 0);
-  return Math.round((ticks / CLOCK_TICKS) * 10) / 10;
-}
-
 interface Outcome {
   readonly scenario: Scenario;
   readonly result: LoadResult;
@@ -250,28 +131,21 @@ interface CpuSplit {
 }
 
 async function runScenario(scenario: Scenario): Promise<Outcome> {
-  const database = `bench_${scenario.name.replaceAll('-', '_')}_${Date.now().toString(36)}`;
-  const redisServer = await startRedis();
-  const port = await freePort();
-  const env = {
-    PORT: String(port),
-    DATABASE_URL: `postgres://postgres@127.0.0.1:5432/${database}`,
-    REDIS_URL: redisServer.url,
-    QUEUE_PREFIX: 'bench',
-    LOG_LEVEL: 'warn',
-    API_PROCESSES: String(scenario.apiProcesses ?? 1),
-    ...scenario.env,
-  };
-  const admin = new pg.Client({ connectionString: ADMIN_DB });
-  await admin.connect();
-  const api = start('api', env);
-  const workers: ChildProcess[] = [];
+  const postgres = await sharedPostgresDatabase(
+    `bench_${scenario.name.replaceAll('-', '_')}_${Date.now().toString(36)}`,
+  );
+  const redis = await RedisServer.start({ keyPrefix: 'bench' });
+  const system = await ProcessSystem.create({
+    postgres,
+    redis,
+    env: { API_PROCESSES: String(scenario.apiProcesses ?? 1), ...scenario.env },
+    nodeArgs: profileDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${profileDir}`],
+  });
   try {
-    await waitForReady(`http://127.0.0.1:${port}`);
-    for (let index = 0; index < (scenario.workers ?? 1); index += 1) workers.push(start('worker', env));
-    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    await system.startApi();
+    await system.startWorkers(scenario.workers ?? 1);
     const options: LoadOptions = {
-      url: `http://127.0.0.1:${port}`,
+      url: system.url,
       events: 1,
       tickets: 1000,
       purchases: 1000,
@@ -296,13 +170,19 @@ async function runScenario(scenario: Scenario): Promise<Outcome> {
       if (!warmUp.audit.ok) throw new Error(`warm-up audit failed: ${warmUp.audit.violations.join('; ')}`);
       process.stderr.write(`  warmed up with ${purchases} purchases\n`);
     }
+    const api = (): ProcessStats => treeStats([system.api.pid]);
+    const workers = (): ProcessStats => treeStats(system.workers.map((worker) => worker.pid));
+    const redisCpuSeconds = (): number => treeStats(redis.pid === undefined ? [] : [redis.pid]).cpuSeconds;
+    // The pools stay connected all run, so the backends of the database are the run's.
+    const postgresCpuSeconds = async (): Promise<number> =>
+      processStats(await postgres.backendPids()).cpuSeconds;
     const cpuSplit = async (): Promise<CpuSplit> => {
       const client = process.cpuUsage();
       return {
-        api: treeStats([api.pid ?? 0]).cpuSeconds,
-        worker: treeStats(workers.map((worker) => worker.pid ?? 0)).cpuSeconds,
-        postgres: await postgresCpuSeconds(admin, database),
-        redis: treeStats([redisServer.pid]).cpuSeconds,
+        api: api().cpuSeconds,
+        worker: workers().cpuSeconds,
+        postgres: await postgresCpuSeconds(),
+        redis: redisCpuSeconds(),
         client: (client.user + client.system) / 1e6,
       };
     };
@@ -322,10 +202,10 @@ async function runScenario(scenario: Scenario): Promise<Outcome> {
     const outcome: Outcome = {
       scenario,
       result,
-      api: treeStats([api.pid ?? 0]),
-      worker: treeStats(workers.map((worker) => worker.pid ?? 0)),
-      redis: { cpuSeconds: treeStats([redisServer.pid]).cpuSeconds, memoryMb: 0 },
-      postgresCpuSeconds: await postgresCpuSeconds(admin, database),
+      api: api(),
+      worker: workers(),
+      redis: { cpuSeconds: redisCpuSeconds(), memoryMb: 0 },
+      postgresCpuSeconds: await postgresCpuSeconds(),
       loadClientCpuSeconds: Math.round((cpu.user + cpu.system) / 1e5) / 10,
       loadCpuMicros: {
         api: perPurchase('api'),
@@ -339,14 +219,12 @@ async function runScenario(scenario: Scenario): Promise<Outcome> {
       `  ${result.purchasesPerSecond}/s, audit ${result.audit.ok ? 'ok' : 'FAILED'}, errors ${result.errors}\n`,
     );
     // Finished jobs are removed by age and count; what stays is bounded whatever the run's size.
-    outcome.redis.memoryMb = await redisMemoryMb(redisServer.url);
+    outcome.redis.memoryMb = await redis.usedMemoryMb();
     return outcome;
   } finally {
-    await Promise.all(workers.map(stop));
-    await stop(api);
-    await redisServer.stop();
-    await admin.query(`drop database if exists ${database} with (force)`);
-    await admin.end();
+    await system.stop();
+    await redis.destroy();
+    await postgres.destroy();
   }
 }
 
@@ -390,7 +268,7 @@ function paced(scenario: Scenario): Scenario {
   return { ...scenario, what: `${scenario.what}; ${rate}/s (${basis})`, load: { ...scenario.load, rate } };
 }
 
-execFileSync(process.execPath, ['scripts/build.mjs'], { cwd: ROOT, stdio: 'inherit' });
+buildServices();
 const outcomes: Outcome[] = [];
 for (const scenario of scenarios) {
   if (only !== undefined && !only.includes(scenario.name)) continue;

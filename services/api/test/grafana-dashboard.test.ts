@@ -1,14 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ProcessSystem } from '@ticketing/harness';
 import { createTestEnvironment, type TestEnvironment } from '@ticketing/shared/testing';
 import { runLoad } from '@ticketing/loadtest';
-import {
-  freePort,
-  serviceEnv,
-  spawnService,
-  waitForReady,
-  type ServiceProcess,
-} from './support/processes.js';
 import { startPrometheus, type PrometheusServer } from './support/prometheus.js';
 
 /**
@@ -52,44 +46,34 @@ function asGrafanaSends(expr: string, scrapeSeconds: number): string {
 }
 
 let environment: TestEnvironment;
+let system: ProcessSystem;
 let prometheus: PrometheusServer;
-const services: ServiceProcess[] = [];
-let base = '';
-let loadStarted = 0;
 
 beforeAll(async () => {
   environment = await createTestEnvironment();
-  const [apiPort, workerMetricsPort] = [await freePort(), await freePort()];
-  base = `http://127.0.0.1:${apiPort}`;
-  const env = { ...serviceEnv(environment.config), PORT: String(apiPort) };
-  services.push(spawnService('api', env));
-  // The reconciler sweeps every second, so that its panel has sweeps to show.
-  services.push(
-    spawnService('worker', {
-      ...env,
-      WORKER_METRICS_PORT: String(workerMetricsPort),
-      RECONCILE_INTERVAL_MS: '1000',
-    }),
-  );
-  await waitForReady(base);
-  // The same job names as ops/prometheus.yml.
-  prometheus = await startPrometheus({
-    api: `127.0.0.1:${apiPort}`,
-    worker: `127.0.0.1:${workerMetricsPort}`,
+  system = await ProcessSystem.create({
+    postgres: environment.postgres,
+    redis: environment.redis,
+    // The reconciler sweeps every second, so that its panel has sweeps to show.
+    serviceEnv: { worker: { RECONCILE_INTERVAL_MS: '1000' } },
   });
+  const api = await system.startApi();
+  const [worker] = await system.startWorkers(1);
+  // The same job names as ops/prometheus.yml.
+  prometheus = await startPrometheus({ api: api.listener, worker: worker!.listener });
 }, 180_000);
 
 afterAll(async () => {
   await prometheus?.stop();
-  await Promise.all(services.map((service) => service.stop()));
+  await system?.stop();
   await environment?.destroy();
 });
 
 describe('the Grafana dashboard on a real Prometheus', () => {
   it('when Prometheus scrapes an api and a worker through an on-sale, then every query of the dashboard returns data', async () => {
-    loadStarted = Date.now() / 1000;
+    const loadStarted = Date.now() / 1000;
     const result = await runLoad({
-      url: base,
+      url: system.url,
       events: 2,
       tickets: 150,
       purchases: 1_200,

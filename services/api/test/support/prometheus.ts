@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
-import { freePort, waitFor } from '@ticketing/shared/testing';
+import { freePort, waitFor } from '@ticketing/harness';
 
 /**
  * Reads one value out of Prometheus' text format: the sum of the samples of `name` whose labels
