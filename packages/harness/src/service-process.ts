@@ -87,6 +87,11 @@ export class ServiceProcess {
     return this.options.logFile;
   }
 
+  /** `host:port` of its HTTP listener (the api's port, a worker's metrics port): what Prometheus scrapes. */
+  get listener(): string {
+    return new URL(this.options.readyUrl).host;
+  }
+
   get running(): boolean {
     return this.child.exitCode === null && this.child.signalCode === null;
   }

@@ -18,6 +18,25 @@ export class HttpError extends Error {
   }
 }
 
+/**
+ * What kind of failure an error was, for counting them: the status and the API's error code for an
+ * HTTP answer (`HTTP 503 unavailable`), the system or undici code for a transport failure.
+ */
+export function errorKind(error: unknown): string {
+  if (error instanceof HttpError) {
+    let code: unknown;
+    try {
+      code = (JSON.parse(error.body) as { code?: unknown }).code;
+    } catch {
+      code = undefined;
+    }
+    return typeof code === 'string' ? `HTTP ${error.status} ${code}` : `HTTP ${error.status}`;
+  }
+  if (typeof error === 'object' && error !== null && 'code' in error && typeof error.code === 'string')
+    return error.code;
+  return error instanceof Error ? error.name : 'unknown';
+}
+
 /** A thin client for the ticketing API over one keep-alive connection pool. */
 export class TicketingClient {
   private readonly pool: Pool;

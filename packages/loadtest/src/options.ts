@@ -14,13 +14,18 @@ export interface LoadOptions {
   readonly priceCents: number;
   readonly adminToken: string | undefined;
   readonly json: string | undefined;
+  /** Write a self-contained HTML report of the run here. */
+  readonly report?: string | undefined;
+  /** The target is not this machine, and that is meant (a staging deployment). */
+  readonly allowRemote?: boolean;
   readonly quiet: boolean;
   /** Open every connection of the pool before the clock starts, as a load balancer in front holds them. */
   readonly warmConnections: boolean;
 }
 
 export const USAGE = `Usage: pnpm loadtest -- [flags]
-  --url URL            api base URL (loopback only)      default http://127.0.0.1:3000
+  --url URL            api origin: scheme://host:port    default http://127.0.0.1:3000
+  --allow-remote       allow a --url that is not this machine (nobody loads a host by a typo)
   --events N           events to create                  default 1
   --tickets N          tickets per event                 default 1000
   --purchases N        purchases in all                  default 5000
@@ -30,7 +35,8 @@ export const USAGE = `Usage: pnpm loadtest -- [flags]
   --cancel-ratio F     share of confirmed purchases then cancelled, 0..1   default 0
   --price-cents N      ticket price                      default 1000
   --admin-token T      bearer token for event creation
-  --json FILE          write the result as JSON
+  --json FILE          write the result as JSON (with its per-second time series)
+  --report FILE.html   write a self-contained HTML report: charts of the run, outcomes, errors, audit
   --warm-connections   open every connection before the clock starts (as a load balancer holds them)
   --quiet              no live progress line`;
 
@@ -59,6 +65,8 @@ export function parseOptions(argv: readonly string[]): LoadOptions {
       'price-cents': { type: 'string' },
       'admin-token': { type: 'string' },
       json: { type: 'string' },
+      report: { type: 'string' },
+      'allow-remote': { type: 'boolean', default: false },
       quiet: { type: 'boolean', default: false },
       'warm-connections': { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
@@ -66,11 +74,21 @@ export function parseOptions(argv: readonly string[]): LoadOptions {
   });
   if (values.help) throw new Error(USAGE);
 
-  const url = new URL(values.url);
-  // Load is only ever sent to this machine.
-  if (!LOOPBACK.has(url.hostname) && !url.hostname.startsWith('127.')) {
-    throw new Error(`--url must point at a loopback address, not ${url.hostname}`);
+  let url: URL;
+  try {
+    url = new URL(values.url);
+  } catch {
+    throw new Error(`--url must be a URL such as http://127.0.0.1:3000, not ${values.url}`);
   }
+  if (!['http:', 'https:'].includes(url.protocol)) throw new Error('--url must be http:// or https://');
+  // Requests go to the root of the API: a path would be silently dropped.
+  if (url.pathname !== '/' || url.search !== '' || url.hash !== '')
+    throw new Error(`--url must be the API's origin (scheme, host, port) without a path, not ${values.url}`);
+  const remote = !LOOPBACK.has(url.hostname) && !url.hostname.startsWith('127.');
+  if (remote && !values['allow-remote'])
+    throw new Error(
+      `--url ${url.origin} is not this machine: add --allow-remote to send load to it (and be sure it is yours)`,
+    );
   const quantityMatch = /^(\d+)(?:-(\d+))?$/.exec(values.quantity ?? '1');
   const min = Number(quantityMatch?.[1] ?? NaN);
   const max = Number(quantityMatch?.[2] ?? quantityMatch?.[1] ?? NaN);
@@ -90,6 +108,8 @@ export function parseOptions(argv: readonly string[]): LoadOptions {
     priceCents: wholeNumber('price-cents', values['price-cents'], 1000, 0),
     adminToken: values['admin-token'],
     json: values.json,
+    report: values.report,
+    allowRemote: values['allow-remote'],
     quiet: values.quiet,
     warmConnections: values['warm-connections'],
   };

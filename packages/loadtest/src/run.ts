@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { auditBooks, type EventBooks } from './audit.js';
-import { TicketingClient, type PurchaseState } from './client.js';
+import { TicketingClient, errorKind, type PurchaseState } from './client.js';
 import { Latencies, type LatencySummary } from './stats.js';
 import type { LoadOptions } from './options.js';
 
@@ -18,7 +18,38 @@ export interface LoadResult {
   readonly latencyMs: LatencySummary;
   readonly submitLatencyMs: LatencySummary;
   readonly audit: { readonly ok: boolean; readonly violations: string[] };
+  /** Errors by what they were: `HTTP 503 unavailable`, `ECONNRESET`, … */
+  readonly errorsByKind: Record<string, number>;
+  /** The run second by second, from the first purchase to the last decision. */
+  readonly timeline: LoadSecond[];
 }
+
+/** What happened in one second of the run (the last one may be shorter). */
+export interface LoadSecond {
+  /** Seconds since the first purchase, at the end of this interval. */
+  readonly at: number;
+  /** Purchases the api accepted (202) in this interval. */
+  readonly accepted: number;
+  /** Purchases whose decision arrived in this interval, by that decision; and cancellations done. */
+  readonly outcomes: Readonly<Record<Outcome, number>>;
+  readonly errors: number;
+  /** Submit → decided, of the purchases decided in this interval. */
+  readonly latencyMs: IntervalLatency;
+  /** Submit → 202, of the purchases accepted in this interval. */
+  readonly submitLatencyMs: IntervalLatency;
+}
+
+export type IntervalLatency = LatencySummary & { readonly count: number };
+
+const OUTCOMES = ['confirmed', 'waitlisted', 'rejected', 'cancelled'] as const;
+type Outcome = (typeof OUTCOMES)[number];
+const noOutcomes = (): Record<Outcome, number> => ({
+  confirmed: 0,
+  waitlisted: 0,
+  rejected: 0,
+  cancelled: 0,
+});
+const isOutcome = (status: string): status is Outcome => (OUTCOMES as readonly string[]).includes(status);
 
 interface Tracked {
   readonly purchaseId: string;
@@ -58,9 +89,13 @@ export async function runLoad(
     const finalLatency = new Latencies();
     const tracked: Tracked[] = [];
     const errorSamples: string[] = [];
+    const errorsByKind: Record<string, number> = {};
     let errors = 0;
     let submitted = 0;
     let decided = 0;
+    // Counts since the last point of the timeline.
+    let interval = { accepted: 0, errors: 0, outcomes: noOutcomes() };
+    const timeline: LoadSecond[] = [];
     const started = performance.now();
 
     const buy = async (index: number): Promise<void> => {
@@ -74,40 +109,66 @@ export async function runLoad(
         const accepted = await client.submitPurchase(event.id, { userId, quantity }, `${runTag}-${index}`);
         submitLatency.add(performance.now() - begin);
         submitted += 1;
+        interval.accepted += 1;
         tracked.push({ purchaseId: accepted.purchaseId, eventId: event.id, quantity });
         const outcome = isDecided(accepted) ? accepted : await client.follow(accepted.purchaseId, isDecided);
         finalLatency.add(performance.now() - begin);
         decided += 1;
+        if (isOutcome(outcome.status)) interval.outcomes[outcome.status] += 1;
         if (outcome.status === 'confirmed' && Math.random() < options.cancelRatio) {
           await client.cancel(outcome.purchaseId);
           await client.follow(outcome.purchaseId, (state) => state.status === 'cancelled');
+          interval.outcomes.cancelled += 1;
         }
       } catch (error) {
         errors += 1;
+        interval.errors += 1;
+        const kind = errorKind(error);
+        errorsByKind[kind] = (errorsByKind[kind] ?? 0) + 1;
         if (errorSamples.length < 10)
           errorSamples.push(error instanceof Error ? error.message : String(error));
       }
     };
 
-    let lastSamples = 0;
+    const addSecond = (): LoadSecond => {
+      const second: LoadSecond = {
+        at: Math.round((performance.now() - started) / 100) / 10,
+        ...interval,
+        latencyMs: finalLatency.takeInterval(),
+        submitLatencyMs: submitLatency.takeInterval(),
+      };
+      interval = { accepted: 0, errors: 0, outcomes: noOutcomes() };
+      timeline.push(second);
+      return second;
+    };
+    // Each tick closes one point of the timeline; the run's last point closes at the tick after the
+    // load, so that every point spans a whole second (a sliver at the end would chart as a spike).
+    let lastTick: (() => void) | undefined;
     const progress = setInterval(() => {
-      const elapsed = (performance.now() - started) / 1000;
-      const recent = finalLatency.recent(lastSamples);
-      lastSamples = finalLatency.count;
+      const second = addSecond();
       onProgress(
-        `${elapsed.toFixed(1)}s submitted ${submitted} decided ${decided}/${options.purchases} ` +
-          `${Math.round(decided / elapsed)}/s p99 ${recent.p99}ms errors ${errors}`,
+        `${second.at.toFixed(1)}s submitted ${submitted} decided ${decided}/${options.purchases} ` +
+          `${Math.round(decided / second.at)}/s p99 ${second.latencyMs.p99}ms errors ${errors}`,
       );
+      lastTick?.();
     }, 1000);
+    const stopTimeline = async (): Promise<void> => {
+      await new Promise<void>((resolve) => {
+        lastTick = resolve;
+      });
+      clearInterval(progress);
+    };
 
     try {
       if (options.rate > 0) await openLoop(options, buy);
       else await closedLoop(options, buy);
-    } finally {
+    } catch (error) {
       clearInterval(progress);
+      throw error;
     }
     const durationSeconds = (performance.now() - started) / 1000;
     await onLoadFinished();
+    await stopTimeline();
 
     // Read everything back: promotions after cancellations change states after their first decision.
     const finalStates = await mapLimit(tracked, 64, (purchase) => client.getPurchase(purchase.purchaseId));
@@ -149,6 +210,8 @@ export async function runLoad(
       latencyMs: finalLatency.summary(),
       submitLatencyMs: submitLatency.summary(),
       audit: { ok: violations.length === 0, violations },
+      errorsByKind,
+      timeline,
     };
   } finally {
     await client.close();

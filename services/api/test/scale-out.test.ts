@@ -2,6 +2,7 @@ import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ProcessSystem } from '@ticketing/harness';
 import { createRedis, createTestEnvironment, type TestEnvironment } from '@ticketing/shared/testing';
+import { workerConnectionName } from '@ticketing/shared';
 import { runLoad } from '@ticketing/loadtest';
 
 let environment: TestEnvironment;
@@ -25,11 +26,13 @@ afterAll(async () => {
 });
 
 /** Redis connections of this system's processes, by role (each process names its own). */
-async function connections(role: string): Promise<number> {
+async function connections(role: 'api' | 'worker'): Promise<number> {
   const clients = (await redis.client('LIST')) as string;
-  return clients
-    .split('\n')
-    .filter((line) => line.includes(` name=${environment.config.queuePrefix}:${role} `)).length;
+  const { queuePrefix } = environment.config;
+  // A worker's command connection also carries its host and pid.
+  const name =
+    role === 'api' ? ` name=${queuePrefix}:api ` : ` name=${workerConnectionName(queuePrefix, '')}`;
+  return clients.split('\n').filter((line) => line.includes(name)).length;
 }
 
 describe('scale-out', () => {
