@@ -57,6 +57,9 @@ describe('scale-out', () => {
       json: undefined,
       quiet: true,
       warmConnections: false,
+      preferWait: 0,
+      acceptOnly: false,
+      audit: true,
     });
 
     expect(result.errors, result.errorSamples.join('\n')).toBe(0);
