@@ -6,9 +6,9 @@ import { createValidatorCompiler } from '../../services/api/src/http/validator.j
 import { IdParams, errorResponse } from '../../services/api/src/http/common.schemas.js';
 import {
   GetPurchaseQuery,
-  IdempotencyHeaders,
   PurchaseView,
   SubmitPurchaseBody,
+  SubmitPurchaseHeaders,
 } from '../../services/api/src/purchases/purchases.schemas.js';
 import { CreateEventBody } from '../../services/api/src/events/events.schemas.js';
 
@@ -31,7 +31,7 @@ export type BaselineApp = ReturnType<typeof baselineApp>;
 
 export const submitPurchaseSchema = {
   params: IdParams,
-  headers: IdempotencyHeaders,
+  headers: SubmitPurchaseHeaders,
   body: SubmitPurchaseBody,
   response: { 200: PurchaseView, 202: PurchaseView },
 };
