@@ -14,3 +14,4 @@ export * from './queue/redis.js';
 export * from './queue/purchase-updates.js';
 export * from './queue/event-queues.js';
 export * from './queue/queue-positions.js';
+export * from './db/waitlist-line.js';

@@ -62,7 +62,7 @@ describe('submitting purchases', () => {
       .selectFrom('waitlistEntries')
       .select('purchaseId')
       .where('eventId', '=', event.id)
-      .orderBy('seq')
+      .orderBy('lineNo')
       .execute();
     expect(waiting.map((entry) => entry.purchaseId)).toEqual([second.purchaseId, third.purchaseId]);
   });
