@@ -155,11 +155,6 @@ const scenarios: Scenario[] = [
   },
 ];
 
-interface ProcessStats {
-  cpuSeconds: number;
-  peakRssMb: number;
-}
-
 const CLOCK_TICKS = 100;
 
 /** CPU ticks and peak resident memory of one process, from /proc. */
@@ -194,8 +189,8 @@ function processTree(root: number): number[] {
   return tree;
 }
 
-/** CPU seconds of a set of process trees, summed; peak RSS of the largest single process in them. */
-function treeStats(roots: readonly number[]): ProcessStats {
+/** CPU ticks of a set of process trees, summed; peak RSS of the largest single process in them. */
+function treeTicks(roots: readonly number[]): { ticks: number; peakKb: number } {
   let ticks = 0;
   let peakKb = 0;
   for (const pid of roots.flatMap(processTree)) {
@@ -204,8 +199,11 @@ function treeStats(roots: readonly number[]): ProcessStats {
     ticks += stat.ticks;
     peakKb = Math.max(peakKb, stat.peakKb);
   }
-  return { cpuSeconds: Math.round((ticks / CLOCK_TICKS) * 10) / 10, peakRssMb: Math.round(peakKb / 1024) };
+  return { ticks, peakKb };
 }
+
+const cpuSeconds = (roots: readonly number[]): number => treeTicks(roots).ticks / CLOCK_TICKS;
+const peakRssMb = (roots: readonly number[]): number => Math.round(treeTicks(roots).peakKb / 1024);
 
 /**
  * A service as `pnpm start` runs it (its bundle, with the same V8 flags), or a baseline's, with the
@@ -276,13 +274,23 @@ async function redisMemoryMb(url: string): Promise<number> {
   }
 }
 
-/** CPU seconds of the Postgres backends serving a database (the pools stay connected all run). */
-async function postgresCpuSeconds(admin: pg.Client, database: string): Promise<number> {
-  const { rows } = await admin.query<{ pid: number }>('select pid from pg_stat_activity where datname = $1', [
-    database,
-  ]);
-  const ticks = rows.reduce((sum, { pid }) => sum + (procStat(pid)?.ticks ?? 0), 0);
-  return Math.round((ticks / CLOCK_TICKS) * 10) / 10;
+/**
+ * CPU seconds of the Postgres backends serving a database. Pools close idle connections, and a
+ * backend's CPU goes with it, so each backend's last reading is kept once it is gone.
+ */
+function postgresCpu(admin: pg.Client, database: string): () => Promise<number> {
+  const ticksByPid = new Map<number, number>();
+  return async () => {
+    const { rows } = await admin.query<{ pid: number }>(
+      'select pid from pg_stat_activity where datname = $1',
+      [database],
+    );
+    for (const { pid } of rows) {
+      const ticks = procStat(pid)?.ticks;
+      if (ticks !== undefined) ticksByPid.set(pid, Math.max(ticks, ticksByPid.get(pid) ?? 0));
+    }
+    return [...ticksByPid.values()].reduce((sum, ticks) => sum + ticks, 0) / CLOCK_TICKS;
+  };
 }
 
 async function runScenario(scenario: Scenario): Promise<ResultRow[]> {
@@ -310,6 +318,7 @@ async function runScenario(scenario: Scenario): Promise<ResultRow[]> {
     await waitForReady(`http://127.0.0.1:${port}`);
     books = new pg.Client({ connectionString: databaseUrl });
     await books.connect();
+    const postgresSeconds = postgresCpu(admin, database);
     const bench: BenchSystem = {
       url: `http://127.0.0.1:${port}`,
       redisUrl: redisServer.url,
@@ -317,10 +326,10 @@ async function runScenario(scenario: Scenario): Promise<ResultRow[]> {
       cpu: async () => {
         const client = process.cpuUsage();
         return {
-          api: treeStats([api.pid ?? 0]).cpuSeconds,
-          worker: treeStats(workers.map((worker) => worker.pid ?? 0)).cpuSeconds,
-          postgres: await postgresCpuSeconds(admin, database),
-          redis: treeStats([redisServer.pid]).cpuSeconds,
+          api: cpuSeconds([api.pid ?? 0]),
+          worker: cpuSeconds(workers.map((worker) => worker.pid ?? 0)),
+          postgres: await postgresSeconds(),
+          redis: cpuSeconds([redisServer.pid]),
           client: (client.user + client.system) / 1e6,
         };
       },
@@ -369,14 +378,14 @@ async function runScenario(scenario: Scenario): Promise<ResultRow[]> {
     }
     // Finished jobs are removed by age and count; what stays is bounded whatever the run's size.
     const redisMb = await redisMemoryMb(redisServer.url);
-    const peakRssMb = {
-      api: treeStats([api.pid ?? 0]).peakRssMb,
-      worker: treeStats(workers.map((worker) => worker.pid ?? 0)).peakRssMb,
+    const peaks = {
+      api: peakRssMb([api.pid ?? 0]),
+      worker: peakRssMb(workers.map((worker) => worker.pid ?? 0)),
     };
     for (const row of rows) {
       process.stderr.write(`  ${row.name}: ${row.perSecond}/s, audit ${row.audit}, errors ${row.errors}\n`);
     }
-    return rows.map((row) => ({ ...row, redisMb, peakRssMb }));
+    return rows.map((row) => ({ ...row, redisMb, peakRssMb: peaks }));
   } finally {
     await books?.end().catch(() => undefined);
     await Promise.all(workers.map(stop));

@@ -4,7 +4,7 @@ import { IdParams, commonErrors, errorResponse } from '../http/common.schemas.js
 import { preferredWaitSeconds } from '../http/prefer.js';
 import { perUserPurchaseLimit } from '../http/security.js';
 import type { App, AppDeps } from '../app-types.js';
-import { awaitPurchase } from './await-purchase.js';
+import { awaitPurchase, isSettled } from './await-purchase.js';
 import { requestCancellation } from './request-cancellation.js';
 import {
   GetPurchaseQuery,
@@ -59,7 +59,7 @@ export function registerPurchaseRoutes(app: App, deps: AppDeps): void {
       void reply.header('location', purchaseLocation(purchase.id));
       if (waitMs > 0) {
         void reply.header('preference-applied', `wait=${waitMs / 1000}`);
-        if (!isDecided(row.status)) row = (await awaitPurchase(deps, purchase.id, waitMs)) ?? row;
+        if (!isSettled(row)) row = (await awaitPurchase(deps, purchase.id, waitMs)) ?? row;
         if (isDecided(row.status)) return reply.status(200).send(toPurchaseView(row));
       }
       return reply.status(202).send(toPurchaseView(row));
@@ -71,7 +71,7 @@ export function registerPurchaseRoutes(app: App, deps: AppDeps): void {
     {
       schema: {
         tags: ['purchases'],
-        summary: 'A purchase and its outcome; with `waitMs`, answers as soon as it is decided',
+        summary: 'A purchase and its outcome; with `waitMs`, answers as soon as nothing is pending for it',
         description:
           'While the purchase is queued, `queuePosition` says how many purchases of the event are ahead of it ' +
           'and `estimatedWaitMs` (once the event has a processing rate) roughly how long it will wait.',

@@ -79,7 +79,8 @@ export const GetPurchaseQuery = Type.Object(
       Type.Integer({
         minimum: 0,
         maximum: MAX_WAIT_MS,
-        description: 'Long-poll: answer once the purchase is decided',
+        description:
+          'Long-poll: answer once the purchase is decided and a cancellation requested of it is carried out',
       }),
     ),
   },
