@@ -8,5 +8,7 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: 'forks',
+    // System tests start api and worker processes from the production bundles: built once, first.
+    globalSetup: ['packages/harness/src/build-services.ts'],
   },
 });

@@ -8,7 +8,7 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['packages/faults/test/**/*.faults.test.ts'],
-    globalSetup: ['packages/faults/test/support/build-services.ts'],
+    globalSetup: ['packages/harness/src/build-services.ts'],
     exclude: ['**/node_modules/**'],
     fileParallelism: false,
     testTimeout: 240_000,

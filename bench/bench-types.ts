@@ -34,10 +34,10 @@ export interface BenchSystem {
   readonly queuePrefix: string;
   /** Cumulative CPU seconds of each part so far. */
   cpu(): Promise<CpuSplit>;
-  /** Starts worker processes (a backlog scenario starts them once its purchases are accepted). */
-  startWorkers(count: number): void;
+  /** Starts worker processes and waits until they are ready (a backlog scenario starts them late). */
+  startWorkers(count: number): Promise<void>;
   /** Runs a query on the system's own database (counted as Postgres CPU: keep it cheap). */
-  query<T extends object>(text: string, values?: unknown[]): Promise<T[]>;
+  query<T extends object>(text: string): Promise<T[]>;
 }
 
 /** One line of RESULTS.md: one measured phase of a scenario. */

@@ -1,5 +1,5 @@
-import { Redis } from 'ioredis';
-import { parsePurchaseUpdates, purchaseUpdatesChannel } from '../packages/shared/src/index.js';
+import type { Redis } from 'ioredis';
+import { createRedis, parsePurchaseUpdates, purchaseUpdatesChannel } from '../packages/shared/src/index.js';
 import type { BenchSystem } from './bench-types.js';
 
 /**
@@ -15,7 +15,7 @@ export class DecisionWatch {
   private constructor(private readonly subscriber: Redis) {}
 
   static async start(system: BenchSystem): Promise<DecisionWatch> {
-    const subscriber = new Redis(system.redisUrl);
+    const subscriber = createRedis(system.redisUrl, 'subscriber');
     const watch = new DecisionWatch(subscriber);
     subscriber.on('message', (_channel: string, message: string) => {
       const now = performance.now();

@@ -1,33 +1,36 @@
 /**
- * `pnpm bench`: each scenario of the on-sale benchmark against a freshly started system: api and
- * worker processes on this machine (built and started as `pnpm start` does), a database of their own
- * on the machine's Postgres and a Redis server of their own (so its memory and CPU are the system's
- * alone), driven by the load client in this process, which also audits the books through the API.
- * The baselines (bench/baselines/) run in the same run with the same client, and RESULTS.md gives
- * every scenario as multiples of `floor`, one HTTP exchange.
+ * `pnpm bench`: each scenario of the on-sale benchmark against a freshly started system (the harness,
+ * @ticketing/harness): api and worker processes on this machine from the production bundles, a
+ * database of their own on the machine's Postgres and a Redis server of their own (so its memory and
+ * CPU are the system's alone), driven by the load client in this process, which also audits the books
+ * through the API. The baselines (bench/baselines/) run in the same run with the same client, and
+ * RESULTS.md gives every scenario as multiples of `floor`, one HTTP exchange. Writes bench/RESULTS.md.
  *
  * BENCH_SCALE (default 1) scales every purchase count, for a quick run: BENCH_SCALE=0.1 pnpm bench.
  * BENCH_ONLY=hot,many runs only the named scenarios.
  * BENCH_CPU_PROF=DIR writes a V8 CPU profile of every api and worker process into DIR.
  */
-import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import os from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { Redis } from 'ioredis';
-import pg from 'pg';
-import SERVICES from '../scripts/services.json' with { type: 'json' };
+import {
+  ProcessSystem,
+  RedisServer,
+  buildServices,
+  processStats,
+  sharedPostgresDatabase,
+  treeStats,
+  type PostgresTarget,
+} from '@ticketing/harness';
+import { sql } from 'kysely';
 import { parseOptions, runLoad, type LoadOptions } from '../packages/loadtest/src/index.js';
-import { freePort, waitForReady } from '../packages/shared/src/testing/processes.js';
+import { createDb } from '../packages/shared/src/index.js';
 import { baselineEntry, type BaselineName } from './baselines/index.js';
 import { cpuPerUnit, type BenchSystem, type ResultRow } from './bench-types.js';
 import { renderResults } from './report.js';
 import { runBacklog } from './scenarios/backlog.js';
 import { runLongWaitlist } from './scenarios/long-waitlist.js';
 
-const ROOT = fileURLToPath(new URL('../', import.meta.url));
-const ADMIN_DB = 'postgres://postgres@127.0.0.1:5432/postgres';
 const scale = Number(process.env.BENCH_SCALE ?? '1');
 const only = process.env.BENCH_ONLY?.split(',');
 const profileDir = process.env.BENCH_CPU_PROF;
@@ -155,195 +158,72 @@ const scenarios: Scenario[] = [
   },
 ];
 
-const CLOCK_TICKS = 100;
-
-/** CPU ticks and peak resident memory of one process, from /proc. */
-function procStat(pid: number): { ticks: number; ppid: number; peakKb: number } | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-    return {
-      ppid: Number(fields[1]),
-      ticks: Number(fields[11]) + Number(fields[12]),
-      peakKb: Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0),
-    };
-  } catch {
-    return undefined;
-  }
-}
-
-/** The process and its descendants (an api cluster's primary has its serving processes below it). */
-function processTree(root: number): number[] {
-  const children = new Map<number, number[]>();
-  for (const entry of readdirSync('/proc')) {
-    const pid = Number(entry);
-    if (!Number.isInteger(pid)) continue;
-    const stat = procStat(pid);
-    if (stat === undefined) continue;
-    children.set(stat.ppid, [...(children.get(stat.ppid) ?? []), pid]);
-  }
-  const tree = [root];
-  for (let index = 0; index < tree.length; index += 1)
-    tree.push(...(children.get(tree[index] as number) ?? []));
-  return tree;
-}
-
-/** CPU ticks of a set of process trees, summed; peak RSS of the largest single process in them. */
-function treeTicks(roots: readonly number[]): { ticks: number; peakKb: number } {
-  let ticks = 0;
-  let peakKb = 0;
-  for (const pid of roots.flatMap(processTree)) {
-    const stat = procStat(pid);
-    if (stat === undefined) continue;
-    ticks += stat.ticks;
-    peakKb = Math.max(peakKb, stat.peakKb);
-  }
-  return { ticks, peakKb };
-}
-
-const cpuSeconds = (roots: readonly number[]): number => treeTicks(roots).ticks / CLOCK_TICKS;
-const peakRssMb = (roots: readonly number[]): number => Math.round(treeTicks(roots).peakKb / 1024);
-
 /**
- * A service as `pnpm start` runs it (its bundle, with the same V8 flags), or a baseline's, with the
- * same flags (through tsx: it only adds to the start-up, which is not measured).
+ * CPU seconds of the Postgres backends serving a database. Pools close idle connections, and a
+ * backend's CPU goes with it, so each backend's last reading is kept once it is gone.
  */
-function start(system: SystemName, service: 'api' | 'worker', env: Record<string, string>): ChildProcess {
-  const profile = profileDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${profileDir}`];
-  const entry =
-    system === 'project'
-      ? [SERVICES[service].bundle]
-      : ['--import', 'tsx', baselineEntry(system, service) ?? ''];
-  return spawn(process.execPath, [...SERVICES[service].nodeFlags, ...profile, ...entry], {
-    cwd: ROOT,
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
+function postgresCpu(postgres: PostgresTarget): () => Promise<number> {
+  const secondsByPid = new Map<number, number>();
+  return async () => {
+    for (const pid of await postgres.backendPids()) {
+      const seconds = processStats([pid]).cpuSeconds;
+      secondsByPid.set(pid, Math.max(seconds, secondsByPid.get(pid) ?? 0));
+    }
+    return [...secondsByPid.values()].reduce((sum, seconds) => sum + seconds, 0);
+  };
+}
+
+/** A baseline's servers run from their TypeScript entries (tsx adds only to the start-up, not measured). */
+function baselineEntries(system: SystemName): Partial<Record<'api' | 'worker', readonly string[]>> {
+  if (system === 'project') return {};
+  const entry = (service: 'api' | 'worker') => {
+    const file = baselineEntry(system, service);
+    return file === undefined ? {} : { [service]: ['--import', 'tsx', file] };
+  };
+  return { ...entry('api'), ...entry('worker') };
 }
 
 const hasWorker = (system: SystemName): boolean =>
   system === 'project' || baselineEntry(system, 'worker') !== undefined;
 
-async function stop(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  await new Promise<void>((resolve) => {
-    child.once('exit', () => resolve());
-    child.kill('SIGTERM');
-  });
-}
-
-/** A Redis server of the benchmark's own, configured as BullMQ asks for production (no eviction). */
-async function startRedis(): Promise<{ url: string; pid: number; stop: () => Promise<void> }> {
-  const port = await freePort();
-  const dir = mkdtempSync(join(os.tmpdir(), 'bench-redis-'));
-  const child = spawn(
-    'redis-server',
-    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir],
-    { stdio: 'ignore' },
-  );
-  const url = `redis://127.0.0.1:${port}`;
-  for (let attempt = 0; attempt < 50; attempt += 1) {
-    const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0 });
-    redis.on('error', () => undefined);
-    const up = await redis.connect().then(
-      () => redis.ping().then(() => true),
-      () => false,
-    );
-    redis.disconnect();
-    if (up) break;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  return {
-    url,
-    pid: child.pid ?? 0,
-    stop: async () => {
-      await stop(child);
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
-}
-
-async function redisMemoryMb(url: string): Promise<number> {
-  const redis = new Redis(url);
-  try {
-    const info = await redis.info('memory');
-    return Math.round((Number(/used_memory:(\d+)/.exec(info)?.[1] ?? 0) / 1024 / 1024) * 10) / 10;
-  } finally {
-    redis.disconnect();
-  }
-}
-
-/**
- * CPU seconds of the Postgres backends serving a database. Pools close idle connections, and a
- * backend's CPU goes with it, so each backend's last reading is kept once it is gone.
- */
-function postgresCpu(admin: pg.Client, database: string): () => Promise<number> {
-  const ticksByPid = new Map<number, number>();
-  return async () => {
-    const { rows } = await admin.query<{ pid: number }>(
-      'select pid from pg_stat_activity where datname = $1',
-      [database],
-    );
-    for (const { pid } of rows) {
-      const ticks = procStat(pid)?.ticks;
-      if (ticks !== undefined) ticksByPid.set(pid, Math.max(ticks, ticksByPid.get(pid) ?? 0));
-    }
-    return [...ticksByPid.values()].reduce((sum, ticks) => sum + ticks, 0) / CLOCK_TICKS;
-  };
-}
-
 async function runScenario(scenario: Scenario): Promise<ResultRow[]> {
-  const database = `bench_${scenario.name.replaceAll('-', '_')}_${Date.now().toString(36)}`;
-  const redisServer = await startRedis();
-  const port = await freePort();
-  const databaseUrl = `postgres://postgres@127.0.0.1:5432/${database}`;
-  const env = {
-    PORT: String(port),
-    DATABASE_URL: databaseUrl,
-    REDIS_URL: redisServer.url,
-    QUEUE_PREFIX: 'bench',
-    LOG_LEVEL: 'warn',
-    API_PROCESSES: String(scenario.apiProcesses ?? 1),
-    ...scenario.env,
-  };
-  const system = scenario.system ?? 'project';
-  const admin = new pg.Client({ connectionString: ADMIN_DB });
-  await admin.connect();
-  await admin.query(`create database ${database}`);
-  const api = start(system, 'api', env);
-  const workers: ChildProcess[] = [];
-  let books: pg.Client | undefined;
+  const postgres = await sharedPostgresDatabase(
+    `bench_${scenario.name.replaceAll('-', '_')}_${Date.now().toString(36)}`,
+  );
+  const redis = await RedisServer.start({ keyPrefix: 'bench' });
+  const name = scenario.system ?? 'project';
+  const system = await ProcessSystem.create({
+    postgres,
+    redis,
+    env: { API_PROCESSES: String(scenario.apiProcesses ?? 1), ...scenario.env },
+    nodeArgs: profileDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${profileDir}`],
+    entries: baselineEntries(name),
+  });
+  const books = createDb(postgres.databaseUrl, { poolSize: 1 });
   try {
-    await waitForReady(`http://127.0.0.1:${port}`);
-    books = new pg.Client({ connectionString: databaseUrl });
-    await books.connect();
-    const postgresSeconds = postgresCpu(admin, database);
+    await system.startApi();
+    const postgresSeconds = postgresCpu(postgres);
     const bench: BenchSystem = {
-      url: `http://127.0.0.1:${port}`,
-      redisUrl: redisServer.url,
-      queuePrefix: env.QUEUE_PREFIX,
+      url: system.url,
+      redisUrl: redis.url,
+      queuePrefix: redis.keyPrefix,
       cpu: async () => {
         const client = process.cpuUsage();
         return {
-          api: cpuSeconds([api.pid ?? 0]),
-          worker: cpuSeconds(workers.map((worker) => worker.pid ?? 0)),
+          api: treeStats([system.api.pid]).cpuSeconds,
+          worker: treeStats(system.workers.map((worker) => worker.pid)).cpuSeconds,
           postgres: await postgresSeconds(),
-          redis: cpuSeconds([redisServer.pid]),
+          redis: treeStats(redis.pid === undefined ? [] : [redis.pid]).cpuSeconds,
           client: (client.user + client.system) / 1e6,
         };
       },
-      startWorkers: (count) => {
-        for (let index = 0; index < count; index += 1) workers.push(start(system, 'worker', env));
+      startWorkers: async (count) => {
+        await system.startWorkers(count);
       },
-      query: async <T extends object>(text: string, values?: unknown[]) =>
-        (await (books as pg.Client).query<T>(text, values)).rows,
+      query: async <T extends object>(text: string) => (await sql.raw<T>(text).execute(books)).rows,
     };
     const kind = scenario.kind ?? 'load';
-    if (kind === 'load') {
-      bench.startWorkers(scenario.workers ?? (hasWorker(system) ? 1 : 0));
-      await new Promise((resolve) => setTimeout(resolve, 1_000));
-    }
+    if (kind === 'load') await bench.startWorkers(scenario.workers ?? (hasWorker(name) ? 1 : 0));
     const options: LoadOptions = {
       ...parseOptions([]),
       url: bench.url,
@@ -377,22 +257,20 @@ async function runScenario(scenario: Scenario): Promise<ResultRow[]> {
       rows = [await runLoadRow(bench, scenario, options, progress)];
     }
     // Finished jobs are removed by age and count; what stays is bounded whatever the run's size.
-    const redisMb = await redisMemoryMb(redisServer.url);
-    const peaks = {
-      api: peakRssMb([api.pid ?? 0]),
-      worker: peakRssMb(workers.map((worker) => worker.pid ?? 0)),
+    const redisMb = await redis.usedMemoryMb();
+    const peakRssMb = {
+      api: treeStats([system.api.pid]).peakRssMb,
+      worker: treeStats(system.workers.map((worker) => worker.pid)).peakRssMb,
     };
     for (const row of rows) {
       process.stderr.write(`  ${row.name}: ${row.perSecond}/s, audit ${row.audit}, errors ${row.errors}\n`);
     }
-    return rows.map((row) => ({ ...row, redisMb, peakRssMb: peaks }));
+    return rows.map((row) => ({ ...row, redisMb, peakRssMb }));
   } finally {
-    await books?.end().catch(() => undefined);
-    await Promise.all(workers.map(stop));
-    await stop(api);
-    await redisServer.stop();
-    await admin.query(`drop database if exists ${database} with (force)`);
-    await admin.end();
+    await books.destroy();
+    await system.stop();
+    await redis.destroy();
+    await postgres.destroy();
   }
 }
 
@@ -467,7 +345,7 @@ function paced(scenario: Scenario, done: readonly ResultRow[]): Scenario {
   return { ...scenario, what: `${scenario.what}; ${rate}/s (${basis})`, load: { ...scenario.load, rate } };
 }
 
-execFileSync(process.execPath, ['scripts/build.mjs'], { cwd: ROOT, stdio: 'inherit' });
+buildServices();
 const rows: ResultRow[] = [];
 const ran: Scenario[] = [];
 for (const scenario of scenarios) {

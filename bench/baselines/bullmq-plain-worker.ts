@@ -3,6 +3,7 @@
  * purchases are decided in queue order), each job decided in a transaction of its own under the
  * event's row lock. New events are picked up by looking at Postgres every half second.
  */
+import { createServer } from 'node:http';
 import { Worker, type Job } from 'bullmq';
 import pg from 'pg';
 import { PLAIN_PREFIX, plainConnection, plainQueueName } from './bullmq-plain-queues.js';
@@ -66,8 +67,14 @@ async function discover(): Promise<void> {
 
 await discover();
 const timer = setInterval(() => void discover().catch(() => undefined), DISCOVERY_MS);
+// Answers the harness's readiness check, as the project's worker does on its metrics port.
+const readiness = createServer((_request, response) => response.end('ready')).listen(
+  env.metricsPort,
+  '127.0.0.1',
+);
 process.on('SIGTERM', () => {
   clearInterval(timer);
+  readiness.close();
   void Promise.all([...workers.values()].map((worker) => worker.close()))
     .then(() => pool.end())
     .finally(() => process.exit(0));

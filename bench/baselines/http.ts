@@ -48,11 +48,12 @@ export const createEventSchema = {
 };
 
 /** The settings a baseline process is started with (the bench passes the api's own variables). */
-export function baselineEnv(): { port: number; databaseUrl: string; redisUrl: string } {
+export function baselineEnv(): { port: number; databaseUrl: string; redisUrl: string; metricsPort: number } {
   return {
     port: Number(process.env.PORT ?? '3000'),
     databaseUrl: process.env.DATABASE_URL ?? '',
     redisUrl: process.env.REDIS_URL ?? '',
+    metricsPort: Number(process.env.WORKER_METRICS_PORT ?? '0'),
   };
 }
 

@@ -24,7 +24,7 @@ export async function runBacklog(
     acceptEnd = await system.cpu();
     const watch = await DecisionWatch.start(system);
     try {
-      system.startWorkers(1);
+      await system.startWorkers(1);
       await watch.first();
       drainStart = await system.cpu();
       await watch.until(system, options.purchases);

@@ -36,10 +36,14 @@ export async function runLongWaitlist(
       totalTickets: options.tickets,
       priceCents: options.priceCents,
     });
-    system.startWorkers(1);
+    await system.startWorkers(1);
     const accepted: string[] = [];
     let errors = 0;
-    for (const size of [Math.max(1, Math.round(options.purchases / 10)), options.purchases]) {
+    // The smaller list: a tenth of the purchases, and at least as many waiting as hold tickets.
+    for (const size of [
+      Math.max(2 * options.tickets, Math.round(options.purchases / 10)),
+      options.purchases,
+    ]) {
       const indexes = Array.from({ length: size - accepted.length }, (_, offset) => accepted.length + offset);
       await mapLimit(indexes, options.concurrency, async (index) => {
         const purchase = await client

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { useFaultSystem } from './support/fault-system.js';
-import { sleep } from '@ticketing/shared/testing';
+import { sleep } from '@ticketing/harness';
 import { runScenario } from './support/scenario.js';
 
 const PURCHASES = 4_000;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { useFaultSystem } from './support/fault-system.js';
-import type { Exit } from './support/service-process.js';
+import { activeJobs, useFaultSystem } from './support/fault-system.js';
+import type { Exit } from '@ticketing/harness';
 import { runScenario } from './support/scenario.js';
 
 const PURCHASES = 3_000;
@@ -20,7 +20,7 @@ describe('graceful shutdown', () => {
         const [worker] = await system.startedWorkers();
         if (worker !== undefined) {
           exits.push(await worker.stop('SIGTERM', 15_000));
-          system.replaceWorker(worker);
+          await system.replaceWorker(worker);
         }
         await buyers.reached(PURCHASES * 0.6);
         exits.push(await system.api.stop('SIGTERM', 15_000));
@@ -34,7 +34,7 @@ describe('graceful shutdown', () => {
     // Everything stops on SIGTERM: clean exits, and no job left active for a stalled check to find.
     for (const service of [system.api, ...system.workers]) exits.push(await service.stop('SIGTERM', 15_000));
     expect(exits).toEqual(exits.map(() => ({ code: 0, signal: null })));
-    expect((await system.activeJobs()).size).toBe(0);
+    expect((await activeJobs(system)).size).toBe(0);
     expect(await system.logCount('worker', 'job stalled')).toBe(0);
   });
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { useFaultSystem } from './support/fault-system.js';
-import { sleep } from '@ticketing/shared/testing';
+import { sleep } from '@ticketing/harness';
 import { probePurchase } from './support/probe.js';
 import { runScenario } from './support/scenario.js';
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { useFaultSystem } from './support/fault-system.js';
-import { sleep } from '@ticketing/shared/testing';
+import { sleep } from '@ticketing/harness';
 import { randomBetween, runScenario } from './support/scenario.js';
 
 const KILLS = 20;
@@ -24,7 +24,7 @@ describe('worker crashes', () => {
           if (victim === undefined) continue;
           victim.signal('SIGKILL');
           await victim.exited;
-          system.replaceWorker(victim);
+          await system.replaceWorker(victim);
           kills += 1;
         }
         return `${kills} workers killed at random moments and restarted`;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { useFaultSystem } from './support/fault-system.js';
-import { sleep } from '@ticketing/shared/testing';
+import { activeJobs, useFaultSystem } from './support/fault-system.js';
+import { sleep } from '@ticketing/harness';
 import { randomBetween, runScenario } from './support/scenario.js';
 
 /** Past the job lock (3 s), two stalled checks (1 s apart), the event lease (2 s) and the idle-in-transaction timeout (3 s). */
@@ -33,10 +33,10 @@ describe('zombie worker', () => {
           // Jobs still active half a second later are the frozen worker's (the other one finishes
           // its batches in milliseconds). Only a freeze that holds jobs is a zombie worth the wait;
           // a worker holds jobs only briefly, so most tries catch none and end at once.
-          const before = await system.activeJobs();
+          const before = await activeJobs(system);
           if (before.size > 0) await sleep(500);
           const frozen =
-            before.size === 0 ? [] : [...(await system.activeJobs())].filter((id) => before.has(id));
+            before.size === 0 ? [] : [...(await activeJobs(system))].filter((id) => before.has(id));
           if (frozen.length > 0) {
             await sleep(PAUSE_MS);
             zombies += 1;

@@ -1,52 +1,8 @@
 import { isIP } from 'node:net';
 
-/**
- * The one place that reads `process.env`. Every setting is declared once here, validated at start-up
- * and frozen; the rest of the code receives a typed `Config`.
- */
-export interface Config {
-  readonly port: number;
-  /** Api processes sharing `port` (node:cluster); 1 = a single process, no cluster. */
-  readonly apiProcesses: number;
-  readonly host: string;
-  readonly databaseUrl: string;
-  readonly redisUrl: string;
-  readonly queuePrefix: string;
-  readonly adminToken: string | undefined;
-  readonly logLevel: LogLevel;
-  /** How often the reconciler re-enqueues purchases still `queued` in Postgres (0 disables it). */
-  readonly reconcileIntervalMs: number;
-  /** A purchase must have been queued this long before the reconciler considers its job lost. */
-  readonly reconcileAfterMs: number;
-  /** Jobs a worker takes from an event queue and applies in one transaction (1 = one job at a time). */
-  readonly workerBatchSize: number;
-  /** Drain rounds (one transaction each, over up to 64 events) one worker process runs at once. */
-  readonly workerConcurrency: number;
-  /** Port of the worker's Prometheus listener (`GET /metrics`) on `host`; 0 = no listener. */
-  readonly workerMetricsPort: number;
-  /** How long a fetched job stays locked to its worker without renewal before it counts as stalled. */
-  readonly workerLockDurationMs: number;
-  /** How often each queue worker looks for stalled jobs (a dead worker's) to move back to wait. */
-  readonly workerStalledIntervalMs: number;
-  /** How often a job may stall before BullMQ fails it (the reconciler still retries its work). */
-  readonly workerMaxStalledCount: number;
-  /** How long a worker's claim on an event outlives the worker if it dies while holding it. */
-  readonly eventLeaseMs: number;
-  /** Postgres ends a session idle inside a transaction this long (a frozen process's), releasing its locks. */
-  readonly dbIdleInTransactionTimeoutMs: number;
-  /** Rate-limit window; the limits below count requests per window (0 disables a limit). */
-  readonly rateLimitWindowMs: number;
-  /** Requests per window from one client IP, on every route. */
-  readonly rateLimitIpMax: number;
-  /** Purchase requests per window for one `userId`, whatever IP they come from. */
-  readonly rateLimitUserMax: number;
-  /** Client IPs never rate limited (loopback by default, so load tests and benchmarks run unthrottled). */
-  readonly rateLimitAllowList: readonly string[];
-  /** Origins allowed to call the API from a browser; CORS is off when unset. */
-  readonly corsOrigins: readonly string[] | undefined;
-  /** Proxy hops in front of the api whose X-Forwarded-For is trusted for the client IP (0 = none). */
-  readonly trustProxyHops: number;
-}
+// The one place that reads `process.env`. Every setting is declared once here (`settings` below: its
+// environment name, default, description and parser), validated at start-up and frozen; the rest of
+// the code receives a typed `Config`, and docs/operations.md's table is rendered from the same list.
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -116,64 +72,174 @@ const oneOf =
       ? (raw as T)
       : { problem: `must be one of ${values.join(', ')}` };
 
-/** Each setting: its environment name, its default (undefined = optional) and its parser. */
+interface Setting<T> {
+  readonly env: string;
+  /** The value used when the variable is unset or empty; undefined = the setting is optional. */
+  readonly fallback: string | undefined;
+  /** One line for the configuration table in docs/operations.md (`pnpm docs:config`). */
+  readonly description: string;
+  readonly parse: Parser<T>;
+}
+
+/** Every setting. Adding one here is the whole change; then `pnpm docs:config` rewrites the docs' table. */
 const settings = {
-  port: { env: 'PORT', fallback: '3000', parse: integer(0, 65535) },
-  apiProcesses: { env: 'API_PROCESSES', fallback: '1', parse: integer(1, 64) },
-  host: { env: 'HOST', fallback: '127.0.0.1', parse: pattern(/^\S+$/, 'must be a host name or address') },
+  port: { env: 'PORT', fallback: '3000', description: 'api port', parse: integer(0, 65535) },
+  apiProcesses: {
+    env: 'API_PROCESSES',
+    fallback: '1',
+    description: 'api processes sharing `PORT` (node:cluster; 1 = no cluster); one that dies is replaced',
+    parse: integer(1, 64),
+  },
+  host: {
+    env: 'HOST',
+    fallback: '127.0.0.1',
+    description: "bind address of the api and of the worker's metrics listener",
+    parse: pattern(/^\S+$/, 'must be a host name or address'),
+  },
   databaseUrl: {
     env: 'DATABASE_URL',
     fallback: 'postgres://postgres@127.0.0.1:5432/ticketing',
+    description: 'PostgreSQL; the database is created if missing and migrated at start-up',
     parse: url(['postgres:', 'postgresql:']),
   },
-  redisUrl: { env: 'REDIS_URL', fallback: 'redis://127.0.0.1:6379', parse: url(['redis:', 'rediss:']) },
+  redisUrl: {
+    env: 'REDIS_URL',
+    fallback: 'redis://127.0.0.1:6379',
+    description: 'Redis: queues, pub/sub, leases, rate limits, queue positions',
+    parse: url(['redis:', 'rediss:']),
+  },
   queuePrefix: {
     env: 'QUEUE_PREFIX',
     fallback: 'ticketing',
+    description: 'every Redis key and channel the system uses starts with it',
     parse: pattern(/^[A-Za-z0-9_-]{1,64}$/, 'must be 1-64 letters, digits, "_" or "-"'),
   },
   adminToken: {
     env: 'ADMIN_TOKEN',
     fallback: undefined,
+    description:
+      'when set (16+ characters), event creation and the admin pages need it; unset leaves them open',
     parse: pattern(/^\S{16,}$/, 'must be at least 16 characters without spaces'),
   },
-  logLevel: { env: 'LOG_LEVEL', fallback: 'info', parse: oneOf(LOG_LEVELS) },
-  reconcileIntervalMs: { env: 'RECONCILE_INTERVAL_MS', fallback: '5000', parse: integer(0, 3_600_000) },
-  reconcileAfterMs: { env: 'RECONCILE_AFTER_MS', fallback: '10000', parse: integer(0, 3_600_000) },
-  workerBatchSize: { env: 'WORKER_BATCH_SIZE', fallback: '200', parse: integer(1, 5_000) },
-  workerConcurrency: { env: 'WORKER_CONCURRENCY', fallback: '4', parse: integer(1, 64) },
-  workerMetricsPort: { env: 'WORKER_METRICS_PORT', fallback: '0', parse: integer(0, 65535) },
-  workerLockDurationMs: { env: 'WORKER_LOCK_DURATION_MS', fallback: '30000', parse: integer(1_000, 600_000) },
+  logLevel: {
+    env: 'LOG_LEVEL',
+    fallback: 'info',
+    description: 'pino level (`fatal` … `trace`, `silent`)',
+    parse: oneOf(LOG_LEVELS),
+  },
+  reconcileIntervalMs: {
+    env: 'RECONCILE_INTERVAL_MS',
+    fallback: '5000',
+    description: "how often each worker's reconciler re-creates lost or failed jobs (0 disables it)",
+    parse: integer(0, 3_600_000),
+  },
+  reconcileAfterMs: {
+    env: 'RECONCILE_AFTER_MS',
+    fallback: '10000',
+    description: 'how long a purchase stays `queued` before the reconciler counts its job as lost',
+    parse: integer(0, 3_600_000),
+  },
+  workerBatchSize: {
+    env: 'WORKER_BATCH_SIZE',
+    fallback: '200',
+    description: 'jobs a round takes from one event queue (one transaction); `1` = one job per transaction',
+    parse: integer(1, 5_000),
+  },
+  workerConcurrency: {
+    env: 'WORKER_CONCURRENCY',
+    fallback: '4',
+    description: 'rounds (one transaction each, over up to 64 events) one worker process runs at once',
+    parse: integer(1, 64),
+  },
+  workerMetricsPort: {
+    env: 'WORKER_METRICS_PORT',
+    fallback: '0',
+    description: "port of the worker's Prometheus listener (`GET /metrics` on `HOST`); 0 = none",
+    parse: integer(0, 65535),
+  },
+  workerLockDurationMs: {
+    env: 'WORKER_LOCK_DURATION_MS',
+    fallback: '30000',
+    description:
+      'how long a fetched job stays locked to its worker without renewal before it counts as stalled',
+    parse: integer(1_000, 600_000),
+  },
   workerStalledIntervalMs: {
     env: 'WORKER_STALLED_INTERVAL_MS',
     fallback: '30000',
+    description: "how often each worker moves stalled jobs (a dead or frozen worker's) back to wait",
     parse: integer(500, 600_000),
   },
-  workerMaxStalledCount: { env: 'WORKER_MAX_STALLED_COUNT', fallback: '5', parse: integer(0, 1_000) },
-  eventLeaseMs: { env: 'EVENT_LEASE_MS', fallback: '15000', parse: integer(500, 600_000) },
+  workerMaxStalledCount: {
+    env: 'WORKER_MAX_STALLED_COUNT',
+    fallback: '5',
+    description: 'stalls after which BullMQ fails a job (its purchase is still decided from Postgres)',
+    parse: integer(0, 1_000),
+  },
+  eventLeaseMs: {
+    env: 'EVENT_LEASE_MS',
+    fallback: '15000',
+    description: "how long a worker's claim on an event outlives the worker: the longest a crash holds it up",
+    parse: integer(500, 600_000),
+  },
   dbIdleInTransactionTimeoutMs: {
     env: 'DB_IDLE_IN_TRANSACTION_TIMEOUT_MS',
     fallback: '10000',
+    description: "Postgres ends a session idle in a transaction this long (a frozen process's); 0 = never",
     parse: integer(0, 3_600_000),
   },
-  rateLimitWindowMs: { env: 'RATE_LIMIT_WINDOW_MS', fallback: '60000', parse: integer(1_000, 86_400_000) },
-  rateLimitIpMax: { env: 'RATE_LIMIT_IP_MAX', fallback: '1200', parse: integer(0, 10_000_000) },
-  rateLimitUserMax: { env: 'RATE_LIMIT_USER_MAX', fallback: '10', parse: integer(0, 10_000_000) },
+  rateLimitWindowMs: {
+    env: 'RATE_LIMIT_WINDOW_MS',
+    fallback: '60000',
+    description: 'the window the rate limits count in',
+    parse: integer(1_000, 86_400_000),
+  },
+  rateLimitIpMax: {
+    env: 'RATE_LIMIT_IP_MAX',
+    fallback: '1200',
+    description: 'requests per window from one client IP, on every route (0 disables)',
+    parse: integer(0, 10_000_000),
+  },
+  rateLimitUserMax: {
+    env: 'RATE_LIMIT_USER_MAX',
+    fallback: '10',
+    description:
+      'purchases (`POST /events/:id/purchases`, `POST /book`) per window for one `userId` (0 disables)',
+    parse: integer(0, 10_000_000),
+  },
   rateLimitAllowList: {
     env: 'RATE_LIMIT_ALLOW_LIST',
     fallback: '127.0.0.1,::1,::ffff:127.0.0.1',
+    description: 'client IPs never rate limited (`none` = nobody); loopback, so load tests run unthrottled',
     parse: list((raw) => isIP(raw) !== 0, 'IP addresses'),
   },
   corsOrigins: {
     env: 'CORS_ORIGINS',
     fallback: undefined,
+    description:
+      'comma-separated origins allowed to call from a browser (`https://shop.example`), or `*`; unset = CORS off',
     parse: list(isOrigin, 'origins (https://example.com) or *'),
   },
-  trustProxyHops: { env: 'TRUST_PROXY_HOPS', fallback: '0', parse: integer(0, 10) },
-} satisfies Record<keyof Config, { env: string; fallback: string | undefined; parse: Parser<unknown> }>;
+  trustProxyHops: {
+    env: 'TRUST_PROXY_HOPS',
+    fallback: '0',
+    description: 'proxies in front of the api whose `X-Forwarded-For` names the client IP the limits count',
+    parse: integer(0, 10),
+  },
+} satisfies Record<string, Setting<unknown>>;
+
+type SettingValue<S> =
+  S extends Setting<infer T> ? (undefined extends S['fallback'] ? T | undefined : T) : never;
+
+/** The validated configuration: one field per setting, typed by its parser (optional ones may be undefined). */
+export type Config = { readonly [K in keyof typeof settings]: SettingValue<(typeof settings)[K]> };
+
+/** What the docs say about each setting, in declaration order. */
+export const CONFIG_SETTINGS: readonly Pick<Setting<unknown>, 'env' | 'fallback' | 'description'>[] =
+  Object.values(settings).map(({ env, fallback, description }) => ({ env, fallback, description }));
 
 /** The environment variable names the system reads, for documentation and the compose-file check. */
-export const CONFIG_ENV_NAMES: readonly string[] = Object.values(settings).map((setting) => setting.env);
+export const CONFIG_ENV_NAMES: readonly string[] = CONFIG_SETTINGS.map((setting) => setting.env);
 
 /** Validates every setting and reports all problems at once, so one restart fixes them all. */
 export function loadConfig(env: Env = process.env): Config {

@@ -1,6 +1,7 @@
 export * from './config.js';
 export * from './errors.js';
 export * from './logger.js';
+export * from './db/accepting-locks.js';
 export * from './db/connection.js';
 export * from './db/database.js';
 export * from './db/migrate.js';

@@ -1,28 +1,28 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ProcessSystem } from '@ticketing/harness';
+import { waitUntilNothingQueued } from '@ticketing/shared/testing';
 import { httpHelpers, type PurchaseBody } from './support/http.js';
-import {
-  serviceEnv,
-  spawnService,
-  waitUntilNothingQueued,
-  type ServiceProcess,
-} from './support/processes.js';
 import { startTestSystem, type TestSystem } from './support/test-system.js';
 
 const TICKETS = 500;
 const BUYERS = 2_000;
 
 let system: TestSystem;
-const workers: ServiceProcess[] = [];
+let workers: ProcessSystem;
 const { inject, createEvent, cancel, poll } = httpHelpers(() => system);
 
 beforeAll(async () => {
   // Only the two worker processes consume the queues: no in-process worker.
   system = await startTestSystem({}, { worker: false });
-  for (let index = 0; index < 2; index += 1) workers.push(spawnService('worker', serviceEnv(system.config)));
+  workers = await ProcessSystem.create({
+    postgres: system.environment.postgres,
+    redis: system.environment.redis,
+  });
+  await workers.startWorkers(2);
 });
 
 afterAll(async () => {
-  await Promise.all(workers.map((worker) => worker.stop()));
+  await workers?.stop();
   await system?.close();
 });
 

@@ -1,19 +1,13 @@
+import { ProcessSystem, type Exit } from '@ticketing/harness';
 import {
   EventQueues,
   createDb,
   createRedis,
   createTestEnvironment,
+  waitUntilNothingQueued,
   type TestEnvironment,
 } from '@ticketing/shared/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  freePort,
-  serviceEnv,
-  spawnService,
-  waitForReady,
-  waitUntilNothingQueued,
-  type ServiceProcess,
-} from './support/processes.js';
 
 const TICKETS = 150;
 const REQUESTS = 1_500;
@@ -21,29 +15,25 @@ const CLIENTS = 24;
 /** SIGTERM goes out once this many purchases were accepted, while the rest are still arriving. */
 const STOP_AFTER_ACCEPTED = 200;
 
+/** How a process ends that shut down cleanly: exit code 0, not killed by a signal. */
+const CLEAN: Exit = { code: 0, signal: null };
+
 let environment: TestEnvironment;
-const started: ServiceProcess[] = [];
+let system: ProcessSystem;
 beforeAll(async () => {
   environment = await createTestEnvironment();
+  system = await ProcessSystem.create({ postgres: environment.postgres, redis: environment.redis });
 });
 afterAll(async () => {
-  await Promise.all(started.map((service) => service.stop()));
+  await system?.stop();
   await environment?.destroy();
 });
 
-function start(service: 'api' | 'worker', env: Record<string, string> = {}): ServiceProcess {
-  const process = spawnService(service, { ...serviceEnv(environment.config), ...env });
-  started.push(process);
-  return process;
-}
-
 describe('graceful shutdown', () => {
   it('when api and worker get SIGTERM under load, then no accepted purchase is lost and no job is left active', async () => {
-    const port = await freePort();
-    const base = `http://127.0.0.1:${port}`;
-    const api = start('api', { PORT: String(port), HOST: '127.0.0.1' });
-    const worker = start('worker', { WORKER_BATCH_SIZE: '20' });
-    await waitForReady(base);
+    const base = system.url;
+    const api = await system.startApi();
+    const worker = await system.startWorker({ WORKER_BATCH_SIZE: '20' });
     const created = await fetch(`${base}/events`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
@@ -67,7 +57,7 @@ describe('graceful shutdown', () => {
     // Closed-loop clients until the api stops answering; SIGTERM to both mid-way.
     const accepted: string[] = [first.purchaseId];
     let next = 0;
-    let stopping: Promise<(number | null)[]> | undefined;
+    let stopping: Promise<Exit[]> | undefined;
     const client = async (): Promise<void> => {
       while (next < REQUESTS) {
         const index = next++;
@@ -88,7 +78,7 @@ describe('graceful shutdown', () => {
     await Promise.all(Array.from({ length: CLIENTS }, client));
     expect(stopping, 'the load ended before SIGTERM was sent').toBeDefined();
     // Both processes closed cleanly (exit code 0), not killed mid-flight.
-    expect(await stopping).toEqual([0, 0]);
+    expect(await stopping).toEqual([CLEAN, CLEAN]);
     expect(accepted.length).toBeGreaterThanOrEqual(STOP_AFTER_ACCEPTED);
     expect(accepted.length).toBeLessThan(REQUESTS);
 
@@ -103,7 +93,7 @@ describe('graceful shutdown', () => {
       expect(await queues.queue(eventId).getJobCounts('active', 'failed')).toEqual({ active: 0, failed: 0 });
 
       // A new worker decides everything that was left.
-      const again = start('worker');
+      const again = await system.startWorker();
       await waitUntilNothingQueued(db, eventId, 30_000);
       const rows = await db
         .selectFrom('purchases')
@@ -127,7 +117,7 @@ describe('graceful shutdown', () => {
         counts = await queues.queue(eventId).getJobCounts('waiting', 'active', 'delayed', 'failed');
       }
       expect(counts).toEqual({ waiting: 0, active: 0, delayed: 0, failed: 0 });
-      expect(await again.stop()).toBe(0);
+      expect(await again.stop()).toEqual(CLEAN);
     } finally {
       await queues.close();
       await redis.quit();

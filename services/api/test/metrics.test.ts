@@ -1,4 +1,4 @@
-import { createLogger, deleteKeys } from '@ticketing/shared/testing';
+import { createLogger } from '@ticketing/shared/testing';
 import { reconcile, startMetricsServer, workerRegistry, type MetricsServer } from '@ticketing/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { httpHelpers } from './support/http.js';
@@ -90,7 +90,7 @@ describe('metrics', () => {
     // With no worker running, nothing else can decide the purchase before the sweep sees it.
     await system.stopWorker();
     const lost = await submit(event.id, { userId: 'r-1' });
-    await deleteKeys(system.config.redisUrl, `${system.config.queuePrefix}:*`);
+    await system.environment.redis.deleteKeys();
     const log = createLogger({ level: 'silent', name: 'reconciler' });
     expect(await reconcile({ db: system.deps.db, queues: system.deps.queues, log }, 0)).toBe(1);
     expect(metricValue(await scrapeWorker(), 'ticketing_reconciler_requeued_total') - before).toBe(1);

@@ -1,34 +1,25 @@
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ProcessSystem } from '@ticketing/harness';
 import { createRedis, createTestEnvironment, type TestEnvironment } from '@ticketing/shared/testing';
 import { runLoad } from '@ticketing/loadtest';
-import {
-  freePort,
-  serviceEnv,
-  spawnService,
-  waitForReady,
-  type ServiceProcess,
-} from './support/processes.js';
 
 let environment: TestEnvironment;
 let redis: Redis;
-const services: ServiceProcess[] = [];
-let base = '';
+let system: ProcessSystem;
 
 beforeAll(async () => {
   environment = await createTestEnvironment();
   redis = createRedis(environment.config.redisUrl, 'requests');
-  const port = await freePort();
-  base = `http://127.0.0.1:${port}`;
-  const env = { ...serviceEnv(environment.config), PORT: String(port) };
+  system = await ProcessSystem.create({ postgres: environment.postgres, redis: environment.redis });
   // Two api processes behind one port (node:cluster), three worker processes sharing the events.
-  services.push(spawnService('api', { ...env, API_PROCESSES: '2' }));
-  for (let index = 0; index < 3; index += 1) services.push(spawnService('worker', env));
-  await waitForReady(base);
+  await system.startApi({ API_PROCESSES: '2' });
+  await system.startWorkers(3);
 }, 60_000);
 
 afterAll(async () => {
-  expect(await Promise.all(services.map((service) => service.stop()))).toEqual([0, 0, 0, 0]);
+  const clean = { code: 0, signal: null };
+  expect(await system?.stop()).toEqual([clean, clean, clean, clean]);
   await redis?.quit();
   await environment?.destroy();
 });
@@ -44,7 +35,7 @@ async function connections(role: string): Promise<number> {
 describe('scale-out', () => {
   it('when 2 api processes and 3 workers share an on-sale, then the books are exact', async () => {
     const result = await runLoad({
-      url: base,
+      url: system.url,
       events: 4,
       tickets: 300,
       purchases: 3_000,

@@ -1,5 +1,5 @@
 import { createDb, createLogger, loadConfig, prepareDatabase, retryUntilReady } from '@ticketing/shared';
-import { startMetricsServer } from './metrics/metrics-server.js';
+import { startMetricsServer, type MetricsServer } from './metrics/metrics-server.js';
 import { workerRegistry } from './metrics/metrics.js';
 import { createWorker } from './worker.js';
 
@@ -12,23 +12,17 @@ const db = createDb(config.databaseUrl, {
   idleInTransactionTimeoutMs: config.dbIdleInTransactionTimeoutMs,
 });
 const worker = createWorker({ config, db, log });
-await worker.start();
-// Prometheus scrapes the worker on a port of its own (it has no HTTP API); 0 leaves it off.
-const metrics =
-  config.workerMetricsPort > 0
-    ? await startMetricsServer({
-        registry: workerRegistry,
-        port: config.workerMetricsPort,
-        host: config.host,
-      })
-    : undefined;
-if (metrics !== undefined) log.info({ port: metrics.port }, 'worker metrics listening');
+let metrics: MetricsServer | undefined;
 
+// Listened for before starting: a SIGTERM that arrives while the worker starts still stops it cleanly,
+// once the start is done.
 let stopping = false;
+let started: Promise<void> = Promise.resolve();
 async function shutdown(signal: string): Promise<void> {
   if (stopping) return;
   stopping = true;
   log.info({ signal }, 'worker stopping');
+  await started.catch(() => undefined);
   await worker.close();
   await metrics?.close();
   await db.destroy();
@@ -37,3 +31,17 @@ async function shutdown(signal: string): Promise<void> {
 }
 process.on('SIGTERM', () => void shutdown('SIGTERM'));
 process.on('SIGINT', () => void shutdown('SIGINT'));
+
+started = (async () => {
+  await worker.start();
+  // Prometheus scrapes the worker on a port of its own (it has no HTTP API); 0 leaves it off.
+  if (config.workerMetricsPort > 0 && !stopping) {
+    metrics = await startMetricsServer({
+      registry: workerRegistry,
+      port: config.workerMetricsPort,
+      host: config.host,
+    });
+    log.info({ port: metrics.port }, 'worker metrics listening');
+  }
+})();
+await started;

@@ -12,7 +12,7 @@ import {
   type TestEnvironment,
 } from '@ticketing/shared/testing';
 import type { Redis } from 'ioredis';
-import { createWorker, type TicketingWorker } from '../src/worker.js';
+import { createWorker, type TicketingWorker } from '@ticketing/worker';
 
 const EVENTS = 10_000;
 const BUYERS_PER_EVENT = 2;

@@ -1,31 +1,22 @@
 import type { Kysely } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  EventQueues,
   createDb,
-  createRedis,
   createTestEnvironment,
+  insertAcceptedPurchases,
   newPurchaseRow,
   type Database,
   type TestEnvironment,
 } from '@ticketing/shared/testing';
-import type { Redis } from 'ioredis';
-import { createPurchaseBatching } from '../../api/src/purchases/purchase-batching.js';
 import { drainEvent, latestSeq } from '../src/decide/round.js';
 
 let environment: TestEnvironment;
 let db: Kysely<Database>;
-let redis: Redis;
-let queues: EventQueues;
 beforeAll(async () => {
   environment = await createTestEnvironment();
   db = createDb(environment.config.databaseUrl, { poolSize: 8 });
-  redis = createRedis(environment.config.redisUrl, 'requests');
-  queues = new EventQueues(redis, environment.config.queuePrefix);
 });
 afterAll(async () => {
-  await queues?.close();
-  await redis?.quit();
   await db?.destroy();
   await environment?.destroy();
 });
@@ -42,7 +33,6 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 describe('queue order across concurrent inserts', () => {
   it('when an insert that numbered its rows first commits last, then the worker still decides in number order', async () => {
     const [busy, scarce] = [await eventWith(10), await eventWith(1)];
-    const batching = createPurchaseBatching(db, queues, async () => undefined);
 
     // A worker is deciding `busy`: it holds the row lock, so a multi-event insert that touches it waits.
     let releaseBusy = (): void => undefined;
@@ -56,12 +46,13 @@ describe('queue order across concurrent inserts', () => {
     });
     await locked;
 
-    // One batch for both events (submitted in the same tick), stuck behind the lock on `busy`.
+    // One batch for both events, as the api inserts requests that arrive together, stuck behind the
+    // lock on `busy`.
     const early = [newPurchaseRow(busy.id, 'early-busy'), newPurchaseRow(scarce.id, 'early-scarce')];
-    const earlyBatch = Promise.all(early.map((row) => batching.insert(row)));
+    const earlyBatch = insertAcceptedPurchases(db, early);
     await sleep(200);
     // Meanwhile another request for `scarce` arrives, and a worker starts draining `scarce`.
-    const late = batching.insert(newPurchaseRow(scarce.id, 'late-scarce'));
+    const late = insertAcceptedPurchases(db, [newPurchaseRow(scarce.id, 'late-scarce')]);
     await sleep(100);
     const drain = drainEvent(db, scarce.id, await latestSeq(db), 100);
     await sleep(200);

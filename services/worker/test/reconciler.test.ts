@@ -1,33 +1,88 @@
+import type { Kysely } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { deleteKeys } from '@ticketing/shared/testing';
-import { httpHelpers } from '../../api/test/support/http.js';
-import { startTestSystem, type TestSystem } from '../../api/test/support/test-system.js';
+import {
+  EventQueues,
+  createDb,
+  createLogger,
+  createRedis,
+  createTestEnvironment,
+  insertAcceptedPurchases,
+  newPurchaseRow,
+  waitUntilNothingQueued,
+  type Database,
+  type PurchaseRow,
+  type TestEnvironment,
+} from '@ticketing/shared/testing';
+import { createWorker, type TicketingWorker } from '@ticketing/worker';
 
-let system: TestSystem;
-const { createEvent, submit, poll } = httpHelpers(() => system);
+let environment: TestEnvironment;
+let db: Kysely<Database>;
+let workerDb: Kysely<Database>;
+let worker: TicketingWorker | undefined;
 beforeAll(async () => {
-  system = await startTestSystem({ RECONCILE_AFTER_MS: '0' });
+  environment = await createTestEnvironment({ RECONCILE_AFTER_MS: '0' });
+  const { config } = environment;
+  db = createDb(config.databaseUrl, { poolSize: 4 });
+  workerDb = createDb(config.databaseUrl, { poolSize: config.workerConcurrency + 2 });
 });
 afterAll(async () => {
-  await system?.close();
+  await worker?.close();
+  await workerDb?.destroy();
+  await db?.destroy();
+  await environment?.destroy();
 });
+
+/** Purchases as the api accepts them, one request at a time: stored, then enqueued. */
+async function accept(eventId: string, userIds: readonly string[]): Promise<PurchaseRow[]> {
+  const redis = createRedis(environment.config.redisUrl, 'requests');
+  const queues = new EventQueues(redis, environment.config.queuePrefix);
+  try {
+    await queues.prepare();
+    const accepted: PurchaseRow[] = [];
+    for (const userId of userIds) {
+      const [purchase] = await insertAcceptedPurchases(db, [newPurchaseRow(eventId, userId)]);
+      if (purchase === undefined) throw new Error('the purchase was not stored');
+      await queues.enqueue({ kind: 'purchase', eventId, purchaseId: purchase.id, seq: purchase.seq });
+      accepted.push(purchase);
+    }
+    return accepted;
+  } finally {
+    await queues.close();
+    await redis.quit();
+  }
+}
 
 describe('reconciler', () => {
   it('when Redis loses every job of accepted purchases, then a sweep re-enqueues them and all are decided', async () => {
-    const event = await createEvent({ totalTickets: 3 });
-    // Stop the worker from seeing the jobs, accept purchases, then lose the queue entirely.
-    await system.stopWorker();
-    const accepted = [];
-    for (let index = 0; index < 5; index += 1)
-      accepted.push(await submit(event.id, { userId: `lost-${index}` }));
-    await deleteKeys(system.config.redisUrl, `${system.config.queuePrefix}:*`);
+    const event = await db
+      .insertInto('events')
+      .values({ name: 'Lost jobs', totalTickets: 3, priceCents: 1000, currency: 'USD', maxPerPurchase: 10 })
+      .returningAll()
+      .executeTakeFirstOrThrow();
+    // No worker sees the jobs: purchases are accepted, then the queue is lost entirely.
+    const accepted = await accept(
+      event.id,
+      Array.from({ length: 5 }, (_, index) => `lost-${index}`),
+    );
+    await environment.redis.deleteKeys();
 
-    await system.startWorker();
-    expect(await system.worker.reconcileNow()).toBeGreaterThan(0);
-    const outcomes = [];
-    for (const purchase of accepted) outcomes.push((await poll(purchase.purchaseId)).status);
+    worker = createWorker({
+      config: environment.config,
+      db: workerDb,
+      log: createLogger({ level: 'silent', name: 'worker' }),
+    });
+    await worker.start();
+    expect(await worker.reconcileNow()).toBeGreaterThan(0);
+    await waitUntilNothingQueued(db, event.id, 20_000);
+    const decided = await db
+      .selectFrom('purchases')
+      .select(['id', 'status'])
+      .where('eventId', '=', event.id)
+      .execute();
+    const statusOf = new Map(decided.map((row) => [row.id, row.status]));
+    const outcomes = accepted.map((purchase) => statusOf.get(purchase.id));
     expect(outcomes).toEqual(['confirmed', 'confirmed', 'confirmed', 'waitlisted', 'waitlisted']);
-    const rows = await system.deps.db
+    const rows = await db
       .selectFrom('purchases')
       .select('status')
       .where('eventId', '=', event.id)

@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import type { Buyers } from './buyers.js';
-import { sleep } from '@ticketing/shared/testing';
+import { sleep } from '@ticketing/harness';
 
 export interface Books {
   readonly accepted: number;

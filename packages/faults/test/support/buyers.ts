@@ -1,4 +1,4 @@
-import { sleep } from '@ticketing/shared/testing';
+import { sleep } from '@ticketing/harness';
 
 export interface LoadPlan {
   readonly events: readonly string[];

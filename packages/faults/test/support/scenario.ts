@@ -1,6 +1,7 @@
-import { auditBooks, waitAllFinal } from './books.js';
+import pg from 'pg';
+import { auditBooks, waitAllFinal, type Books } from './books.js';
 import { Buyers, type LoadPlan } from './buyers.js';
-import type { FaultSystem } from './fault-system.js';
+import { createEvents, type FaultSystem } from './fault-system.js';
 import { report, type ScenarioResult } from './report.js';
 
 export interface Scenario {
@@ -19,13 +20,23 @@ export interface Scenario {
  * purchase to be final, audit the books in Postgres, print the table row.
  */
 export async function runScenario(system: FaultSystem, scenario: Scenario): Promise<ScenarioResult> {
-  const events = await system.createEvents(scenario.events, scenario.ticketsPerEvent);
+  const events = await createEvents(system, scenario.events, scenario.ticketsPerEvent);
   const buyers = new Buyers(() => system.url, { ...scenario.load, events });
   const load = buyers.run();
   const notes = await scenario.faults(buyers);
   await load;
-  const secondsToAllFinal = (await waitAllFinal(system.db, buyers)) / 1000;
-  const books = await auditBooks(system.db, buyers, { fifo: scenario.fifo ?? true });
+  // Straight to the books, for the audit (an idle client's error must not end the run).
+  const db = new pg.Pool({ connectionString: system.postgres.databaseUrl, max: 4 });
+  db.on('error', () => {});
+  db.on('connect', (client) => client.on('error', () => {}));
+  let secondsToAllFinal: number;
+  let books: Books;
+  try {
+    secondsToAllFinal = (await waitAllFinal(db, buyers)) / 1000;
+    books = await auditBooks(db, buyers, { fifo: scenario.fifo ?? true });
+  } finally {
+    await db.end();
+  }
   const refusals = [...buyers.refusals].map(([outcome, count]) => `${count}×${outcome}`).join(', ');
   const result: ScenarioResult = {
     scenario: scenario.name,

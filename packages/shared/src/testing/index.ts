@@ -1,57 +1,53 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
+import {
+  runId,
+  sharedPostgresDatabase,
+  sharedRedisPrefix,
+  sleep,
+  type PostgresTarget,
+  type RedisTarget,
+} from '@ticketing/harness';
+import type { Kysely } from 'kysely';
 import { loadConfig, type Config } from '../config.js';
-import type { NewPurchaseRow } from '../db/database.js';
-import { dropDatabase } from '../db/connection.js';
+import { holdAcceptingLocks } from '../db/accepting-locks.js';
+import type { Database, NewPurchaseRow, PurchaseRow } from '../db/database.js';
 import { prepareDatabase } from '../db/migrate.js';
-import { createRedis } from '../queue/redis.js';
 
 /**
- * Test isolation: every test file gets a database and a Redis key prefix of its own, made from the
- * machine's real servers, and removes both afterwards.
+ * Test isolation for tests that run a service in-process: every test file gets a migrated database
+ * and a Redis key prefix of its own on the machine's servers (the harness's shared targets), and
+ * removes both afterwards.
  */
 export interface TestEnvironment {
   readonly config: Config;
+  readonly postgres: PostgresTarget;
+  readonly redis: RedisTarget;
   destroy(): Promise<void>;
 }
-
-const BASE_DATABASE_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 
 export async function createTestEnvironment(
   overrides: Record<string, string> = {},
 ): Promise<TestEnvironment> {
-  const runId = `${Date.now().toString(36)}_${randomBytes(4).toString('hex')}`;
-  const databaseUrl = new URL(BASE_DATABASE_URL);
-  databaseUrl.pathname = `/ticketing_test_${runId}`;
-  const config = loadConfig({
-    DATABASE_URL: databaseUrl.toString(),
-    REDIS_URL,
-    QUEUE_PREFIX: `test_${runId}`,
-    LOG_LEVEL: 'silent',
-    RECONCILE_INTERVAL_MS: '0',
-    ...overrides,
-  });
-  await prepareDatabase(config.databaseUrl);
-  return {
-    config,
-    async destroy() {
-      await dropDatabase(config.databaseUrl);
-      await deleteKeys(config.redisUrl, `${config.queuePrefix}:*`);
-    },
+  const id = runId();
+  const postgres = await sharedPostgresDatabase(`ticketing_test_${id}`);
+  const redis = sharedRedisPrefix(`test_${id}`);
+  const destroy = async (): Promise<void> => {
+    await postgres.destroy();
+    await redis.destroy();
   };
-}
-
-export async function deleteKeys(redisUrl: string, pattern: string): Promise<void> {
-  const redis = createRedis(redisUrl, 'requests');
   try {
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
-      cursor = next;
-      if (keys.length > 0) await redis.unlink(...keys);
-    } while (cursor !== '0');
-  } finally {
-    await redis.quit();
+    const config = loadConfig({
+      ...postgres.env(),
+      ...redis.env(),
+      LOG_LEVEL: 'silent',
+      RECONCILE_INTERVAL_MS: '0',
+      ...overrides,
+    });
+    await prepareDatabase(config.databaseUrl);
+    return { config, postgres, redis, destroy };
+  } catch (error) {
+    await destroy();
+    throw error;
   }
 }
 
@@ -75,5 +71,45 @@ export function newPurchaseRow(
   };
 }
 
-export * from './processes.js';
+/**
+ * Stores purchases the way the api accepts a batch of them: one transaction holding the accepting
+ * lock of each of their events, numbered in the order given.
+ */
+export async function insertAcceptedPurchases(
+  db: Kysely<Database>,
+  purchases: readonly NewPurchaseRow[],
+): Promise<PurchaseRow[]> {
+  return db.transaction().execute(async (tx) => {
+    await holdAcceptingLocks(
+      tx,
+      purchases.map((purchase) => purchase.eventId),
+    );
+    return tx
+      .insertInto('purchases')
+      .values([...purchases])
+      .returningAll()
+      .execute();
+  });
+}
+
+/** Waits until no purchase of the event is queued any more (every one decided). */
+export async function waitUntilNothingQueued(
+  db: Kysely<Database>,
+  eventId: string,
+  timeoutMs = 60_000,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const queued = await db
+      .selectFrom('purchases')
+      .select((eb) => eb.fn.countAll<number>().as('count'))
+      .where('eventId', '=', eventId)
+      .where('status', '=', 'queued')
+      .executeTakeFirstOrThrow();
+    if (queued.count === 0) return;
+    await sleep(200);
+  }
+  throw new Error('purchases were still queued after the timeout');
+}
+
 export * from '../index.js';

@@ -1,4 +1,10 @@
-import { isActive, waitlistPosition, type Database, type PurchaseRow } from '@ticketing/shared';
+import {
+  holdAcceptingLocks,
+  isActive,
+  waitlistPosition,
+  type Database,
+  type PurchaseRow,
+} from '@ticketing/shared';
 import { sql, type Kysely, type Transaction } from 'kysely';
 import type { PurchaseViewRow } from './purchase-view.js';
 
@@ -9,20 +15,6 @@ export type AcceptedPurchase = Pick<
   PurchaseRow,
   'id' | 'eventId' | 'userId' | 'quantity' | 'joinWaitlist' | 'idempotencyKey'
 >;
-
-/**
- * Holds each event's accepting lock until the transaction ends, so that the requests of one event are
- * numbered and committed one transaction at a time. An event's sequence numbers then become visible
- * in order: a worker that sees a request has seen every earlier one. (Without it, two concurrent
- * inserts could commit out of order, and a worker decide the later one first.) Taken in id order, so
- * two transactions cannot deadlock; workers never take these locks.
- */
-async function holdAcceptingLocks(tx: Transaction<Database>, eventIds: readonly string[]): Promise<void> {
-  const inOrder = [...new Set(eventIds)].sort();
-  await sql`
-    select pg_advisory_xact_lock(hashtextextended(event_id::text, 0))
-    from unnest(${inOrder}::uuid[]) as e(event_id)`.execute(tx);
-}
 
 /**
  * Stores purchases, each numbered by the purchase sequence in the order given (see

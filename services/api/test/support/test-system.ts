@@ -1,4 +1,10 @@
-import { createDb, createLogger, createTestEnvironment, type Config } from '@ticketing/shared/testing';
+import {
+  createDb,
+  createLogger,
+  createTestEnvironment,
+  type Config,
+  type TestEnvironment,
+} from '@ticketing/shared/testing';
 import { createWorker, type TicketingWorker } from '@ticketing/worker';
 import { buildApp } from '../../src/app.js';
 import type { App, AppDeps } from '../../src/app-types.js';
@@ -12,6 +18,8 @@ export interface TestSystem {
   readonly app: App;
   readonly deps: AppDeps;
   readonly config: Config;
+  /** Its database and key prefix, for processes that join it. */
+  readonly environment: TestEnvironment;
   /** The running in-process worker (replaced by `startWorker`). */
   readonly worker: TicketingWorker;
   stopWorker(): Promise<void>;
@@ -36,6 +44,7 @@ export async function startTestSystem(
     app,
     deps,
     config,
+    environment,
     get worker() {
       if (worker === undefined) throw new Error('the in-process worker is not running');
       return worker;

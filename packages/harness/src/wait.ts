@@ -1,6 +1,6 @@
 import { createServer } from 'node:net';
 
-/** For tests and tools that start real processes: free ports, and waiting for them to be up. */
+/** For tests and tools that start real processes: free ports, and waiting for something to hold. */
 
 /** A loopback port nothing listens on right now (the OS picks it). */
 export function freePort(): Promise<number> {
@@ -31,9 +31,4 @@ export async function waitFor(
     if (Date.now() > deadline) throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}`);
     await sleep(intervalMs);
   }
-}
-
-/** Waits until an api at `base` answers its readiness check. */
-export function waitForReady(base: string, timeoutMs = 60_000): Promise<void> {
-  return waitFor(`${base}/ready`, () => fetch(`${base}/ready`).then((response) => response.ok), timeoutMs);
 }

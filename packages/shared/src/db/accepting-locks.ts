@@ -1,0 +1,19 @@
+import { sql, type Transaction } from 'kysely';
+import type { Database } from './database.js';
+
+/**
+ * Holds each event's accepting lock until the transaction ends, so that the requests of one event are
+ * numbered and committed one transaction at a time. An event's sequence numbers then become visible
+ * in order: a worker that sees a request has seen every earlier one. (Without it, two concurrent
+ * inserts could commit out of order, and a worker decide the later one first.) Taken in id order, so
+ * two transactions cannot deadlock; workers never take these locks.
+ */
+export async function holdAcceptingLocks(
+  tx: Transaction<Database>,
+  eventIds: readonly string[],
+): Promise<void> {
+  const inOrder = [...new Set(eventIds)].sort();
+  await sql`
+    select pg_advisory_xact_lock(hashtextextended(event_id::text, 0))
+    from unnest(${inOrder}::uuid[]) as e(event_id)`.execute(tx);
+}
