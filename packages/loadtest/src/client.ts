@@ -88,11 +88,20 @@ export class TicketingClient {
     return (await this.request<{ id: string }>('POST', '/events', [201], event, auth)).data;
   }
 
-  async submitPurchase(eventId: string, body: { userId: string; quantity: number }, idempotencyKey: string) {
+  /**
+   * Submits a purchase: 202 while it is queued, or, offered `Prefer: wait=N` (`preferWaitSeconds`),
+   * 200 with the decided purchase when it was decided within N seconds.
+   */
+  async submitPurchase(
+    eventId: string,
+    body: { userId: string; quantity: number },
+    idempotencyKey: string,
+    preferWaitSeconds = 0,
+  ): Promise<PurchaseState> {
+    const headers: Record<string, string> = { 'idempotency-key': idempotencyKey };
+    if (preferWaitSeconds > 0) headers.prefer = `wait=${preferWaitSeconds}`;
     return (
-      await this.request<PurchaseState>('POST', `/events/${eventId}/purchases`, [202], body, {
-        'idempotency-key': idempotencyKey,
-      })
+      await this.request<PurchaseState>('POST', `/events/${eventId}/purchases`, [200, 202], body, headers)
     ).data;
   }
 

@@ -21,7 +21,19 @@ export interface LoadOptions {
   readonly quiet: boolean;
   /** Open every connection of the pool before the clock starts, as a load balancer in front holds them. */
   readonly warmConnections: boolean;
+  /**
+   * Seconds each submit offers to wait for the decision (`Prefer: wait=N`, 0 = never): a purchase
+   * decided within them is answered in the one exchange, without following it.
+   */
+  readonly preferWait: number;
+  /** Only submit: accept every purchase without following any (the accept half of a backlog run). */
+  readonly acceptOnly: boolean;
+  /** Read every purchase back and audit the books (off only for servers that keep none). */
+  readonly audit: boolean;
 }
+
+/** RFC 7240 leaves the bound to the server; this api waits up to 30 s. */
+export const MAX_PREFER_WAIT_SECONDS = 30;
 
 export const USAGE = `Usage: pnpm loadtest -- [flags]
   --url URL            api origin: scheme://host:port    default http://127.0.0.1:3000
@@ -38,13 +50,28 @@ export const USAGE = `Usage: pnpm loadtest -- [flags]
   --json FILE          write the result as JSON (with its per-second time series)
   --report FILE.html   write a self-contained HTML report: charts of the run, outcomes, errors, audit
   --warm-connections   open every connection before the clock starts (as a load balancer holds them)
+  --prefer-wait N      send "Prefer: wait=N" (seconds, at most 30): one exchange when decided by then
+  --accept-only        submit only, follow nothing (decide the backlog later)
+  --no-audit           skip reading the purchases back and auditing the books
   --quiet              no live progress line`;
 
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]', '::1']);
 
-function wholeNumber(name: string, raw: string | undefined, fallback: number, min: number): number {
+function wholeNumber(
+  name: string,
+  raw: string | undefined,
+  fallback: number,
+  min: number,
+  max = Number.MAX_SAFE_INTEGER,
+): number {
   if (raw === undefined) return fallback;
-  if (!/^\d+$/.test(raw) || Number(raw) < min) throw new Error(`--${name} must be a whole number >= ${min}`);
+  if (!/^\d+$/.test(raw) || Number(raw) < min || Number(raw) > max) {
+    throw new Error(
+      max === Number.MAX_SAFE_INTEGER
+        ? `--${name} must be a whole number >= ${min}`
+        : `--${name} must be a whole number from ${min} to ${max}`,
+    );
+  }
   return Number(raw);
 }
 
@@ -69,6 +96,9 @@ export function parseOptions(argv: readonly string[]): LoadOptions {
       'allow-remote': { type: 'boolean', default: false },
       quiet: { type: 'boolean', default: false },
       'warm-connections': { type: 'boolean', default: false },
+      'prefer-wait': { type: 'string' },
+      'accept-only': { type: 'boolean', default: false },
+      'no-audit': { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
     },
   });
@@ -112,5 +142,13 @@ export function parseOptions(argv: readonly string[]): LoadOptions {
     allowRemote: values['allow-remote'],
     quiet: values.quiet,
     warmConnections: values['warm-connections'],
+    preferWait: wholeNumber('prefer-wait', values['prefer-wait'], 0, 0, MAX_PREFER_WAIT_SECONDS),
+    acceptOnly: values['accept-only'],
+    audit: !values['no-audit'],
   };
+}
+
+/** The command line's defaults with some options set: for callers that run a load in code (tests, bench). */
+export function loadOptions(options: Partial<LoadOptions> & Pick<LoadOptions, 'url'>): LoadOptions {
+  return { ...parseOptions(['--url', options.url, '--quiet']), ...options };
 }

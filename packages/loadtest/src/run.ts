@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { auditBooks, type EventBooks } from './audit.js';
+import { mapLimit } from './map-limit.js';
 import { TicketingClient, errorKind, type PurchaseState } from './client.js';
 import { Latencies, type LatencySummary } from './stats.js';
 import type { LoadOptions } from './options.js';
@@ -7,6 +8,7 @@ import type { LoadOptions } from './options.js';
 export interface LoadResult {
   readonly options: Omit<LoadOptions, 'adminToken'>;
   readonly durationSeconds: number;
+  /** Purchases decided per second (submit → decided); with `acceptOnly`, accepted per second. */
   readonly purchasesPerSecond: number;
   readonly accepted: number;
   readonly confirmed: number;
@@ -106,11 +108,17 @@ export async function runLoad(
       const userId = `u-${runTag}-${index}`;
       const begin = performance.now();
       try {
-        const accepted = await client.submitPurchase(event.id, { userId, quantity }, `${runTag}-${index}`);
+        const accepted = await client.submitPurchase(
+          event.id,
+          { userId, quantity },
+          `${runTag}-${index}`,
+          options.preferWait,
+        );
         submitLatency.add(performance.now() - begin);
         submitted += 1;
         interval.accepted += 1;
         tracked.push({ purchaseId: accepted.purchaseId, eventId: event.id, quantity });
+        if (options.acceptOnly) return;
         const outcome = isDecided(accepted) ? accepted : await client.follow(accepted.purchaseId, isDecided);
         finalLatency.add(performance.now() - begin);
         decided += 1;
@@ -171,9 +179,11 @@ export async function runLoad(
     await stopTimeline();
 
     // Read everything back: promotions after cancellations change states after their first decision.
-    const finalStates = await mapLimit(tracked, 64, (purchase) => client.getPurchase(purchase.purchaseId));
+    const finalStates = options.audit
+      ? await mapLimit(tracked, 64, (purchase) => client.getPurchase(purchase.purchaseId))
+      : [];
     const books: EventBooks[] = [];
-    for (const event of events) {
+    for (const event of options.audit ? events : []) {
       const [status, report] = await Promise.all([client.status(event.id), client.report(event.id)]);
       books.push({
         eventId: event.id,
@@ -199,7 +209,7 @@ export async function runLoad(
     return {
       options: publicOptions,
       durationSeconds: Math.round(durationSeconds * 100) / 100,
-      purchasesPerSecond: Math.round(decided / durationSeconds),
+      purchasesPerSecond: Math.round((options.acceptOnly ? submitted : decided) / durationSeconds),
       accepted: submitted,
       confirmed: count('confirmed'),
       waitlisted: count('waitlisted'),
@@ -236,21 +246,4 @@ async function openLoop(options: LoadOptions, buy: (index: number) => Promise<vo
     inFlight.push(buy(index));
   }
   await Promise.all(inFlight);
-}
-
-async function mapLimit<T, R>(
-  items: readonly T[],
-  limit: number,
-  task: (item: T) => Promise<R>,
-): Promise<R[]> {
-  const results = new Array<R>(items.length);
-  let next = 0;
-  const lane = async (): Promise<void> => {
-    while (next < items.length) {
-      const index = next++;
-      results[index] = await task(items[index] as T);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane));
-  return results;
 }

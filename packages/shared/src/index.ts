@@ -17,3 +17,4 @@ export * from './queue/purchase-updates.js';
 export * from './queue/event-queues.js';
 export * from './queue/queue-positions.js';
 export * from './queue/worker-processes.js';
+export * from './db/waitlist-line.js';

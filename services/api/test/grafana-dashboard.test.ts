@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ProcessSystem } from '@ticketing/harness';
 import { createTestEnvironment, type TestEnvironment } from '@ticketing/shared/testing';
-import { runLoad } from '@ticketing/loadtest';
+import { loadOptions, runLoad } from '@ticketing/loadtest';
 import { startPrometheus, type PrometheusServer } from './support/prometheus.js';
 
 /**
@@ -72,21 +72,18 @@ afterAll(async () => {
 describe('the Grafana dashboard on a real Prometheus', () => {
   it('when Prometheus scrapes an api and a worker through an on-sale, then every query of the dashboard returns data', async () => {
     const loadStarted = Date.now() / 1000;
-    const result = await runLoad({
-      url: system.url,
-      events: 2,
-      tickets: 150,
-      purchases: 1_200,
-      concurrency: 48,
-      rate: 0,
-      quantity: { min: 1, max: 2 },
-      cancelRatio: 0.1,
-      priceCents: 1_000,
-      adminToken: undefined,
-      json: undefined,
-      quiet: true,
-      warmConnections: false,
-    });
+    const result = await runLoad(
+      loadOptions({
+        url: system.url,
+        events: 2,
+        tickets: 150,
+        purchases: 1_200,
+        concurrency: 48,
+        quantity: { min: 1, max: 2 },
+        cancelRatio: 0.1,
+        priceCents: 1_000,
+      }),
+    );
     expect(result.errors, result.errorSamples.join('\n')).toBe(0);
     expect(result.audit).toEqual({ ok: true, violations: [] });
     // Two more scrapes of both processes, so the last of the sale is in.

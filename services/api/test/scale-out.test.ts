@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ProcessSystem } from '@ticketing/harness';
 import { createRedis, createTestEnvironment, type TestEnvironment } from '@ticketing/shared/testing';
 import { workerConnectionName } from '@ticketing/shared';
-import { runLoad } from '@ticketing/loadtest';
+import { loadOptions, runLoad } from '@ticketing/loadtest';
 
 let environment: TestEnvironment;
 let redis: Redis;
@@ -37,21 +37,18 @@ async function connections(role: 'api' | 'worker'): Promise<number> {
 
 describe('scale-out', () => {
   it('when 2 api processes and 3 workers share an on-sale, then the books are exact', async () => {
-    const result = await runLoad({
-      url: system.url,
-      events: 4,
-      tickets: 300,
-      purchases: 3_000,
-      concurrency: 96,
-      rate: 0,
-      quantity: { min: 1, max: 2 },
-      cancelRatio: 0.1,
-      priceCents: 1_500,
-      adminToken: undefined,
-      json: undefined,
-      quiet: true,
-      warmConnections: false,
-    });
+    const result = await runLoad(
+      loadOptions({
+        url: system.url,
+        events: 4,
+        tickets: 300,
+        purchases: 3_000,
+        concurrency: 96,
+        quantity: { min: 1, max: 2 },
+        cancelRatio: 0.1,
+        priceCents: 1_500,
+      }),
+    );
 
     expect(result.errors, result.errorSamples.join('\n')).toBe(0);
     expect(result.accepted).toBe(3_000);
