@@ -12,11 +12,17 @@ export default tseslint.config(
     },
   },
   {
-    // The monitor page's script runs in the browser.
-    files: ['services/api/src/admin/monitor.js'],
+    // The monitor page's script and the load report's run in the browser.
+    files: ['services/api/src/admin/monitor.js', 'packages/loadtest/src/report-page.js'],
     languageOptions: {
       sourceType: 'script',
-      globals: { document: 'readonly', fetch: 'readonly', setTimeout: 'readonly', Intl: 'readonly' },
+      globals: {
+        window: 'readonly',
+        document: 'readonly',
+        fetch: 'readonly',
+        setTimeout: 'readonly',
+        Intl: 'readonly',
+      },
     },
   },
   {

@@ -3,7 +3,8 @@
  * @ticketing/harness): api and worker processes on this machine from the production bundles, a
  * database of their own on the machine's Postgres and a Redis server of their own (so its memory and
  * CPU are the system's alone), driven by the load client in this process, which also audits the books
- * through the API. Writes bench/RESULTS.md.
+ * through the API. The baselines (bench/baselines/) run in the same run with the same client, and
+ * RESULTS.md gives every scenario as multiples of `floor`, one HTTP exchange. Writes bench/RESULTS.md.
  *
  * BENCH_SCALE (default 1) scales every purchase count, for a quick run: BENCH_SCALE=0.1 pnpm bench.
  * BENCH_ONLY=hot,many runs only the named scenarios.
@@ -19,28 +20,20 @@ import {
   processStats,
   sharedPostgresDatabase,
   treeStats,
-  type ProcessStats,
+  type PostgresTarget,
 } from '@ticketing/harness';
-import { runLoad, type LoadOptions, type LoadResult } from '../packages/loadtest/src/index.js';
+import { sql } from 'kysely';
+import { parseOptions, runLoad, type LoadOptions } from '../packages/loadtest/src/index.js';
+import { createDb } from '../packages/shared/src/index.js';
+import { baselineEntry, type BaselineName } from './baselines/index.js';
+import { cpuPerUnit, type BenchSystem, type ResultRow } from './bench-types.js';
+import { renderResults } from './report.js';
+import { runBacklog } from './scenarios/backlog.js';
+import { runLongWaitlist } from './scenarios/long-waitlist.js';
+
 const scale = Number(process.env.BENCH_SCALE ?? '1');
 const only = process.env.BENCH_ONLY?.split(',');
 const profileDir = process.env.BENCH_CPU_PROF;
-
-interface Scenario {
-  readonly name: string;
-  readonly what: string;
-  readonly env?: Record<string, string>;
-  readonly apiProcesses?: number;
-  readonly workers?: number;
-  readonly load: Partial<LoadOptions>;
-  /** Open loop at this share of the purchases/s `hot` reached in the same run (not saturated). */
-  readonly pacedAtShareOfHot?: number;
-  /**
-   * Seconds of the same load on an event of its own before the measured one, so that what is measured
-   * is a running system rather than its first seconds (connections opening, code not yet compiled).
-   */
-  readonly warmUpSeconds?: number;
-}
 
 /** The rate of a paced scenario (and its warm-up) when `hot` is not part of the run. */
 const PACED_FALLBACK_RATE = 500;
@@ -64,26 +57,76 @@ const SELLOUT: Partial<LoadOptions> = {
   cancelRatio: 0.05,
 };
 
+/** Which server answers the load: the project, or one of the baselines it is measured against. */
+type SystemName = 'project' | BaselineName;
+
+interface Scenario {
+  readonly name: string;
+  readonly what: string;
+  readonly system?: SystemName;
+  readonly kind?: 'load' | 'backlog' | 'long-waitlist';
+  readonly env?: Record<string, string>;
+  readonly apiProcesses?: number;
+  readonly workers?: number;
+  readonly load: Partial<LoadOptions>;
+  /** Open loop at this share of the purchases/s `hot` reached in the same run (not saturated). */
+  readonly pacedAtShareOfHot?: number;
+  /**
+   * Seconds of the same load on an event of its own before the measured one, so that what is measured
+   * is a running system rather than its first seconds (connections opening, code not yet compiled).
+   */
+  readonly warmUpSeconds?: number;
+}
+
 const scenarios: Scenario[] = [
   {
+    name: 'floor',
+    what: "an empty Fastify route with the api's body schema and response shape, answering each purchase at once: one HTTP exchange, the unit of the ratios",
+    system: 'floor',
+    load: { ...HOT, audit: false },
+  },
+  {
+    name: 'no-queue',
+    what: 'a reference server without a queue: one statement per request (conditional update of the event, insert of the purchase), 20,000 purchases',
+    system: 'no-queue',
+    load: { ...HOT, purchases: purchases(20_000) },
+  },
+  {
+    name: 'bullmq-plain',
+    what: 'BullMQ done plainly: insert and Queue.add per request, one Worker per event queue at concurrency 1, one transaction per job, long-poll on QueueEvents; 10,000 purchases',
+    system: 'bullmq-plain',
+    load: { ...HOT, purchases: purchases(10_000) },
+  },
+  {
     name: 'hot',
-    what: '1 event × 1,000,000 tickets, 50,000 purchases, concurrency 512',
+    what: '1 event × 1,000,000 tickets, 50,000 purchases, concurrency 512: submit (202), then long-poll',
     load: HOT,
   },
   {
-    name: 'hot-naive',
-    what: 'hot with WORKER_BATCH_SIZE=1 (one job per transaction)',
-    env: { WORKER_BATCH_SIZE: '1' },
-    load: HOT,
+    name: 'hot-wait',
+    what: 'hot with `Prefer: wait=30` on every submit: one exchange per purchase (200 with the decision)',
+    load: { ...HOT, preferWait: 30 },
   },
   {
     name: 'hot-paced',
-    what: 'hot at 60% of the purchases/s hot reached (open loop, 20,000 purchases over 256 connections opened beforehand, after 5 s of the same load on another event): latency below saturation',
-    pacedAtShareOfHot: 0.6,
+    what: 'hot at 50% of the purchases/s hot reached (open loop, 20,000 purchases over 256 connections opened beforehand, after 5 s of the same load on another event): latency below saturation',
+    pacedAtShareOfHot: 0.5,
     warmUpSeconds: 5,
     // Its connections are open before the clock starts, as a load balancer in front holds them: opened
     // during the run, the first seconds measure the storm of new connections (p99 of 1–3 s).
     load: { ...HOT, purchases: purchases(20_000), concurrency: 256, warmConnections: true },
+  },
+  {
+    name: 'drain',
+    what: '1 event × 1,000,000 tickets, 30,000 purchases',
+    kind: 'backlog',
+    load: { ...HOT, purchases: purchases(30_000) },
+  },
+  {
+    name: 'drain-1000',
+    what: '1,000 events × 1,000 tickets, 30,000 purchases spread over them',
+    kind: 'backlog',
+    load: { ...HOT, events: 1_000, tickets: 1_000, purchases: purchases(30_000) },
   },
   {
     name: 'sellout',
@@ -107,60 +150,89 @@ const scenarios: Scenario[] = [
     workers: 3,
     load: SELLOUT,
   },
+  {
+    name: 'long-waitlist',
+    what: `1 event × 1,000 tickets: ${purchases(20_000).toLocaleString('en')}, then ${purchases(200_000).toLocaleString('en')} purchases in all, every buyer reading its purchase once at each size, then cancellations promoting from the list`,
+    kind: 'long-waitlist',
+    load: { ...HOT, tickets: 1_000, purchases: purchases(200_000) },
+  },
 ];
 
-interface Outcome {
-  readonly scenario: Scenario;
-  readonly result: LoadResult;
-  readonly api: ProcessStats;
-  readonly worker: ProcessStats;
-  readonly redis: { cpuSeconds: number; memoryMb: number };
-  readonly postgresCpuSeconds: number;
-  readonly loadClientCpuSeconds: number;
-  /** CPU per purchase of each part while purchases were being submitted and decided (audit excluded). */
-  readonly loadCpuMicros: CpuSplit;
+/**
+ * CPU seconds of the Postgres backends serving a database. Pools close idle connections, and a
+ * backend's CPU goes with it, so each backend's last reading is kept once it is gone.
+ */
+function postgresCpu(postgres: PostgresTarget): () => Promise<number> {
+  const secondsByPid = new Map<number, number>();
+  return async () => {
+    for (const pid of await postgres.backendPids()) {
+      const seconds = processStats([pid]).cpuSeconds;
+      secondsByPid.set(pid, Math.max(seconds, secondsByPid.get(pid) ?? 0));
+    }
+    return [...secondsByPid.values()].reduce((sum, seconds) => sum + seconds, 0);
+  };
 }
 
-/** CPU seconds (or µs per purchase) of each part of the system. */
-interface CpuSplit {
-  readonly api: number;
-  readonly worker: number;
-  readonly postgres: number;
-  readonly redis: number;
-  readonly client: number;
+/** A baseline's servers run from their TypeScript entries (tsx adds only to the start-up, not measured). */
+function baselineEntries(system: SystemName): Partial<Record<'api' | 'worker', readonly string[]>> {
+  if (system === 'project') return {};
+  const entry = (service: 'api' | 'worker') => {
+    const file = baselineEntry(system, service);
+    return file === undefined ? {} : { [service]: ['--import', 'tsx', file] };
+  };
+  return { ...entry('api'), ...entry('worker') };
 }
 
-async function runScenario(scenario: Scenario): Promise<Outcome> {
+const hasWorker = (system: SystemName): boolean =>
+  system === 'project' || baselineEntry(system, 'worker') !== undefined;
+
+async function runScenario(scenario: Scenario): Promise<ResultRow[]> {
   const postgres = await sharedPostgresDatabase(
     `bench_${scenario.name.replaceAll('-', '_')}_${Date.now().toString(36)}`,
   );
   const redis = await RedisServer.start({ keyPrefix: 'bench' });
+  const name = scenario.system ?? 'project';
   const system = await ProcessSystem.create({
     postgres,
     redis,
     env: { API_PROCESSES: String(scenario.apiProcesses ?? 1), ...scenario.env },
     nodeArgs: profileDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${profileDir}`],
+    entries: baselineEntries(name),
   });
+  const books = createDb(postgres.databaseUrl, { poolSize: 1 });
   try {
     await system.startApi();
-    await system.startWorkers(scenario.workers ?? 1);
-    const options: LoadOptions = {
+    const postgresSeconds = postgresCpu(postgres);
+    const bench: BenchSystem = {
       url: system.url,
-      events: 1,
-      tickets: 1000,
-      purchases: 1000,
+      redisUrl: redis.url,
+      queuePrefix: redis.keyPrefix,
+      cpu: async () => {
+        const client = process.cpuUsage();
+        return {
+          api: treeStats([system.api.pid]).cpuSeconds,
+          worker: treeStats(system.workers.map((worker) => worker.pid)).cpuSeconds,
+          postgres: await postgresSeconds(),
+          redis: treeStats(redis.pid === undefined ? [] : [redis.pid]).cpuSeconds,
+          client: (client.user + client.system) / 1e6,
+        };
+      },
+      startWorkers: async (count) => {
+        await system.startWorkers(count);
+      },
+      query: async <T extends object>(text: string) => (await sql.raw<T>(text).execute(books)).rows,
+    };
+    const kind = scenario.kind ?? 'load';
+    if (kind === 'load') await bench.startWorkers(scenario.workers ?? (hasWorker(name) ? 1 : 0));
+    const options: LoadOptions = {
+      ...parseOptions([]),
+      url: bench.url,
       concurrency: 512,
-      rate: 0,
-      quantity: { min: 1, max: 1 },
-      cancelRatio: 0,
-      priceCents: 1000,
-      adminToken: undefined,
-      json: undefined,
       quiet: true,
-      warmConnections: false,
       ...scenario.load,
     };
     process.stderr.write(`\n${scenario.name}: ${scenario.what}\n`);
+    const progress = (line: string): void => void process.stderr.write(`  ${line}\n`);
     if (scenario.warmUpSeconds !== undefined) {
       const purchases = Math.max(
         50,
@@ -170,62 +242,67 @@ async function runScenario(scenario: Scenario): Promise<Outcome> {
       if (!warmUp.audit.ok) throw new Error(`warm-up audit failed: ${warmUp.audit.violations.join('; ')}`);
       process.stderr.write(`  warmed up with ${purchases} purchases\n`);
     }
-    const api = (): ProcessStats => treeStats([system.api.pid]);
-    const workers = (): ProcessStats => treeStats(system.workers.map((worker) => worker.pid));
-    const redisCpuSeconds = (): number => treeStats(redis.pid === undefined ? [] : [redis.pid]).cpuSeconds;
-    // The pools stay connected all run, so the backends of the database are the run's.
-    const postgresCpuSeconds = async (): Promise<number> =>
-      processStats(await postgres.backendPids()).cpuSeconds;
-    const cpuSplit = async (): Promise<CpuSplit> => {
-      const client = process.cpuUsage();
-      return {
-        api: api().cpuSeconds,
-        worker: workers().cpuSeconds,
-        postgres: await postgresCpuSeconds(),
-        redis: redisCpuSeconds(),
-        client: (client.user + client.system) / 1e6,
-      };
-    };
-    const cpuBefore = process.cpuUsage();
-    const loadStart = await cpuSplit();
-    let loadEnd = loadStart;
-    const result = await runLoad(
-      options,
-      (line) => process.stderr.write(`  ${line}\n`),
-      async () => {
-        loadEnd = await cpuSplit();
-      },
-    );
-    const perPurchase = (part: keyof CpuSplit): number =>
-      Math.round(((loadEnd[part] - loadStart[part]) * 1e6) / Math.max(1, result.accepted));
-    const cpu = process.cpuUsage(cpuBefore);
-    const outcome: Outcome = {
-      scenario,
-      result,
-      api: api(),
-      worker: workers(),
-      redis: { cpuSeconds: redisCpuSeconds(), memoryMb: 0 },
-      postgresCpuSeconds: await postgresCpuSeconds(),
-      loadClientCpuSeconds: Math.round((cpu.user + cpu.system) / 1e5) / 10,
-      loadCpuMicros: {
-        api: perPurchase('api'),
-        worker: perPurchase('worker'),
-        postgres: perPurchase('postgres'),
-        redis: perPurchase('redis'),
-        client: perPurchase('client'),
-      },
-    };
-    process.stderr.write(
-      `  ${result.purchasesPerSecond}/s, audit ${result.audit.ok ? 'ok' : 'FAILED'}, errors ${result.errors}\n`,
-    );
+    let rows: ResultRow[];
+    if (kind === 'backlog') {
+      rows = await runBacklog(
+        bench,
+        { accept: scenario.name.replace('drain', 'accept'), drain: scenario.name },
+        scenario.what,
+        options,
+        progress,
+      );
+    } else if (kind === 'long-waitlist') {
+      rows = await runLongWaitlist(bench, scenario.name, options, progress);
+    } else {
+      rows = [await runLoadRow(bench, scenario, options, progress)];
+    }
     // Finished jobs are removed by age and count; what stays is bounded whatever the run's size.
-    outcome.redis.memoryMb = await redis.usedMemoryMb();
-    return outcome;
+    const redisMb = await redis.usedMemoryMb();
+    const peakRssMb = {
+      api: treeStats([system.api.pid]).peakRssMb,
+      worker: treeStats(system.workers.map((worker) => worker.pid)).peakRssMb,
+    };
+    for (const row of rows) {
+      process.stderr.write(`  ${row.name}: ${row.perSecond}/s, audit ${row.audit}, errors ${row.errors}\n`);
+    }
+    return rows.map((row) => ({ ...row, redisMb, peakRssMb }));
   } finally {
+    await books.destroy();
     await system.stop();
     await redis.destroy();
     await postgres.destroy();
   }
+}
+
+/** A closed- or open-loop run: submit → decided for every purchase, then the audit. */
+async function runLoadRow(
+  system: BenchSystem,
+  scenario: Scenario,
+  options: LoadOptions,
+  progress: (line: string) => void,
+): Promise<ResultRow> {
+  const loadStart = await system.cpu();
+  let loadEnd = loadStart;
+  const result = await runLoad(options, progress, async () => {
+    loadEnd = await system.cpu();
+  });
+  return {
+    name: scenario.name,
+    what: scenario.what,
+    units: result.accepted,
+    unit: scenario.system === 'floor' ? 'request' : 'purchase',
+    perSecond: result.purchasesPerSecond,
+    latencyMs: result.latencyMs,
+    submitLatencyMs: result.submitLatencyMs,
+    cpuMicros: cpuPerUnit(loadStart, loadEnd, result.accepted),
+    outcomes: `${result.confirmed} / ${result.waitlisted} / ${result.cancelled}`,
+    errors: result.errors,
+    audit: !options.audit
+      ? 'none (keeps no books)'
+      : result.audit.ok
+        ? 'ok'
+        : `FAILED: ${result.audit.violations.slice(0, 3).join('; ')}`,
+  };
 }
 
 /**
@@ -257,84 +334,33 @@ function machineFacts(): string[] {
 }
 
 /** A paced scenario with its rate: a share of what `hot` reached in this run. */
-function paced(scenario: Scenario): Scenario {
+function paced(scenario: Scenario, done: readonly ResultRow[]): Scenario {
   if (scenario.pacedAtShareOfHot === undefined) return scenario;
-  const hot = outcomes.find((outcome) => outcome.scenario.name === 'hot');
+  const hot = done.find((row) => row.name === 'hot');
   const rate =
     hot === undefined
       ? PACED_FALLBACK_RATE
-      : Math.max(1, Math.round(hot.result.purchasesPerSecond * scenario.pacedAtShareOfHot));
+      : Math.max(1, Math.round(hot.perSecond * scenario.pacedAtShareOfHot));
   const basis = hot === undefined ? 'hot was not run: a fixed rate' : 'hot in this run';
   return { ...scenario, what: `${scenario.what}; ${rate}/s (${basis})`, load: { ...scenario.load, rate } };
 }
 
 buildServices();
-const outcomes: Outcome[] = [];
+const rows: ResultRow[] = [];
+const ran: Scenario[] = [];
 for (const scenario of scenarios) {
   if (only !== undefined && !only.includes(scenario.name)) continue;
-  outcomes.push(await runScenario(paced(scenario)));
+  const run = paced(scenario, rows);
+  ran.push(run);
+  rows.push(...(await runScenario(run)));
 }
 
-const rows = outcomes.map(
-  ({
-    scenario,
-    result,
-    api,
-    worker,
-    redis,
-    postgresCpuSeconds,
-    loadClientCpuSeconds,
-    loadCpuMicros: micros,
-  }) => {
-    const latency = result.latencyMs;
-    const submit = result.submitLatencyMs;
-    const audit = result.audit.ok ? 'ok' : `FAILED: ${result.audit.violations.slice(0, 3).join('; ')}`;
-    return (
-      `| ${scenario.name} | ${result.accepted} | **${result.purchasesPerSecond}** | ${latency.p50} / ${latency.p99} / ${latency.p999} | ` +
-      `${submit.p50} / ${submit.p99} / ${submit.p999} | ${api.cpuSeconds} / ${worker.cpuSeconds} / ${postgresCpuSeconds} / ${redis.cpuSeconds} / ${loadClientCpuSeconds} | ` +
-      `${micros.api} / ${micros.worker} / ${micros.postgres} / ${micros.redis} / ${micros.client} | ` +
-      `${api.peakRssMb} / ${worker.peakRssMb} | ${redis.memoryMb} | ${result.confirmed} / ${result.waitlisted} / ${result.cancelled} | ` +
-      `${result.errors} | ${audit} |`
-    );
-  },
-);
-const hot = outcomes.find((outcome) => outcome.scenario.name === 'hot');
-const naive = outcomes.find((outcome) => outcome.scenario.name === 'hot-naive');
-const ratio =
-  hot !== undefined && naive !== undefined && naive.result.purchasesPerSecond > 0
-    ? `hot / hot-naive = **${(hot.result.purchasesPerSecond / naive.result.purchasesPerSecond).toFixed(1)}×** (same run)`
-    : 'hot / hot-naive: not measured in this run';
 const command = [
   'pnpm bench',
   ...(scale !== 1 ? [`(BENCH_SCALE=${scale})`] : []),
   ...(only ? [`(BENCH_ONLY=${only.join(',')})`] : []),
 ];
-
-const markdown = [
-  '# Benchmark results',
-  '',
-  `Command: \`${command.join(' ')}\`, run ${new Date().toISOString()}.`,
-  '',
-  ...machineFacts(),
-  '',
-  'Purchases/s is end to end: submit → decided, as the load client sees it (closed loop, 512 buyers;',
-  'hot-paced is open loop, so its purchases/s is the rate it was offered).',
-  'Latencies in ms. CPU is the seconds each part used over the whole scenario, audit included: api',
-  '(all its processes), worker(s), the Postgres backends of the run, its Redis server, and the load',
-  "client. RSS is the largest single process's peak. Redis memory is measured after the run, with",
-  'its finished jobs still held (removed by age and count). CPU µs per purchase counts only the',
-  'load itself (submit → decided, no audit), divided by the purchases accepted.',
-  '',
-  '| scenario | purchases | purchases/s | submit→decided p50 / p99 / p99.9 | submit→202 p50 / p99 / p99.9 | CPU s api / worker / Postgres / Redis / client | CPU µs per purchase under load, same order | peak RSS MB api / worker | Redis MB after | confirmed / waitlisted / cancelled | errors | audit |',
-  '|---|---|---|---|---|---|---|---|---|---|---|---|',
-  ...rows,
-  '',
-  ratio,
-  '',
-  'Scenarios:',
-  ...outcomes.map(({ scenario }) => `- **${scenario.name}**: ${scenario.what}`),
-  '',
-];
-writeFileSync(new URL('./RESULTS.md', import.meta.url), markdown.join('\n'));
-process.stderr.write(`\n${markdown.join('\n')}\n`);
-process.exit(outcomes.every((outcome) => outcome.result.audit.ok && outcome.result.errors === 0) ? 0 : 1);
+const markdown = renderResults({ rows, command: command.join(' '), facts: machineFacts(), scenarios: ran });
+writeFileSync(new URL('./RESULTS.md', import.meta.url), markdown);
+process.stderr.write(`\n${markdown}\n`);
+process.exit(rows.every((row) => !row.audit.startsWith('FAILED') && row.errors === 0) ? 0 : 1);

@@ -3,7 +3,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 /** CPU and memory of processes, read from /proc (Linux), for the bench's accounting. */
 
 export interface ProcessStats {
-  /** User + system CPU seconds, to a tenth. */
+  /** User + system CPU seconds (to the 10 ms the kernel counts in). */
   readonly cpuSeconds: number;
   /** Peak resident memory (VmHWM) of the largest single process, in MB. */
   readonly peakRssMb: number;
@@ -71,7 +71,7 @@ export function processStats(pids: readonly number[]): ProcessStats {
     ticks += stat.ticks;
     peakKb = Math.max(peakKb, stat.peakKb);
   }
-  return { cpuSeconds: Math.round((ticks / CLOCK_TICKS) * 10) / 10, peakRssMb: Math.round(peakKb / 1024) };
+  return { cpuSeconds: ticks / CLOCK_TICKS, peakRssMb: Math.round(peakKb / 1024) };
 }
 
 /** The same over whole process trees: each root and everything below it. */

@@ -15,6 +15,8 @@ export interface ProcessSystemOptions<P extends PostgresTarget, R extends RedisT
   readonly serviceEnv?: Partial<Record<Service, Record<string, string>>>;
   /** Node options of every process (e.g. --cpu-prof). */
   readonly nodeArgs?: readonly string[];
+  /** What a service's processes run in place of its bundle (see `ServiceProcessOptions.entry`). */
+  readonly entries?: Partial<Record<Service, readonly string[]>>;
   /** Keep the processes' logs after `stop` (and say where); also HARNESS_KEEP_LOGS=1. */
   readonly keepLogs?: boolean;
 }
@@ -81,6 +83,7 @@ export class ProcessSystem<P extends PostgresTarget = PostgresTarget, R extends 
       logFile: join(this.logDir, `${service}-${this.processes.length + 1}.log`),
       readyUrl: `http://127.0.0.1:${port}${readyPath}`,
       nodeArgs: this.options.nodeArgs,
+      entry: this.options.entries?.[service],
     });
     this.processes.push(started);
     return started;

@@ -40,6 +40,11 @@ export interface ServiceProcessOptions {
   readonly readyUrl: string;
   /** Node options before the bundle (e.g. --cpu-prof), after the service's own V8 flags. */
   readonly nodeArgs?: readonly string[];
+  /**
+   * What to run in place of the service's bundle, with the service's V8 flags (the bench's
+   * baselines, servers of their own measured against the system).
+   */
+  readonly entry?: readonly string[];
 }
 
 /** One real api or worker process, started from its production bundle, logging to a file. */
@@ -61,7 +66,7 @@ export class ServiceProcess {
     try {
       this.child = spawn(
         process.execPath,
-        [...launch.nodeFlags, ...(options.nodeArgs ?? []), launch.bundle],
+        [...launch.nodeFlags, ...(options.nodeArgs ?? []), ...(options.entry ?? [launch.bundle])],
         {
           cwd: ROOT,
           env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...options.env },
@@ -85,6 +90,11 @@ export class ServiceProcess {
 
   get logFile(): string {
     return this.options.logFile;
+  }
+
+  /** `host:port` of its HTTP listener (the api's port, a worker's metrics port): what Prometheus scrapes. */
+  get listener(): string {
+    return new URL(this.options.readyUrl).host;
   }
 
   get running(): boolean {

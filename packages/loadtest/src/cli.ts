@@ -1,5 +1,6 @@
 import { writeFile } from 'node:fs/promises';
 import { parseOptions, USAGE, type LoadOptions } from './options.js';
+import { renderReport } from './report.js';
 import { runLoad, type LoadResult } from './run.js';
 
 function printSummary(result: LoadResult): void {
@@ -11,7 +12,13 @@ function printSummary(result: LoadResult): void {
       'confirmed / waitlisted / rejected / cancelled',
       `${result.confirmed} / ${result.waitlisted} / ${result.rejected} / ${result.cancelled}`,
     ],
-    ['errors', String(result.errors)],
+    [
+      'errors',
+      [
+        String(result.errors),
+        ...Object.entries(result.errorsByKind).map(([kind, count]) => `${kind}: ${count}`),
+      ].join(', '),
+    ],
     [
       'submit → decided p50 / p99 / p99.9',
       `${result.latencyMs.p50} / ${result.latencyMs.p99} / ${result.latencyMs.p999} ms`,
@@ -45,4 +52,8 @@ const result = await runLoad(options, (line) => {
 if (live && tty) process.stderr.write('\n');
 printSummary(result);
 if (options.json !== undefined) await writeFile(options.json, `${JSON.stringify(result, null, 2)}\n`);
+if (options.report !== undefined) {
+  await writeFile(options.report, renderReport(result, new Date()));
+  process.stdout.write(`report written to ${options.report}\n`);
+}
 process.exit(result.audit.ok && result.errors === 0 ? 0 : 1);

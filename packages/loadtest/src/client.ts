@@ -18,6 +18,25 @@ export class HttpError extends Error {
   }
 }
 
+/**
+ * What kind of failure an error was, for counting them: the status and the API's error code for an
+ * HTTP answer (`HTTP 503 unavailable`), the system or undici code for a transport failure.
+ */
+export function errorKind(error: unknown): string {
+  if (error instanceof HttpError) {
+    let code: unknown;
+    try {
+      code = (JSON.parse(error.body) as { code?: unknown }).code;
+    } catch {
+      code = undefined;
+    }
+    return typeof code === 'string' ? `HTTP ${error.status} ${code}` : `HTTP ${error.status}`;
+  }
+  if (typeof error === 'object' && error !== null && 'code' in error && typeof error.code === 'string')
+    return error.code;
+  return error instanceof Error ? error.name : 'unknown';
+}
+
 /** A thin client for the ticketing API over one keep-alive connection pool. */
 export class TicketingClient {
   private readonly pool: Pool;
@@ -67,11 +86,20 @@ export class TicketingClient {
     return (await this.request<{ id: string }>('POST', '/events', [201], event, this.adminHeaders())).data;
   }
 
-  async submitPurchase(eventId: string, body: { userId: string; quantity: number }, idempotencyKey: string) {
+  /**
+   * Submits a purchase: 202 while it is queued, or, offered `Prefer: wait=N` (`preferWaitSeconds`),
+   * 200 with the decided purchase when it was decided within N seconds.
+   */
+  async submitPurchase(
+    eventId: string,
+    body: { userId: string; quantity: number },
+    idempotencyKey: string,
+    preferWaitSeconds = 0,
+  ): Promise<PurchaseState> {
+    const headers: Record<string, string> = { 'idempotency-key': idempotencyKey };
+    if (preferWaitSeconds > 0) headers.prefer = `wait=${preferWaitSeconds}`;
     return (
-      await this.request<PurchaseState>('POST', `/events/${eventId}/purchases`, [202], body, {
-        'idempotency-key': idempotencyKey,
-      })
+      await this.request<PurchaseState>('POST', `/events/${eventId}/purchases`, [200, 202], body, headers)
     ).data;
   }
 

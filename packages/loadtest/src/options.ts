@@ -14,13 +14,30 @@ export interface LoadOptions {
   readonly priceCents: number;
   readonly adminToken: string | undefined;
   readonly json: string | undefined;
+  /** Write a self-contained HTML report of the run here. */
+  readonly report?: string | undefined;
+  /** The target is not this machine, and that is meant (a staging deployment). */
+  readonly allowRemote?: boolean;
   readonly quiet: boolean;
   /** Open every connection of the pool before the clock starts, as a load balancer in front holds them. */
   readonly warmConnections: boolean;
+  /**
+   * Seconds each submit offers to wait for the decision (`Prefer: wait=N`, 0 = never): a purchase
+   * decided within them is answered in the one exchange, without following it.
+   */
+  readonly preferWait: number;
+  /** Only submit: accept every purchase without following any (the accept half of a backlog run). */
+  readonly acceptOnly: boolean;
+  /** Read every purchase back and audit the books (off only for servers that keep none). */
+  readonly audit: boolean;
 }
 
+/** RFC 7240 leaves the bound to the server; this api waits up to 30 s. */
+export const MAX_PREFER_WAIT_SECONDS = 30;
+
 export const USAGE = `Usage: pnpm loadtest -- [flags]
-  --url URL            api base URL (loopback only)      default http://127.0.0.1:3000
+  --url URL            api origin: scheme://host:port    default http://127.0.0.1:3000
+  --allow-remote       allow a --url that is not this machine (nobody loads a host by a typo)
   --events N           events to create                  default 1
   --tickets N          tickets per event                 default 1000
   --purchases N        purchases in all                  default 5000
@@ -30,15 +47,31 @@ export const USAGE = `Usage: pnpm loadtest -- [flags]
   --cancel-ratio F     share of confirmed purchases then cancelled, 0..1   default 0
   --price-cents N      ticket price                      default 1000
   --admin-token T      bearer token for event creation
-  --json FILE          write the result as JSON
+  --json FILE          write the result as JSON (with its per-second time series)
+  --report FILE.html   write a self-contained HTML report: charts of the run, outcomes, errors, audit
   --warm-connections   open every connection before the clock starts (as a load balancer holds them)
+  --prefer-wait N      send "Prefer: wait=N" (seconds, at most 30): one exchange when decided by then
+  --accept-only        submit only, follow nothing (decide the backlog later)
+  --no-audit           skip reading the purchases back and auditing the books
   --quiet              no live progress line`;
 
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]', '::1']);
 
-function wholeNumber(name: string, raw: string | undefined, fallback: number, min: number): number {
+function wholeNumber(
+  name: string,
+  raw: string | undefined,
+  fallback: number,
+  min: number,
+  max = Number.MAX_SAFE_INTEGER,
+): number {
   if (raw === undefined) return fallback;
-  if (!/^\d+$/.test(raw) || Number(raw) < min) throw new Error(`--${name} must be a whole number >= ${min}`);
+  if (!/^\d+$/.test(raw) || Number(raw) < min || Number(raw) > max) {
+    throw new Error(
+      max === Number.MAX_SAFE_INTEGER
+        ? `--${name} must be a whole number >= ${min}`
+        : `--${name} must be a whole number from ${min} to ${max}`,
+    );
+  }
   return Number(raw);
 }
 
@@ -59,18 +92,33 @@ export function parseOptions(argv: readonly string[]): LoadOptions {
       'price-cents': { type: 'string' },
       'admin-token': { type: 'string' },
       json: { type: 'string' },
+      report: { type: 'string' },
+      'allow-remote': { type: 'boolean', default: false },
       quiet: { type: 'boolean', default: false },
       'warm-connections': { type: 'boolean', default: false },
+      'prefer-wait': { type: 'string' },
+      'accept-only': { type: 'boolean', default: false },
+      'no-audit': { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
     },
   });
   if (values.help) throw new Error(USAGE);
 
-  const url = new URL(values.url);
-  // Load is only ever sent to this machine.
-  if (!LOOPBACK.has(url.hostname) && !url.hostname.startsWith('127.')) {
-    throw new Error(`--url must point at a loopback address, not ${url.hostname}`);
+  let url: URL;
+  try {
+    url = new URL(values.url);
+  } catch {
+    throw new Error(`--url must be a URL such as http://127.0.0.1:3000, not ${values.url}`);
   }
+  if (!['http:', 'https:'].includes(url.protocol)) throw new Error('--url must be http:// or https://');
+  // Requests go to the root of the API: a path would be silently dropped.
+  if (url.pathname !== '/' || url.search !== '' || url.hash !== '')
+    throw new Error(`--url must be the API's origin (scheme, host, port) without a path, not ${values.url}`);
+  const remote = !LOOPBACK.has(url.hostname) && !url.hostname.startsWith('127.');
+  if (remote && !values['allow-remote'])
+    throw new Error(
+      `--url ${url.origin} is not this machine: add --allow-remote to send load to it (and be sure it is yours)`,
+    );
   const quantityMatch = /^(\d+)(?:-(\d+))?$/.exec(values.quantity ?? '1');
   const min = Number(quantityMatch?.[1] ?? NaN);
   const max = Number(quantityMatch?.[2] ?? quantityMatch?.[1] ?? NaN);
@@ -90,7 +138,17 @@ export function parseOptions(argv: readonly string[]): LoadOptions {
     priceCents: wholeNumber('price-cents', values['price-cents'], 1000, 0),
     adminToken: values['admin-token'],
     json: values.json,
+    report: values.report,
+    allowRemote: values['allow-remote'],
     quiet: values.quiet,
     warmConnections: values['warm-connections'],
+    preferWait: wholeNumber('prefer-wait', values['prefer-wait'], 0, 0, MAX_PREFER_WAIT_SECONDS),
+    acceptOnly: values['accept-only'],
+    audit: !values['no-audit'],
   };
+}
+
+/** The command line's defaults with some options set: for callers that run a load in code (tests, bench). */
+export function loadOptions(options: Partial<LoadOptions> & Pick<LoadOptions, 'url'>): LoadOptions {
+  return { ...parseOptions(['--url', options.url, '--quiet']), ...options };
 }

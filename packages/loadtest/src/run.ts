@@ -1,12 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { auditBooks, type EventBooks } from './audit.js';
-import { TicketingClient, type PurchaseState } from './client.js';
+import { mapLimit } from './map-limit.js';
+import { TicketingClient, errorKind, type PurchaseState } from './client.js';
 import { Latencies, type LatencySummary } from './stats.js';
 import type { LoadOptions } from './options.js';
 
 export interface LoadResult {
   readonly options: Omit<LoadOptions, 'adminToken'>;
   readonly durationSeconds: number;
+  /** Purchases decided per second (submit → decided); with `acceptOnly`, accepted per second. */
   readonly purchasesPerSecond: number;
   readonly accepted: number;
   readonly confirmed: number;
@@ -18,7 +20,38 @@ export interface LoadResult {
   readonly latencyMs: LatencySummary;
   readonly submitLatencyMs: LatencySummary;
   readonly audit: { readonly ok: boolean; readonly violations: string[] };
+  /** Errors by what they were: `HTTP 503 unavailable`, `ECONNRESET`, … */
+  readonly errorsByKind: Record<string, number>;
+  /** The run second by second, from the first purchase to the last decision. */
+  readonly timeline: LoadSecond[];
 }
+
+/** What happened in one second of the run (the last one may be shorter). */
+export interface LoadSecond {
+  /** Seconds since the first purchase, at the end of this interval. */
+  readonly at: number;
+  /** Purchases the api accepted (202) in this interval. */
+  readonly accepted: number;
+  /** Purchases whose decision arrived in this interval, by that decision; and cancellations done. */
+  readonly outcomes: Readonly<Record<Outcome, number>>;
+  readonly errors: number;
+  /** Submit → decided, of the purchases decided in this interval. */
+  readonly latencyMs: IntervalLatency;
+  /** Submit → 202, of the purchases accepted in this interval. */
+  readonly submitLatencyMs: IntervalLatency;
+}
+
+export type IntervalLatency = LatencySummary & { readonly count: number };
+
+const OUTCOMES = ['confirmed', 'waitlisted', 'rejected', 'cancelled'] as const;
+type Outcome = (typeof OUTCOMES)[number];
+const noOutcomes = (): Record<Outcome, number> => ({
+  confirmed: 0,
+  waitlisted: 0,
+  rejected: 0,
+  cancelled: 0,
+});
+const isOutcome = (status: string): status is Outcome => (OUTCOMES as readonly string[]).includes(status);
 
 interface Tracked {
   readonly purchaseId: string;
@@ -58,9 +91,13 @@ export async function runLoad(
     const finalLatency = new Latencies();
     const tracked: Tracked[] = [];
     const errorSamples: string[] = [];
+    const errorsByKind: Record<string, number> = {};
     let errors = 0;
     let submitted = 0;
     let decided = 0;
+    // Counts since the last point of the timeline.
+    let interval = { accepted: 0, errors: 0, outcomes: noOutcomes() };
+    const timeline: LoadSecond[] = [];
     const started = performance.now();
 
     const buy = async (index: number): Promise<void> => {
@@ -71,48 +108,82 @@ export async function runLoad(
       const userId = `u-${runTag}-${index}`;
       const begin = performance.now();
       try {
-        const accepted = await client.submitPurchase(event.id, { userId, quantity }, `${runTag}-${index}`);
+        const accepted = await client.submitPurchase(
+          event.id,
+          { userId, quantity },
+          `${runTag}-${index}`,
+          options.preferWait,
+        );
         submitLatency.add(performance.now() - begin);
         submitted += 1;
+        interval.accepted += 1;
         tracked.push({ purchaseId: accepted.purchaseId, eventId: event.id, quantity });
+        if (options.acceptOnly) return;
         const outcome = isDecided(accepted) ? accepted : await client.follow(accepted.purchaseId, isDecided);
         finalLatency.add(performance.now() - begin);
         decided += 1;
+        if (isOutcome(outcome.status)) interval.outcomes[outcome.status] += 1;
         if (outcome.status === 'confirmed' && Math.random() < options.cancelRatio) {
           await client.cancel(outcome.purchaseId);
           await client.follow(outcome.purchaseId, (state) => state.status === 'cancelled');
+          interval.outcomes.cancelled += 1;
         }
       } catch (error) {
         errors += 1;
+        interval.errors += 1;
+        const kind = errorKind(error);
+        errorsByKind[kind] = (errorsByKind[kind] ?? 0) + 1;
         if (errorSamples.length < 10)
           errorSamples.push(error instanceof Error ? error.message : String(error));
       }
     };
 
-    let lastSamples = 0;
+    const addSecond = (): LoadSecond => {
+      const second: LoadSecond = {
+        at: Math.round((performance.now() - started) / 100) / 10,
+        ...interval,
+        latencyMs: finalLatency.takeInterval(),
+        submitLatencyMs: submitLatency.takeInterval(),
+      };
+      interval = { accepted: 0, errors: 0, outcomes: noOutcomes() };
+      timeline.push(second);
+      return second;
+    };
+    // Each tick closes one point of the timeline; the run's last point closes at the tick after the
+    // load, so that every point spans a whole second (a sliver at the end would chart as a spike).
+    let lastTick: (() => void) | undefined;
     const progress = setInterval(() => {
-      const elapsed = (performance.now() - started) / 1000;
-      const recent = finalLatency.recent(lastSamples);
-      lastSamples = finalLatency.count;
+      const second = addSecond();
       onProgress(
-        `${elapsed.toFixed(1)}s submitted ${submitted} decided ${decided}/${options.purchases} ` +
-          `${Math.round(decided / elapsed)}/s p99 ${recent.p99}ms errors ${errors}`,
+        `${second.at.toFixed(1)}s submitted ${submitted} decided ${decided}/${options.purchases} ` +
+          `${Math.round(decided / second.at)}/s p99 ${second.latencyMs.p99}ms errors ${errors}`,
       );
+      lastTick?.();
     }, 1000);
+    const stopTimeline = async (): Promise<void> => {
+      await new Promise<void>((resolve) => {
+        lastTick = resolve;
+      });
+      clearInterval(progress);
+    };
 
     try {
       if (options.rate > 0) await openLoop(options, buy);
       else await closedLoop(options, buy);
-    } finally {
+    } catch (error) {
       clearInterval(progress);
+      throw error;
     }
     const durationSeconds = (performance.now() - started) / 1000;
     await onLoadFinished();
+    await stopTimeline();
 
     // Read everything back: promotions after cancellations change states after their first decision.
-    const finalStates = await mapLimit(tracked, 64, (purchase) => client.getPurchase(purchase.purchaseId));
+    const finalStates = options.audit
+      ? await mapLimit(tracked, 64, (purchase) => client.getPurchase(purchase.purchaseId))
+      : [];
     const books: EventBooks[] = [];
-    for (const event of events) {
+    for (const event of options.audit ? events : []) {
       const [status, report] = await Promise.all([client.status(event.id), client.report(event.id)]);
       books.push({
         eventId: event.id,
@@ -138,7 +209,7 @@ export async function runLoad(
     return {
       options: publicOptions,
       durationSeconds: Math.round(durationSeconds * 100) / 100,
-      purchasesPerSecond: Math.round(decided / durationSeconds),
+      purchasesPerSecond: Math.round((options.acceptOnly ? submitted : decided) / durationSeconds),
       accepted: submitted,
       confirmed: count('confirmed'),
       waitlisted: count('waitlisted'),
@@ -149,6 +220,8 @@ export async function runLoad(
       latencyMs: finalLatency.summary(),
       submitLatencyMs: submitLatency.summary(),
       audit: { ok: violations.length === 0, violations },
+      errorsByKind,
+      timeline,
     };
   } finally {
     await client.close();
@@ -173,21 +246,4 @@ async function openLoop(options: LoadOptions, buy: (index: number) => Promise<vo
     inFlight.push(buy(index));
   }
   await Promise.all(inFlight);
-}
-
-async function mapLimit<T, R>(
-  items: readonly T[],
-  limit: number,
-  task: (item: T) => Promise<R>,
-): Promise<R[]> {
-  const results = new Array<R>(items.length);
-  let next = 0;
-  const lane = async (): Promise<void> => {
-    while (next < items.length) {
-      const index = next++;
-      results[index] = await task(items[index] as T);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane));
-  return results;
 }

@@ -1,5 +1,6 @@
 export * from './config.js';
 export * from './errors.js';
+export * from './connection-errors.js';
 export * from './logger.js';
 export * from './db/accepting-locks.js';
 export * from './db/connection.js';
@@ -16,4 +17,6 @@ export * from './queue/redis.js';
 export * from './queue/purchase-updates.js';
 export * from './queue/event-queues.js';
 export * from './queue/queue-positions.js';
+export * from './queue/worker-processes.js';
+export * from './db/waitlist-line.js';
 export * from './webhooks/index.js';

@@ -108,6 +108,64 @@ describe('docker-compose.yml', () => {
   });
 });
 
+describe("docker-compose.yml's monitoring profile", () => {
+  const inContainer = (service: Service | undefined, target: string): string | undefined =>
+    service?.volumes
+      ?.map((volume) => volume.split(':'))
+      .find(([, mounted]) => mounted === target)?.[0]
+      ?.replace(/^\.\//, '');
+
+  it('when the profile is brought up, then Prometheus and Grafana come with it, on loopback only', () => {
+    for (const name of ['prometheus', 'grafana']) {
+      const service = services[name];
+      expect(service?.profiles, name).toEqual(['monitoring']);
+      expect(service?.image, name).toMatch(/:v?\d+\.\d+\.\d+$/);
+      for (const port of service?.ports ?? []) expect(port, name).toMatch(/^127\.0\.0\.1:/);
+    }
+    // The app's services run without the profile.
+    for (const name of ['postgres', 'redis', ...APP_SERVICES])
+      expect(services[name]?.profiles, name).toBeUndefined();
+    expect(inContainer(services.prometheus, '/etc/prometheus/prometheus.yml')).toBe('ops/prometheus.yml');
+    expect(services.grafana?.depends_on).toEqual({ prometheus: { condition: 'service_started' } });
+    // Anonymous visitors may look but not edit.
+    expect(services.grafana?.environment?.GF_AUTH_ANONYMOUS_ORG_ROLE).toBe('Viewer');
+  });
+
+  it('when Grafana starts, then it finds Prometheus and loads the dashboard, whose panels use that data source', () => {
+    const grafana = services.grafana;
+    const provisioning = inContainer(grafana, '/etc/grafana/provisioning') ?? '';
+    const datasources = parse(read(`${provisioning}/datasources/prometheus.yml`)) as {
+      datasources: { uid: string; type: string; url: string; jsonData?: { timeInterval?: string } }[];
+    };
+    const [prometheus] = datasources.datasources;
+    expect(prometheus?.type).toBe('prometheus');
+    const port = services.prometheus?.ports?.[0]?.split(':').at(-1);
+    expect(prometheus?.url).toBe(`http://prometheus:${port}`);
+    // Grafana's $__rate_interval is four of Prometheus' scrape intervals.
+    const scrape = parse(read('ops/prometheus.yml')) as { global: { scrape_interval: string } };
+    expect(prometheus?.jsonData?.timeInterval).toBe(scrape.global.scrape_interval);
+
+    const providers = parse(read(`${provisioning}/dashboards/ticketing.yml`)) as {
+      providers: { type: string; options: { path: string } }[];
+    };
+    const folder = providers.providers[0]?.options.path ?? '';
+    const mounted = inContainer(grafana, folder) ?? '';
+    expect(mounted).toBe('ops/grafana/dashboards');
+    const home = grafana?.environment?.GF_DASHBOARDS_DEFAULT_HOME_DASHBOARD_PATH ?? '';
+    expect(home.startsWith(`${folder}/`)).toBe(true);
+    const dashboard = JSON.parse(read(`${mounted}${home.slice(folder.length)}`)) as {
+      panels: { title: string; datasource: { uid: string }; targets: { datasource: { uid: string } }[] }[];
+      templating: { list: { datasource?: { uid: string } }[] };
+    };
+    expect(dashboard.panels.length).toBeGreaterThan(0);
+    for (const panel of dashboard.panels) {
+      expect(panel.datasource.uid, panel.title).toBe(prometheus?.uid);
+      for (const target of panel.targets) expect(target.datasource.uid, panel.title).toBe(prometheus?.uid);
+    }
+    for (const variable of dashboard.templating.list) expect(variable.datasource?.uid).toBe(prometheus?.uid);
+  });
+});
+
 describe('Dockerfile', () => {
   const dockerfile = read('Dockerfile');
   it('when built, then it is multi-stage, installs production dependencies only and runs as a non-root user', () => {

@@ -1,56 +1,37 @@
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import pg from 'pg';
+import type { BrowserContext, Page } from 'playwright-core';
+import { workerProcessName } from '@ticketing/shared';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { dashboardQueueName } from '../src/admin/queue-dashboard.js';
+import { launchBrowser, pixelsOfColour, type Browser } from './support/chromium.js';
 import { httpHelpers } from './support/http.js';
 import { startTestSystem, type TestSystem } from './support/test-system.js';
 
-/**
- * Drives Debian's Chromium through the admin pages as an operator would. Screenshots go to
- * SCREENSHOT_DIR (`pnpm screenshots` points it at docs/screenshots), or into the throw-away profile.
- */
+/** Drives Debian's Chromium through the admin pages as an operator would. */
 const ADMIN_TOKEN = 'browser-admin-token-0123456789';
-const CHROMIUM = '/usr/bin/chromium';
-const CHROMIUM_FLAGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 
 let system: TestSystem;
 let base: string;
-let profile: string;
-let screenshots: string;
+let chromium: Browser;
 let browser: BrowserContext;
+let screenshots: string;
 const { inject, submit, poll } = httpHelpers(() => system);
 
 beforeAll(async () => {
   system = await startTestSystem({ ADMIN_TOKEN });
   base = await system.app.listen({ port: 0, host: '127.0.0.1' });
-  profile = mkdtempSync(join(tmpdir(), 'ticketing-chromium-'));
-  screenshots = process.env.SCREENSHOT_DIR ?? join(profile, 'screenshots');
-  mkdirSync(screenshots, { recursive: true });
-  // A fresh profile whose only credentials are the admin token, given as the basic-auth password
-  // when the pages ask for it: how a person logs in through the browser's own prompt.
-  browser = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM,
-    headless: true,
-    args: CHROMIUM_FLAGS,
-    viewport: { width: 1280, height: 720 },
-    httpCredentials: { username: 'operator', password: ADMIN_TOKEN },
-  });
+  // The profile's only credentials are the admin token, given as the basic-auth password when the
+  // pages ask for it: how a person logs in through the browser's own prompt.
+  chromium = await launchBrowser({ username: 'operator', password: ADMIN_TOKEN });
+  browser = chromium.context;
+  screenshots = chromium.screenshots;
 });
 
 afterAll(async () => {
-  await browser?.close();
+  await chromium?.close();
   await system?.close();
-  if (profile !== undefined) rmSync(profile, { recursive: true, force: true });
 });
 
 async function createEvent(name: string, totalTickets: number, priceCents: number): Promise<string> {
@@ -77,9 +58,42 @@ async function waitForField(page: Page, eventId: string, name: string, expected:
   }
 }
 
+interface ChartState {
+  eventId: string | undefined;
+  samples: number;
+  /** Per series, its highest value. */
+  peaks: number[];
+}
+
+async function chart(page: Page, id: string): Promise<ChartState> {
+  return page.locator(`#${id}`).evaluate((figure: { dataset: Record<string, string | undefined> }) => ({
+    eventId: figure.dataset.eventId,
+    samples: Number(figure.dataset.samples ?? 0),
+    peaks: JSON.parse(figure.dataset.peaks ?? '[]') as number[],
+  }));
+}
+
+async function waitForChart(
+  page: Page,
+  id: string,
+  done: (state: ChartState) => boolean,
+): Promise<ChartState> {
+  const deadline = Date.now() + 15_000;
+  let state = await chart(page, id);
+  while (!done(state)) {
+    if (Date.now() > deadline) throw new Error(`${id} stayed ${JSON.stringify(state)}`);
+    await page.waitForTimeout(100);
+    state = await chart(page, id);
+  }
+  return state;
+}
+
+const CONFIRMED_STROKE = '#2e8b57';
+const QUEUE_DEPTH_STROKE = '#2457c5';
+
 describe('admin pages in a browser', () => {
   it('when an operator logs in, then the monitor shows sales rise and Bull Board shows the event queue', async () => {
-    await createEvent('Warm-up gig', 50, 1500);
+    const warmUpId = await createEvent('Warm-up gig', 50, 1500);
     const eventId = await createEvent('Summer Festival', 20, 4500);
     const page = await browser.newPage();
     const opened = await page.goto(`${base}/admin`);
@@ -87,28 +101,68 @@ describe('admin pages in a browser', () => {
     await waitForField(page, eventId, 'sold', '0');
     expect(await field(page, eventId, 'name')).toContain('Summer Festival');
 
-    for (let index = 0; index < 6; index += 1)
+    // Paced over a few seconds, as a sale would come in, so that the rate has a shape to chart.
+    for (let index = 0; index < 6; index += 1) {
       await poll((await submit(eventId, { userId: `fan-${index}`, quantity: 2 })).purchaseId);
+      await page.waitForTimeout(500);
+    }
     await waitForField(page, eventId, 'sold', '12');
     expect(await field(page, eventId, 'available')).toBe('8');
     expect(await field(page, eventId, 'revenue')).toContain('540');
+    // The newest event is charted: the confirmations show as a rate, drawn in their colour.
+    const rates = await waitForChart(page, 'rate-chart', (state) => (state.peaks[0] ?? 0) > 0);
+    expect(rates.eventId).toBe(eventId);
+    expect(rates.samples).toBeGreaterThan(1);
+    expect(await pixelsOfColour(page, '#rate-chart', CONFIRMED_STROKE)).toBeGreaterThan(20);
+    // A row click charts another event, and back.
+    await page.locator(`tr[data-event-id="${warmUpId}"]`).click();
+    expect((await chart(page, 'rate-chart')).eventId).toBe(warmUpId);
+    expect(await page.locator('#chart-event').textContent()).toBe('Warm-up gig');
+    await page.locator(`tr[data-event-id="${eventId}"]`).click();
+    expect((await chart(page, 'queue-chart')).eventId).toBe(eventId);
 
     // Purchases waiting for a worker show up as queue depth here and as waiting jobs in Bull Board.
     await system.stopWorker();
     const waiting = [];
-    for (let index = 0; index < 4; index += 1)
+    for (let index = 0; index < 4; index += 1) {
       waiting.push(await submit(eventId, { userId: `late-${index}` }));
+      await page.waitForTimeout(500);
+    }
     await waitForField(page, eventId, 'queueDepth', '4');
+    await waitForChart(page, 'queue-chart', (state) => state.peaks[0] === 4);
+    expect(await pixelsOfColour(page, '#queue-chart', QUEUE_DEPTH_STROKE)).toBeGreaterThan(20);
     await page.screenshot({ path: join(screenshots, 'admin-monitor.png'), fullPage: true });
 
     const dashboard = await page.goto(`${base}/admin/queues`);
     expect(dashboard?.status()).toBe(200);
     await page.getByText('Summer Festival').first().waitFor({ timeout: 15_000 });
-    await page.goto(`${base}/admin/queues/queue/${encodeURIComponent(`event-{${eventId}}`)}?status=waiting`);
+    const queue = dashboardQueueName({ id: eventId, name: 'Summer Festival' });
+    await page.goto(`${base}/admin/queues/queue/${encodeURIComponent(queue)}?status=waiting`);
     await page.getByText(waiting[0]!.purchaseId).first().waitFor({ timeout: 15_000 });
     await page.screenshot({ path: join(screenshots, 'admin-queues.png') });
 
-    await system.startWorker();
+    // No worker is running: the board says so, truthfully.
+    await page.getByText('No workers').first().waitFor({ timeout: 15_000 });
+    // Holding the event's row lock keeps the restarted worker in its round, holding the event's lease.
+    const blocker = new pg.Client({ connectionString: system.config.databaseUrl });
+    await blocker.connect();
+    try {
+      await blocker.query('begin');
+      await blocker.query('select id from events where id = $1 for update', [eventId]);
+      await system.startWorker();
+      await page.goto(`${base}/admin/queues/queue/${encodeURIComponent(queue)}?status=active`);
+      await page.getByText('Drained by worker').waitFor({ timeout: 15_000 });
+      expect(await page.getByText('No workers').count()).toBe(0);
+      await page.getByRole('button', { name: 'Queue info' }).click();
+      await page.getByText('Connected workers').click();
+      // The worker process is listed for the queue it drains, by host and pid.
+      const me = workerProcessName(hostname(), process.pid);
+      await page.getByText(`${me} (draining since`).waitFor({ timeout: 15_000 });
+      await page.screenshot({ path: join(screenshots, 'admin-queue-workers.png') });
+    } finally {
+      await blocker.query('commit');
+      await blocker.end();
+    }
     for (const purchase of waiting) expect((await poll(purchase.purchaseId)).status).toBe('confirmed');
     await page.close();
   });

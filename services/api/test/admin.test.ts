@@ -1,3 +1,7 @@
+import { hostname } from 'node:os';
+import pg from 'pg';
+import { workerProcessName } from '@ticketing/shared';
+import { dashboardQueueName } from '../src/admin/queue-dashboard.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ProcessSystem } from '@ticketing/harness';
 import { createTestEnvironment } from '@ticketing/shared/testing';
@@ -12,7 +16,7 @@ const basic = (user: string, password: string) => ({
 });
 
 let system: TestSystem;
-const { inject, buy } = httpHelpers(() => system);
+const { inject, buy, submit, poll, cancel } = httpHelpers(() => system);
 beforeAll(async () => {
   system = await startTestSystem({ ADMIN_TOKEN });
 });
@@ -141,6 +145,25 @@ describe('admin pages', () => {
     expect(item?.decidedPerSecond).toBeGreaterThan(0);
   });
 
+  it('when purchases are confirmed, waitlisted, rejected and cancelled, then the monitor counts each outcome', async () => {
+    const event = await createEvent('Outcomes', 2);
+    const [first] = [await buy(event.id, { userId: 'o-1' }), await buy(event.id, { userId: 'o-2' })];
+    const waiting = await buy(event.id, { userId: 'o-3' });
+    expect((await buy(event.id, { userId: 'o-4', joinWaitlist: false })).status).toBe('rejected');
+    const outcomes = async () => {
+      const response = await inject({ method: 'GET', url: '/admin/api/sales', headers: bearer });
+      expect(response.statusCode).toBe(200);
+      return response
+        .json<{ items: { eventId: string; outcomes: Record<string, number> }[] }>()
+        .items.find((row) => row.eventId === event.id)?.outcomes;
+    };
+    expect(await outcomes()).toEqual({ confirmed: 2, waitlisted: 1, rejected: 1, cancelled: 0 });
+    // A cancellation frees a ticket for the waiting list: one more cancelled, one fewer waiting.
+    await cancel(first!.purchaseId);
+    await poll(waiting.purchaseId, (body) => body.status === 'confirmed');
+    expect(await outcomes()).toEqual({ confirmed: 2, waitlisted: 0, rejected: 1, cancelled: 1 });
+  });
+
   it('when an event is created while the api runs, then its queue appears in the dashboard', async () => {
     const listQueues = async () => {
       const response = await inject({ method: 'GET', url: '/admin/queues/api/queues', headers: bearer });
@@ -153,13 +176,83 @@ describe('admin pages', () => {
     // The queue list is re-read from Postgres at most every 2 s.
     const deadline = Date.now() + 5_000;
     let queues = await listQueues();
-    while (!queues.some((queue) => queue.name === `event-{${event.id}}`) && Date.now() < deadline) {
+    const name = dashboardQueueName({ id: event.id, name: 'Late addition' });
+    expect(name).toBe(`Late addition · event-{${event.id}}`);
+    while (!queues.some((queue) => queue.name === name) && Date.now() < deadline) {
       await new Promise((resolve) => setTimeout(resolve, 250));
       queues = await listQueues();
     }
-    expect(queues.find((queue) => queue.name === `event-{${event.id}}`)?.displayName).toContain(
-      'Late addition',
-    );
+    expect(queues.find((queue) => queue.name === name)?.displayName).toContain('Late addition');
+  });
+});
+
+describe('queue dashboard workers', () => {
+  interface DashboardQueue {
+    name: string;
+    displayName: string;
+    description: string;
+    hasWorkers: boolean | null;
+  }
+  const queueOf = async (eventId: string): Promise<DashboardQueue | undefined> => {
+    const name = dashboardQueueName({ id: eventId, name: 'Drained gig' });
+    const response = await inject({ method: 'GET', url: '/admin/queues/api/queues', headers: bearer });
+    expect(response.statusCode).toBe(200);
+    return response.json<{ queues: DashboardQueue[] }>().queues.find((queue) => queue.name === name);
+  };
+  /** The list (and who drains each queue) is re-read at most every 2 s. */
+  async function waitForQueue(eventId: string, done: (queue: DashboardQueue) => boolean) {
+    const deadline = Date.now() + 10_000;
+    let queue = await queueOf(eventId);
+    while ((queue === undefined || !done(queue)) && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 250));
+      queue = await queueOf(eventId);
+    }
+    expect(queue).toBeDefined();
+    return queue as DashboardQueue;
+  }
+  const workersOf = async (eventId: string) => {
+    const response = await inject({
+      method: 'GET',
+      url: `/admin/queues/api/queues/${encodeURIComponent(dashboardQueueName({ id: eventId, name: 'Drained gig' }))}/workers`,
+      headers: bearer,
+    });
+    expect(response.statusCode).toBe(200);
+    return response.json<{ workers: { name: string; addr: string }[] }>().workers;
+  };
+
+  it('when a worker drains an event, then Bull Board lists it by host and pid as the one draining, since when', async () => {
+    const me = workerProcessName(hostname(), process.pid);
+    const event = await createEvent('Drained gig', 5);
+    await system.stopWorker();
+    const waiting = (await submit(event.id, { userId: 'dash-1' })).purchaseId;
+    const idle = await waitForQueue(event.id, (queue) => queue.hasWorkers === false);
+    expect(idle.displayName).toBe(`Drained gig (event-{${event.id}})`);
+    expect(idle.description).toContain('No worker process is connected');
+    expect(await workersOf(event.id)).toEqual([]);
+
+    // Holding the event's row lock keeps the worker inside its round, with the event's lease taken.
+    const blocker = new pg.Client({ connectionString: system.config.databaseUrl });
+    await blocker.connect();
+    try {
+      await blocker.query('begin');
+      await blocker.query('select id from events where id = $1 for update', [event.id]);
+      await system.startWorker();
+      const drained = await waitForQueue(event.id, (queue) => queue.description.includes('Drained by'));
+      expect(drained.hasWorkers).toBe(true);
+      expect(drained.description).toContain(`Drained by worker ${me} since `);
+      expect(drained.description).toMatch(/ since \d\d:\d\d:\d\d UTC$/);
+      const [first] = await workersOf(event.id);
+      expect(first?.name).toContain(`${me} (draining since `);
+      expect(first?.addr).toMatch(/^127\.0\.0\.1:\d+$/);
+    } finally {
+      await blocker.query('commit');
+      await blocker.end();
+    }
+    expect((await poll(waiting)).status).toBe('confirmed');
+    // Drained, the event's lease is let go: the worker is ready for it, not draining it.
+    const after = await waitForQueue(event.id, (queue) => !queue.description.includes('Drained by'));
+    expect(after.description).toContain('Not being drained: the next purchase wakes one of 1 worker process');
+    expect((await workersOf(event.id)).map((worker) => worker.name)).toEqual([`${me} (ready)`]);
   });
 });
 

@@ -72,7 +72,7 @@ describe('an on-sale under concurrency', () => {
       .selectFrom('waitlistEntries')
       .select('purchaseId')
       .where('eventId', '=', event.id)
-      .orderBy('seq')
+      .orderBy('lineNo')
       .execute();
     const positions = await Promise.all(
       line.map(async (entry) => (await poll(entry.purchaseId)).waitlistPosition),

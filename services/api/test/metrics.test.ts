@@ -1,4 +1,6 @@
-import { createLogger } from '@ticketing/shared/testing';
+import { freePort } from '@ticketing/harness';
+import { createDb, createLogger, createRedis } from '@ticketing/shared/testing';
+import { sql } from 'kysely';
 import { reconcile, startMetricsServer, workerRegistry, type MetricsServer } from '@ticketing/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { httpHelpers } from './support/http.js';
@@ -61,9 +63,14 @@ describe('metrics', () => {
       metricValue(workerAfter, 'ticketing_worker_jobs_completed_total') -
         metricValue(workerBefore, 'ticketing_worker_jobs_completed_total'),
     ).toBe(3);
-    expect(metricValue(workerAfter, 'ticketing_worker_batch_duration_seconds_count')).toBeGreaterThan(
-      metricValue(workerBefore, 'ticketing_worker_batch_duration_seconds_count'),
-    );
+    const rounds = (text: string) => metricValue(text, 'ticketing_worker_batch_duration_seconds_count');
+    expect(rounds(workerAfter)).toBeGreaterThan(rounds(workerBefore));
+    // Every round's size is observed, and every job's wait from enqueue to commit.
+    const moved = (name: string) => metricValue(workerAfter, name) - metricValue(workerBefore, name);
+    expect(moved('ticketing_worker_round_jobs_count')).toBe(rounds(workerAfter) - rounds(workerBefore));
+    expect(moved('ticketing_worker_round_jobs_sum')).toBe(3);
+    expect(moved('ticketing_worker_job_latency_seconds_count')).toBe(3);
+    expect(moved('ticketing_worker_job_latency_seconds_sum')).toBeGreaterThan(0);
     // The default process metrics come from both processes.
     for (const text of [apiAfter, workerAfter]) {
       expect(text).toContain('process_cpu_user_seconds_total');
@@ -87,6 +94,7 @@ describe('metrics', () => {
   it('when the reconciler re-creates lost jobs, then its counter moves', async () => {
     const event = await createEvent({ totalTickets: 5 });
     const before = metricValue(await scrapeWorker(), 'ticketing_reconciler_requeued_total');
+    const runsBefore = metricValue(await scrapeWorker(), 'ticketing_reconciler_runs_total');
     // With no worker running, nothing else can decide the purchase before the sweep sees it.
     await system.stopWorker();
     const lost = await submit(event.id, { userId: 'r-1' });
@@ -94,8 +102,31 @@ describe('metrics', () => {
     const log = createLogger({ level: 'silent', name: 'reconciler' });
     expect(await reconcile({ db: system.deps.db, queues: system.deps.queues, log }, 0)).toBe(1);
     expect(metricValue(await scrapeWorker(), 'ticketing_reconciler_requeued_total') - before).toBe(1);
+    expect(metricValue(await scrapeWorker(), 'ticketing_reconciler_runs_total') - runsBefore).toBe(1);
     await system.startWorker();
     expect((await poll(lost.purchaseId)).status).toBe('confirmed');
+  });
+
+  it('when a Postgres or Redis connection is refused, then both processes count it by service', async () => {
+    const errors = (text: string, service: string) =>
+      metricValue(text, 'ticketing_connection_errors_total', { service });
+    const [apiBefore, workerBefore] = [await scrapeApi(), await scrapeWorker()];
+    // Nothing listens on a port just freed.
+    const closedPort = await freePort();
+    const db = createDb(`postgres://postgres@127.0.0.1:${closedPort}/nowhere`);
+    await expect(sql`select 1`.execute(db)).rejects.toThrow();
+    await db.destroy();
+    const redis = createRedis(`redis://127.0.0.1:${closedPort}`, 'requests');
+    await expect(redis.ping()).rejects.toThrow();
+    redis.disconnect();
+    const [apiAfter, workerAfter] = [await scrapeApi(), await scrapeWorker()];
+    for (const [after, before] of [
+      [apiAfter, apiBefore],
+      [workerAfter, workerBefore],
+    ] as const) {
+      expect(errors(after, 'postgres') - errors(before, 'postgres')).toBeGreaterThanOrEqual(1);
+      expect(errors(after, 'redis') - errors(before, 'redis')).toBeGreaterThanOrEqual(1);
+    }
   });
 
   it('when requests match no route, then they share one "unmatched" series', async () => {

@@ -1,3 +1,4 @@
+import { createRedis, parsePendingEvents, pendingEventsChannel } from '@ticketing/shared';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { httpHelpers } from './support/http.js';
 import { startTestSystem, type TestSystem } from './support/test-system.js';
@@ -62,7 +63,7 @@ describe('submitting purchases', () => {
       .selectFrom('waitlistEntries')
       .select('purchaseId')
       .where('eventId', '=', event.id)
-      .orderBy('seq')
+      .orderBy('lineNo')
       .execute();
     expect(waiting.map((entry) => entry.purchaseId)).toEqual([second.purchaseId, third.purchaseId]);
   });
@@ -222,6 +223,41 @@ describe('cancelling', () => {
       status: 'cancelled',
     });
     expect(await soldTickets(event.id)).toBe(0);
+  });
+
+  it('when a cancellation is requested, then its event is announced, so an idle worker starts at once', async () => {
+    const event = await createEvent();
+    const bought = await buy(event.id, { userId: 'wakes' });
+    const subscriber = createRedis(system.config.redisUrl, 'subscriber');
+    try {
+      const announced: string[] = [];
+      subscriber.on('message', (_channel: string, message: string) =>
+        announced.push(...parsePendingEvents(message)),
+      );
+      await subscriber.subscribe(pendingEventsChannel(system.config.queuePrefix));
+      await cancel(bought.purchaseId);
+      await expect.poll(() => announced).toContain(event.id);
+    } finally {
+      subscriber.disconnect();
+    }
+  });
+
+  it('when a cancellation is pending, then a long-poll waits for it rather than answering the earlier decision', async () => {
+    const event = await createEvent();
+    const bought = await buy(event.id, { userId: 'pending' });
+    await system.stopWorker();
+    try {
+      const requested = await inject({ method: 'POST', url: `/purchases/${bought.purchaseId}/cancel` });
+      expect(requested.statusCode).toBe(202);
+      const started = Date.now();
+      const waited = await inject({ method: 'GET', url: `/purchases/${bought.purchaseId}?waitMs=600` });
+      expect(Date.now() - started).toBeGreaterThanOrEqual(550);
+      expect(waited.json()).toMatchObject({ status: 'confirmed', cancellationRequested: true });
+    } finally {
+      await system.startWorker();
+    }
+    const settled = await inject({ method: 'GET', url: `/purchases/${bought.purchaseId}?waitMs=10000` });
+    expect(settled.json()).toMatchObject({ status: 'cancelled' });
   });
 
   it('when an unknown purchase is cancelled, then it is a 404', async () => {

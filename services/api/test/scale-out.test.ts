@@ -2,7 +2,8 @@ import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ProcessSystem } from '@ticketing/harness';
 import { createRedis, createTestEnvironment, type TestEnvironment } from '@ticketing/shared/testing';
-import { runLoad } from '@ticketing/loadtest';
+import { workerConnectionName } from '@ticketing/shared';
+import { loadOptions, runLoad } from '@ticketing/loadtest';
 
 let environment: TestEnvironment;
 let redis: Redis;
@@ -25,30 +26,29 @@ afterAll(async () => {
 });
 
 /** Redis connections of this system's processes, by role (each process names its own). */
-async function connections(role: string): Promise<number> {
+async function connections(role: 'api' | 'worker'): Promise<number> {
   const clients = (await redis.client('LIST')) as string;
-  return clients
-    .split('\n')
-    .filter((line) => line.includes(` name=${environment.config.queuePrefix}:${role} `)).length;
+  const { queuePrefix } = environment.config;
+  // A worker's command connection also carries its host and pid.
+  const name =
+    role === 'api' ? ` name=${queuePrefix}:api ` : ` name=${workerConnectionName(queuePrefix, '')}`;
+  return clients.split('\n').filter((line) => line.includes(name)).length;
 }
 
 describe('scale-out', () => {
   it('when 2 api processes and 3 workers share an on-sale, then the books are exact', async () => {
-    const result = await runLoad({
-      url: system.url,
-      events: 4,
-      tickets: 300,
-      purchases: 3_000,
-      concurrency: 96,
-      rate: 0,
-      quantity: { min: 1, max: 2 },
-      cancelRatio: 0.1,
-      priceCents: 1_500,
-      adminToken: undefined,
-      json: undefined,
-      quiet: true,
-      warmConnections: false,
-    });
+    const result = await runLoad(
+      loadOptions({
+        url: system.url,
+        events: 4,
+        tickets: 300,
+        purchases: 3_000,
+        concurrency: 96,
+        quantity: { min: 1, max: 2 },
+        cancelRatio: 0.1,
+        priceCents: 1_500,
+      }),
+    );
 
     expect(result.errors, result.errorSamples.join('\n')).toBe(0);
     expect(result.accepted).toBe(3_000);

@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import type { Redis } from 'ioredis';
 import type { Kysely } from 'kysely';
 import {
@@ -11,6 +12,8 @@ import {
   type Config,
   type Database,
   type Logger,
+  workerConnectionName,
+  workerProcessName,
 } from '@ticketing/shared';
 import { EventDrainer } from './drain/drainer.js';
 import { recordRoundMetrics } from './metrics/metrics.js';
@@ -43,8 +46,13 @@ const SCAN_INTERVAL_MS = 1_000;
  */
 export function createWorker(deps: WorkerDeps): TicketingWorker {
   const { config, db, log } = deps;
+  const workerName = workerProcessName(hostname(), process.pid);
   // Two connections per worker process, however many events it drains.
-  const commands: Redis = createRedis(config.redisUrl, 'worker', `${config.queuePrefix}:worker`);
+  const commands: Redis = createRedis(
+    config.redisUrl,
+    'worker',
+    workerConnectionName(config.queuePrefix, workerName),
+  );
   const subscriber: Redis = createRedis(
     config.redisUrl,
     'subscriber',
@@ -58,6 +66,7 @@ export function createWorker(deps: WorkerDeps): TicketingWorker {
     redis: commands,
     log,
     outbox: webhooks.outbox,
+    workerName,
     announce: async (updates) => {
       await commands.publish(purchaseUpdatesChannel(config.queuePrefix), JSON.stringify(updates));
     },

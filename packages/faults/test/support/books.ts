@@ -102,7 +102,7 @@ export async function auditBooks(db: pg.Pool, buyers: Buyers, options: { fifo: b
     violations.push(`${buyers.rejected.length} purchases never accepted, e.g. ${buyers.rejected[0]}`);
 
   const queue = await db.query<{ eventId: string; id: string; status: string; entry: string | null }>(`
-    select p.event_id as "eventId", p.id, p.status, w.seq::text as entry
+    select p.event_id as "eventId", p.id, p.status, w.line_no::text as entry
     from purchases p left join waitlist_entries w on w.purchase_id = p.id
     order by p.event_id, p.seq`);
   const byEvent = new Map<string, typeof queue.rows>();
@@ -118,7 +118,7 @@ export async function auditBooks(db: pg.Pool, buyers: Buyers, options: { fifo: b
     // Positions are the order of entries; they must follow the queue order of the purchases.
     const entries = waiting.map((row) => BigInt(row.entry ?? '0'));
     if (entries.some((entry, index) => index > 0 && entry <= (entries[index - 1] ?? 0n)))
-      violations.push(`event ${event.id}: waiting list out of queue order (positions are not 1..n by seq)`);
+      violations.push(`event ${event.id}: waiting list out of queue order (line numbers do not follow seq)`);
     if (options.fifo) {
       const expected = rows.map((_row, index) => (index < event.total ? 'confirmed' : 'waitlisted'));
       const firstWrong = rows.findIndex((row, index) => row.status !== expected[index]);

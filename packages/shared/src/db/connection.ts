@@ -1,5 +1,6 @@
 import { CamelCasePlugin, Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
+import { countConnectionError } from '../connection-errors.js';
 import type { Database } from './database.js';
 
 const INT8_OID = 20;
@@ -30,13 +31,26 @@ export function createDb(databaseUrl: string, options: DbOptions = {}): Kysely<D
           : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
     },
   });
+  const lost = (): void => countConnectionError('postgres');
   // An idle client whose server went away must not crash the process; the next query reconnects.
-  pool.on('error', () => {});
+  pool.on('error', lost);
   // Nor may one that is checked out (inside a transaction, between two statements) when Postgres
   // restarts: pg then emits 'error' on the client itself, which the pool only listens to while the
   // client is idle. The loss still fails the transaction's next query, and the pool discards the client.
-  pool.on('connect', (client) => client.on('error', () => {}));
-  return new Kysely<Database>({ dialect: new PostgresDialect({ pool }), plugins: [new CamelCasePlugin()] });
+  pool.on('connect', (client) => client.on('error', lost));
+  // Kysely takes a connection for each query or transaction: a refused one is counted on its way.
+  const counted = {
+    connect: () =>
+      pool.connect().catch((error: unknown) => {
+        lost();
+        throw error;
+      }),
+    end: () => pool.end(),
+  };
+  return new Kysely<Database>({
+    dialect: new PostgresDialect({ pool: counted }),
+    plugins: [new CamelCasePlugin()],
+  });
 }
 
 /** Creates the database named in the URL when it does not exist yet (fresh machines, test runs). */

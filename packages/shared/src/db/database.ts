@@ -7,6 +7,7 @@ export interface Database {
   purchases: PurchasesTable;
   bookings: BookingsTable;
   waitlistEntries: WaitlistEntriesTable;
+  waitlistDepartures: WaitlistDeparturesTable;
   webhookEndpoints: WebhookEndpointsTable;
   webhookMessages: WebhookMessagesTable;
   webhookDeliveries: WebhookDeliveriesTable;
@@ -24,6 +25,10 @@ export interface EventsTable {
   currency: string;
   maxPerPurchase: number;
   createdAt: CreatedAt;
+  /** The last waiting-list line number given out (see migration 0005). */
+  waitlistTail: Generated<number>;
+  /** Every waiting-list entry with a line number up to here has left the line (promoted or departed). */
+  waitlistHead: Generated<number>;
 }
 
 export interface PurchasesTable {
@@ -58,8 +63,8 @@ export interface BookingsTable {
 export interface WaitlistEntriesTable {
   purchaseId: string;
   eventId: string;
-  /** Tail order of the waiting list; a position is the count of entries at or before this one. */
-  seq: Generated<number>;
+  /** The entry's number in its event's line, given when it joined (dense per event, from 1). */
+  lineNo: number;
   quantity: number;
   createdAt: CreatedAt;
 }
@@ -108,6 +113,12 @@ export interface WebhookAttemptsTable {
   statusCode: number | null;
   error: string | null;
   durationMs: number;
+}
+
+/** Entries that left the middle of a line, until its head passes them (they still count as ahead). */
+export interface WaitlistDeparturesTable {
+  eventId: string;
+  lineNo: number;
 }
 
 export type EventRow = Selectable<EventsTable>;

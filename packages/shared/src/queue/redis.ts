@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { Redis, type RedisOptions } from 'ioredis';
+import { countConnectionError } from '../connection-errors.js';
 
 /**
  * What a connection is for:
@@ -29,7 +30,7 @@ export function createRedis(redisUrl: string, role: RedisRole, name?: string): R
   };
   const redis = new Redis(redisUrl, { ...common, ...byRole[role] });
   // Connection errors surface on the commands that need the connection; ioredis reconnects by itself.
-  redis.on('error', () => {});
+  redis.on('error', () => countConnectionError('redis'));
   return redis;
 }
 

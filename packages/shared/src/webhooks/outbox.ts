@@ -3,6 +3,7 @@ import type { Transaction } from 'kysely';
 import type { Database, PurchaseRow } from '../db/database.js';
 import type { PurchaseStatus, RejectionReason } from '../domain/purchase.js';
 import { toPurchaseView } from '../domain/purchase-view.js';
+import { waitlistLength } from '../db/waitlist-line.js';
 import { purchaseEventType, type WebhookEventType } from './event-types.js';
 
 /** A purchase's new status, as a transaction writes it (the worker's round, or the api). */
@@ -48,8 +49,8 @@ type Tx = Transaction<Database>;
  * the change itself, so a message exists exactly when its change committed; a relay turns messages
  * into deliveries after commit (services/worker/src/webhooks). Messages are written only for types
  * some enabled endpoint subscribes to: with no endpoint, `record` returns before any statement, and a
- * round costs what it did before webhooks. With one, it costs a read of the changed purchases and a
- * multi-row insert.
+ * round costs what it did before webhooks. With one, it costs a read of the changed purchases (with
+ * their events' figures) and a multi-row insert.
  */
 export class WebhookOutbox implements OutboxRecorder {
   constructor(private readonly subscriptions: { readonly types: ReadonlySet<WebhookEventType> }) {}
@@ -86,7 +87,7 @@ export class WebhookOutbox implements OutboxRecorder {
       );
     }
     if (soldOutWatched) {
-      for (const soldOut of await eventsSoldOut(tx, changes, purchases)) {
+      for (const soldOut of eventsSoldOut(changes, purchases)) {
         messages.push(
           message('event.sold_out', soldOut.eventId, { type: 'event.sold_out', timestamp, data: soldOut }),
         );
@@ -114,6 +115,7 @@ const message = (type: WebhookEventType, subjectId: string, payload: WebhookPayl
 type ChangedPurchase = PurchaseRow & {
   readonly totalTickets: number;
   readonly soldTickets: number;
+  readonly waitlistLength: number;
   readonly releasedTickets: number | null;
 };
 
@@ -134,6 +136,7 @@ async function loadChangedPurchases(
     )
     .selectAll('p')
     .select(['e.totalTickets', 'e.soldTickets', 'b.quantity as releasedTickets'])
+    .select(waitlistLength('e').as('waitlistLength'))
     .where('p.id', '=', (eb) => eb.fn.any(eb.val([...new Set(purchaseIds)])))
     .execute();
   return new Map(rows.map((row) => [row.id, row]));
@@ -143,40 +146,34 @@ async function loadChangedPurchases(
  * Events this transaction sold out: none left now, and some left before it. (A cancellation whose
  * tickets went straight to the waiting list leaves a sold-out event sold out: no message.)
  */
-async function eventsSoldOut(
-  tx: Tx,
+function eventsSoldOut(
   changes: readonly PurchaseChange[],
   purchases: ReadonlyMap<string, ChangedPurchase>,
-): Promise<SoldOutData[]> {
-  const events = new Map<string, { totalTickets: number; soldTickets: number; soldBefore: number }>();
+): SoldOutData[] {
+  const events = new Map<
+    string,
+    { totalTickets: number; soldTickets: number; waitlistLength: number; soldBefore: number }
+  >();
   for (const change of changes) {
     const row = purchases.get(change.purchaseId);
     if (row === undefined) continue;
     const event = events.get(row.eventId) ?? {
       totalTickets: row.totalTickets,
       soldTickets: row.soldTickets,
+      waitlistLength: row.waitlistLength,
       soldBefore: row.soldTickets,
     };
     if (change.status === 'confirmed') event.soldBefore -= row.quantity;
     if (change.status === 'cancelled') event.soldBefore += row.releasedTickets ?? 0;
     events.set(row.eventId, event);
   }
-  const soldOut = [...events].filter(
-    ([, event]) => event.soldTickets === event.totalTickets && event.soldBefore < event.totalTickets,
-  );
-  if (soldOut.length === 0) return [];
-  const waiting = await tx
-    .selectFrom('waitlistEntries')
-    .select(['eventId', (eb) => eb.fn.countAll<number>().as('count')])
-    .where('eventId', '=', (eb) => eb.fn.any(eb.val(soldOut.map(([eventId]) => eventId))))
-    .groupBy('eventId')
-    .execute();
-  const waitlistCounts = new Map(waiting.map((row) => [row.eventId, row.count]));
-  return soldOut.map(([eventId, event]) => ({
-    eventId,
-    totalTickets: event.totalTickets,
-    soldTickets: event.soldTickets,
-    availableTickets: 0,
-    waitlistCount: waitlistCounts.get(eventId) ?? 0,
-  }));
+  return [...events]
+    .filter(([, event]) => event.soldTickets === event.totalTickets && event.soldBefore < event.totalTickets)
+    .map(([eventId, event]) => ({
+      eventId,
+      totalTickets: event.totalTickets,
+      soldTickets: event.soldTickets,
+      availableTickets: 0,
+      waitlistCount: event.waitlistLength,
+    }));
 }

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
-import { commonErrors, errorResponse, adminErrors } from '../http/common.schemas.js';
+import { createRequire } from 'node:module';
+import { adminErrors, commonErrors, errorResponse } from '../http/common.schemas.js';
 import { requireAdmin } from '../http/admin-auth.js';
 import type { App, AppDeps } from '../app-types.js';
 import { SaleOverview } from './admin.schemas.js';
@@ -7,7 +8,32 @@ import { loadSaleOverview } from './sale-overview.js';
 
 /** Plain HTML and JavaScript, no build step: read once when the app is built. */
 const MONITOR_PAGE = readFileSync(new URL('./monitor.html', import.meta.url), 'utf8');
-const MONITOR_SCRIPT = readFileSync(new URL('./monitor.js', import.meta.url), 'utf8');
+const fromPackage = createRequire(import.meta.url);
+
+/**
+ * What the page loads, all from this origin (the Content-Security-Policy allows nothing else): its
+ * script, and uPlot (a small, well-kept canvas chart library) from its npm package.
+ */
+const MONITOR_ASSETS = [
+  {
+    url: '/admin/monitor.js',
+    what: "The monitor page's script",
+    type: 'text/javascript',
+    body: readFileSync(new URL('./monitor.js', import.meta.url), 'utf8'),
+  },
+  {
+    url: '/admin/uplot.js',
+    what: 'uPlot, the chart library of the monitor page',
+    type: 'text/javascript',
+    body: readFileSync(fromPackage.resolve('uplot/dist/uPlot.iife.min.js'), 'utf8'),
+  },
+  {
+    url: '/admin/uplot.css',
+    what: "uPlot's style sheet",
+    type: 'text/css',
+    body: readFileSync(fromPackage.resolve('uplot/dist/uPlot.min.css'), 'utf8'),
+  },
+] as const;
 
 const adminOnly = { security: [{ adminToken: [] }] };
 
@@ -33,26 +59,25 @@ export function registerAdminRoutes(app: App, deps: AppDeps): void {
     async (_request, reply) => reply.type('text/html; charset=utf-8').send(MONITOR_PAGE),
   );
 
-  app.get(
-    '/admin/monitor.js',
-    {
-      onRequest: guard,
-      schema: {
-        tags: ['operations'],
-        summary: "The monitor page's script",
-        ...adminOnly,
-        response: {
-          200: {
-            description: 'The script',
-            content: { 'text/javascript': { schema: { type: 'string' } } },
+  for (const asset of MONITOR_ASSETS) {
+    app.get(
+      asset.url,
+      {
+        onRequest: guard,
+        schema: {
+          tags: ['operations'],
+          summary: asset.what,
+          ...adminOnly,
+          response: {
+            200: { description: asset.what, content: { [asset.type]: { schema: { type: 'string' } } } },
+            ...adminErrors,
+            500: errorResponse[500],
           },
-          ...adminErrors,
-          500: errorResponse[500],
         },
       },
-    },
-    async (_request, reply) => reply.type('text/javascript; charset=utf-8').send(MONITOR_SCRIPT),
-  );
+      async (_request, reply) => reply.type(`${asset.type}; charset=utf-8`).send(asset.body),
+    );
+  }
 
   app.get(
     '/admin/api/sales',

@@ -10,6 +10,17 @@ export const SaleOverviewItem = Type.Object({
   waitlisted: Type.Integer({ description: 'Purchases on the waiting list now' }),
   queueDepth: Type.Integer({ description: 'Jobs of the event not yet finished by a worker' }),
   decided: Type.Integer({ description: 'Purchases of the event the workers have decided so far' }),
+  outcomes: Type.Object(
+    {
+      confirmed: Type.Integer({ description: 'Purchases holding tickets now' }),
+      waitlisted: Type.Integer({ description: 'Purchases on the waiting list now' }),
+      rejected: Type.Integer({
+        description: 'Decided purchases in none of the other states: rejected (derived from `decided`)',
+      }),
+      cancelled: Type.Integer({ description: 'Purchases cancelled after their decision' }),
+    },
+    { description: 'Decided purchases by the state they are in now: the monitor charts their rates' },
+  ),
   decidedPerSecond: Type.Union([Type.Number(), Type.Null()], {
     description: 'Smoothed rate while the event was last being drained; null before any batch',
   }),

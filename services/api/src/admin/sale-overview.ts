@@ -1,4 +1,4 @@
-import { readPaces } from '@ticketing/shared';
+import { readPaces, type SalesReport } from '@ticketing/shared';
 import type { AppDeps } from '../app-types.js';
 import { listRecentEvents } from '../events/events.repository.js';
 import { loadSalesReports } from '../reports/reports.repository.js';
@@ -6,6 +6,27 @@ import type { SaleOverview } from './admin.schemas.js';
 
 /** Events the monitor shows, newest first. */
 export const MONITOR_EVENTS = 50;
+
+/**
+ * Decided purchases by their state now. Confirmed, waitlisted and cancelled are counted in Postgres
+ * (bookings, waiting-list entries, cancelled purchases: indexed reads); the rest of the decided ones
+ * were rejected, which no index counts cheaply. `decided` is read from Redis a moment apart from the
+ * rest, so the difference is kept from going below zero.
+ */
+export function outcomesOf(
+  decided: number,
+  report: Pick<SalesReport, 'bookings' | 'waitlisted' | 'cancellations'> | undefined,
+): SaleOverview['items'][number]['outcomes'] {
+  const confirmed = report?.bookings ?? 0;
+  const waitlisted = report?.waitlisted ?? 0;
+  const cancelled = report?.cancellations ?? 0;
+  return {
+    confirmed,
+    waitlisted,
+    cancelled,
+    rejected: Math.max(0, decided - confirmed - waitlisted - cancelled),
+  };
+}
 
 /**
  * What the on-sale monitor shows of the newest events: inventory and revenue from Postgres, queue
@@ -35,6 +56,7 @@ export async function loadSaleOverview(deps: AppDeps, limit = MONITOR_EVENTS): P
         waitlisted: report?.waitlisted ?? 0,
         queueDepth: depths[index] ?? 0,
         decided: pace?.decided ?? 0,
+        outcomes: outcomesOf(pace?.decided ?? 0, report),
         decidedPerSecond: pace?.perSecond ?? null,
         revenueCents: report?.revenueCents ?? 0,
         currency: event.currency,

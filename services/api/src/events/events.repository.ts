@@ -1,4 +1,4 @@
-import type { Database, EventRow } from '@ticketing/shared';
+import { waitlistLength, type Database, type EventRow } from '@ticketing/shared';
 import { sql, type Kysely, type Transaction } from 'kysely';
 
 type Db = Kysely<Database> | Transaction<Database>;
@@ -40,9 +40,9 @@ export async function listRecentEvents(db: Db, limit: number): Promise<EventRow[
 
 export async function countWaitlist(db: Db, eventId: string): Promise<number> {
   const row = await db
-    .selectFrom('waitlistEntries')
-    .select((eb) => eb.fn.countAll<number>().as('count'))
-    .where('eventId', '=', eventId)
-    .executeTakeFirstOrThrow();
-  return row.count;
+    .selectFrom('events as e')
+    .select(waitlistLength('e').as('count'))
+    .where('e.id', '=', eventId)
+    .executeTakeFirst();
+  return row?.count ?? 0;
 }

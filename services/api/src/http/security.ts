@@ -58,8 +58,8 @@ export function registerSecurity(app: App, config: Config, redis: Redis): void {
     void app.register(cors, {
       origin: config.corsOrigins.includes('*') ? '*' : [...config.corsOrigins],
       methods: ['GET', 'POST'],
-      allowedHeaders: ['content-type', 'authorization', 'idempotency-key'],
-      exposedHeaders: ['location', 'retry-after'],
+      allowedHeaders: ['content-type', 'authorization', 'idempotency-key', 'prefer'],
+      exposedHeaders: ['location', 'retry-after', 'preference-applied'],
     });
   }
   if (config.rateLimitIpMax === 0 && config.rateLimitUserMax === 0) return;

@@ -1,4 +1,5 @@
 import { Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { connectionErrorsCounter } from '@ticketing/shared';
 import type { App, AppDeps } from '../app-types.js';
 import { listRecentEvents } from '../events/events.repository.js';
 import { errorResponse } from '../http/common.schemas.js';
@@ -8,12 +9,13 @@ export const QUEUE_DEPTH_EVENTS = 50;
 
 /**
  * The api's Prometheus metrics at `GET /metrics`: request durations by route pattern and status, the
- * queue depth of the newest events, and Node's process metrics. Each app has its own registry. Register
+ * queue depth of the newest events, Postgres and Redis connection errors, and Node's process metrics. Each app has its own registry. Register
  * it at the root, so the timing hook sees every route (and requests that match none).
  */
 export function registerMetrics(app: App, deps: AppDeps): void {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
+  connectionErrorsCounter(registry);
 
   const requestDuration = new Histogram({
     name: 'ticketing_http_request_duration_seconds',

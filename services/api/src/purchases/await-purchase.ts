@@ -13,8 +13,16 @@ export interface AwaitPurchaseDeps {
 }
 
 /**
+ * Nothing is pending for the purchase: it is decided, and a cancellation requested of it is carried
+ * out. (A long-poll of a purchase whose cancellation is pending waits for the cancellation rather than
+ * answering at once with the decision it already had, which would leave its client polling in a loop.)
+ */
+export const isSettled = (row: PurchaseViewRow): boolean =>
+  isDecided(row.status) && (row.cancelRequestedAt === null || row.status === 'cancelled');
+
+/**
  * Reads a purchase, waiting up to `waitMs` for it to reach the state `isDone` looks for (by default:
- * decided). Waiting costs no reads: the worker's announcement carries the committed outcome. Postgres
+ * settled). Waiting costs no reads: the worker's announcement carries the committed outcome. Postgres
  * is read when the wait starts (unless this process just accepted the purchase), when no announcement
  * came for a while, and for cancellations (whose view depends on more than the announcement says).
  */
@@ -22,7 +30,7 @@ export async function awaitPurchase(
   deps: AwaitPurchaseDeps,
   purchaseId: string,
   waitMs: number,
-  isDone: (row: PurchaseViewRow) => boolean = (row) => isDecided(row.status),
+  isDone: (row: PurchaseViewRow) => boolean = isSettled,
 ): Promise<PurchaseViewRow | undefined> {
   if (waitMs <= 0) return deps.purchases.loadView(purchaseId);
   const deadline = Date.now() + waitMs;

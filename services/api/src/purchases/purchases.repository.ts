@@ -1,6 +1,7 @@
 import {
   holdAcceptingLocks,
   isActive,
+  waitlistPosition,
   type Database,
   type PurchaseRow,
   type PurchaseViewRow,
@@ -60,23 +61,20 @@ export async function findPurchaseByIdempotencyKey(
     .executeTakeFirst();
 }
 
-/** Purchases with their booking and live waiting-list position (entries at or before their own). */
+/**
+ * Purchases with their booking and live waiting-list position, read from the entry's line number and
+ * its event's head of line (index lookups, however long the line: see `waitlistPosition`).
+ */
 export async function findPurchaseViewRows(db: Db, ids: readonly string[]): Promise<PurchaseViewRow[]> {
   if (ids.length === 0) return [];
   return db
     .selectFrom('purchases as p')
     .leftJoin('bookings as b', 'b.purchaseId', 'p.id')
     .leftJoin('waitlistEntries as w', 'w.purchaseId', 'p.id')
+    .leftJoin('events as line', 'line.id', 'w.eventId')
     .selectAll('p')
     .select('b.id as bookingId')
-    .select((eb) =>
-      eb
-        .selectFrom('waitlistEntries as ahead')
-        .select((inner) => inner.fn.countAll<number>().as('position'))
-        .whereRef('ahead.eventId', '=', 'p.eventId')
-        .whereRef('ahead.seq', '<=', 'w.seq')
-        .as('waitlistPosition'),
-    )
+    .select(waitlistPosition('w', 'line').as('waitlistPosition'))
     .where('p.id', '=', (eb) => eb.fn.any(eb.val(ids)))
     .execute() as Promise<PurchaseViewRow[]>;
 }

@@ -1,16 +1,18 @@
-import { notFound, readQueuePosition, toPurchaseView } from '@ticketing/shared';
+import { isDecided, notFound, readQueuePosition, toPurchaseView } from '@ticketing/shared';
 import { Type } from 'typebox';
 import { IdParams, buyerErrors, buyerRoute, commonErrors, errorResponse } from '../http/common.schemas.js';
+import { preferredWaitSeconds } from '../http/prefer.js';
 import { perUserPurchaseLimit } from '../http/security.js';
 import type { App, AppDeps } from '../app-types.js';
-import { awaitPurchase } from './await-purchase.js';
+import { awaitPurchase, isSettled } from './await-purchase.js';
 import { ownPurchaseOnly } from './own-purchase.js';
 import { requestCancellation } from './request-cancellation.js';
 import {
   GetPurchaseQuery,
-  IdempotencyHeaders,
+  MAX_WAIT_MS,
   PurchaseView,
   SubmitPurchaseBody,
+  SubmitPurchaseHeaders,
 } from './purchases.schemas.js';
 import { submitPurchase, toPurchaseRequest } from './submit-purchase.js';
 
@@ -31,11 +33,14 @@ export function registerPurchaseRoutes(app: App, deps: AppDeps): void {
         summary: "Submit a purchase: it joins the event's queue and is decided in order",
         description:
           'Answers 202 once the purchase is stored durably. Poll `Location` (with `?waitMs=`) for the outcome. ' +
+          'With `Prefer: wait=N`, answers 200 with the decided purchase as soon as it is decided, and 202 only ' +
+          'if N seconds pass first (`Preference-Applied: wait=N` says it waited). ' +
           'Repeating a request with the same `Idempotency-Key` returns the same purchase.',
         params: IdParams,
-        headers: IdempotencyHeaders,
+        headers: SubmitPurchaseHeaders,
         body: SubmitPurchaseBody,
         response: {
+          200: PurchaseView,
           202: PurchaseView,
           ...buyerErrors,
           404: errorResponse[404],
@@ -51,13 +56,20 @@ export function registerPurchaseRoutes(app: App, deps: AppDeps): void {
         request.body,
         request.headers['idempotency-key'],
       );
+      const waitMs = Math.min((preferredWaitSeconds(request.headers.prefer) ?? 0) * 1000, MAX_WAIT_MS);
       const { purchase, replayed } = await submitPurchase(deps, purchaseRequest);
       // A new purchase is queued, with nothing more to show; a replayed one may have moved on since.
-      const row = replayed
+      let row = replayed
         ? await deps.purchases.loadView(purchase.id)
         : { ...purchase, bookingId: null, waitlistPosition: null };
       if (row === undefined) throw notFound('Purchase');
-      return reply.status(202).header('location', purchaseLocation(purchase.id)).send(toPurchaseView(row));
+      void reply.header('location', purchaseLocation(purchase.id));
+      if (waitMs > 0) {
+        void reply.header('preference-applied', `wait=${waitMs / 1000}`);
+        if (!isSettled(row)) row = (await awaitPurchase(deps, purchase.id, waitMs)) ?? row;
+        if (isDecided(row.status)) return reply.status(200).send(toPurchaseView(row));
+      }
+      return reply.status(202).send(toPurchaseView(row));
     },
   );
 
@@ -69,7 +81,7 @@ export function registerPurchaseRoutes(app: App, deps: AppDeps): void {
       schema: {
         ...buyerRoute,
         tags: ['purchases'],
-        summary: 'A purchase and its outcome; with `waitMs`, answers as soon as it is decided',
+        summary: 'A purchase and its outcome; with `waitMs`, answers as soon as nothing is pending for it',
         description:
           'While the purchase is queued, `queuePosition` says how many purchases of the event are ahead of it ' +
           'and `estimatedWaitMs` (once the event has a processing rate) roughly how long it will wait.',

@@ -35,9 +35,17 @@ export const SubmitPurchaseBody = Type.Object(
 );
 export type SubmitPurchaseInput = Static<typeof SubmitPurchaseBody>;
 
-export const IdempotencyHeaders = Type.Object({
+export const SubmitPurchaseHeaders = Type.Object({
   'idempotency-key': Type.Optional(
     Type.String({ minLength: 1, maxLength: 200, pattern: '^[\\x21-\\x7E]+$' }),
+  ),
+  prefer: Type.Optional(
+    Type.String({
+      maxLength: 1000,
+      description:
+        '`wait=N` (RFC 7240, seconds, at most 30 are honoured): answer 200 with the decided purchase as soon ' +
+        'as it is decided, or 202 as without it once N seconds run out. Other preferences are ignored.',
+    }),
   ),
 });
 
@@ -80,7 +88,8 @@ export const GetPurchaseQuery = Type.Object(
       Type.Integer({
         minimum: 0,
         maximum: MAX_WAIT_MS,
-        description: 'Long-poll: answer once the purchase is decided',
+        description:
+          'Long-poll: answer once the purchase is decided and a cancellation requested of it is carried out',
       }),
     ),
   },

@@ -4,10 +4,10 @@ import {
   notFound,
   unavailable,
   type Database,
-  type EventQueues,
   type PurchaseRow,
 } from '@ticketing/shared';
 import type { Kysely } from 'kysely';
+import type { PurchaseBatching } from './purchase-batching.js';
 import {
   clearCancellationRequest,
   findPurchaseViewRow,
@@ -16,7 +16,8 @@ import {
 
 export interface RequestCancellationDeps {
   readonly db: Kysely<Database>;
-  readonly queues: EventQueues;
+  /** Enqueues the cancellation and wakes the event's worker, as for a purchase. */
+  readonly purchases: Pick<PurchaseBatching, 'enqueue'>;
 }
 
 /**
@@ -37,16 +38,15 @@ export async function requestCancellation(
     });
     throw refusal === undefined ? notFound('Purchase') : conflict(refusal.code, refusal.message);
   }
-  try {
-    await deps.queues.enqueue({
-      kind: 'cancel',
-      eventId: marked.eventId,
-      purchaseId: marked.id,
-      seq: marked.cancelSeq ?? Number.MAX_SAFE_INTEGER,
-    });
-  } catch (error) {
+  const enqueueError = await deps.purchases.enqueue({
+    kind: 'cancel',
+    eventId: marked.eventId,
+    purchaseId: marked.id,
+    seq: marked.cancelSeq ?? Number.MAX_SAFE_INTEGER,
+  });
+  if (enqueueError !== undefined) {
     await clearCancellationRequest(deps.db, purchaseId).catch(() => undefined);
-    throw Object.assign(unavailable(), { cause: error });
+    throw Object.assign(unavailable(), { cause: enqueueError });
   }
   return marked;
 }

@@ -1,4 +1,10 @@
-import { buildSalesReport, type Database, type SalesReport, type SoldAtPrice } from '@ticketing/shared';
+import {
+  buildSalesReport,
+  waitlistLength,
+  type Database,
+  type SalesReport,
+  type SoldAtPrice,
+} from '@ticketing/shared';
 import type { Kysely } from 'kysely';
 
 /** Sales reports for the given events (every event when none are named), computed from the rows. */
@@ -10,13 +16,13 @@ export async function loadSalesReports(
   const ids = eventIds ?? [];
   if (filtered && ids.length === 0) return [];
 
-  const [events, sold, cancelled, waiting] = await Promise.all([
+  const [events, sold, cancelled] = await Promise.all([
     db
-      .selectFrom('events')
-      .select(['id', 'currency'])
-      .$if(filtered, (query) => query.where('id', 'in', ids))
-      .orderBy('createdAt')
-      .orderBy('id')
+      .selectFrom('events as e')
+      .select(['e.id', 'e.currency', waitlistLength('e').as('waitlisted')])
+      .$if(filtered, (query) => query.where('e.id', 'in', ids))
+      .orderBy('e.createdAt')
+      .orderBy('e.id')
       .execute(),
     db
       .selectFrom('bookings')
@@ -37,12 +43,6 @@ export async function loadSalesReports(
       .$if(filtered, (query) => query.where('eventId', 'in', ids))
       .groupBy('eventId')
       .execute(),
-    db
-      .selectFrom('waitlistEntries')
-      .select((eb) => ['eventId', eb.fn.countAll<number>().as('count')])
-      .$if(filtered, (query) => query.where('eventId', 'in', ids))
-      .groupBy('eventId')
-      .execute(),
   ]);
 
   const soldByEvent = new Map<string, SoldAtPrice[]>();
@@ -53,7 +53,6 @@ export async function loadSalesReports(
     soldByEvent.set(row.eventId, groups);
   }
   const cancelledByEvent = new Map(cancelled.map((row) => [row.eventId, row.count]));
-  const waitingByEvent = new Map(waiting.map((row) => [row.eventId, row.count]));
 
   return events.map((event) =>
     buildSalesReport({
@@ -61,7 +60,7 @@ export async function loadSalesReports(
       currency: event.currency,
       soldAtPrices: soldByEvent.get(event.id) ?? [],
       cancellations: cancelledByEvent.get(event.id) ?? 0,
-      waitlisted: waitingByEvent.get(event.id) ?? 0,
+      waitlisted: event.waitlisted,
     }),
   );
 }

@@ -4,7 +4,7 @@ import { addSoldTickets, lockEvent, removeSoldTickets } from './events.repositor
 import { findPurchase, setStatuses } from './purchases.repository.js';
 import type { StatusChange } from './status-change.js';
 import type { Tx } from './tx.js';
-import { removeWaitlistEntries, waitlistHead } from './waitlist.repository.js';
+import { leaveLine, removeLineHead, waitlistHead } from './waitlist.repository.js';
 
 const PROMOTION_BATCH_SIZE = 500;
 
@@ -50,10 +50,7 @@ export async function promoteWaitlist(tx: Tx, eventId: string, decidedAt: Date):
     const { promoted } = planPromotions(event.totalTickets - event.soldTickets, head);
     if (promoted.length === 0) return promotions;
     const allocations = head.slice(0, promoted.length);
-    await removeWaitlistEntries(
-      tx,
-      allocations.map((entry) => entry.purchaseId),
-    );
+    await removeLineHead(tx, eventId, allocations);
     const confirmed = await confirmPurchases(tx, event, allocations, decidedAt);
     promotions.push(...confirmed.map((change) => ({ ...change, promoted: true })));
     if (promoted.length < head.length || head.length < PROMOTION_BATCH_SIZE) return promotions;
@@ -91,7 +88,7 @@ async function releaseBooking(tx: Tx, purchaseId: string, decidedAt: Date): Prom
 }
 
 async function leaveWaitlist(tx: Tx, purchaseId: string, decidedAt: Date): Promise<StatusChange> {
-  await removeWaitlistEntries(tx, [purchaseId]);
+  await leaveLine(tx, purchaseId);
   return cancel(tx, purchaseId, 'waitlisted', decidedAt);
 }
 

@@ -1,4 +1,4 @@
-import { activeStatusesArray } from '@ticketing/shared';
+import { activeStatusesArray, waitlistLength } from '@ticketing/shared';
 import { sql } from 'kysely';
 import { targetArrays, type DrainTarget } from './target.js';
 import type { Tx } from './tx.js';
@@ -24,10 +24,10 @@ export async function loadSaleSnapshots(
     cancelPurchaseId: string | null;
     cancelSeq: number | null;
   }>`
-    select t.event_id,
-      (select count(*) from waitlist_entries w where w.event_id = t.event_id) as waitlist_length,
+    select t.event_id, ${waitlistLength('e')} as waitlist_length,
       c.id as cancel_purchase_id, c.cancel_seq
     from unnest(${eventIds}::uuid[], ${upToSeqs}::bigint[]) as t(event_id, up_to_seq)
+    join events e on e.id = t.event_id
     left join lateral (
       select p.id, p.cancel_seq from purchases p
       where p.event_id = t.event_id and p.cancel_seq <= t.up_to_seq

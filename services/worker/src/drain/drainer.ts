@@ -2,6 +2,7 @@ import { UnrecoverableError, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Kysely } from 'kysely';
 import {
+  encodeLeaseHolder,
   eventLeaseKey,
   parseJob,
   type Config,
@@ -25,6 +26,8 @@ export interface DrainerDeps {
   /** Shared, non-blocking command connection of this process. */
   readonly redis: Redis;
   readonly log: Logger;
+  /** This process as the queue dashboard names it (`workerProcessName`): written into its leases. */
+  readonly workerName: string;
   /** Announces purchases whose state changed (answers long-polling buyers). */
   readonly announce: (updates: PurchaseUpdate[]) => Promise<void>;
   /** Where rounds record their changes for webhooks, in their transaction. */
@@ -36,6 +39,8 @@ export interface DrainerDeps {
 export interface AppliedRound extends RoundOutcome {
   /** Jobs the round completed. */
   readonly jobs: number;
+  /** When each of them was enqueued (ms since the epoch, by the enqueueing process's clock). */
+  readonly enqueuedAt: readonly number[];
   /** The transaction and completing its jobs. */
   readonly durationMs: number;
 }
@@ -136,7 +141,7 @@ export class EventDrainer {
         const lease = new EventLease(
           redis,
           eventLeaseKey(config.queuePrefix, work.eventId),
-          work.token,
+          encodeLeaseHolder({ worker: this.deps.workerName, since: Date.now(), token: work.token }),
           config.eventLeaseMs,
         );
         if (!(await lease.acquire())) return false;
@@ -190,7 +195,7 @@ export class EventDrainer {
   private async apply(works: EventWork[], targets: DrainTarget[], fetchNext: boolean): Promise<void> {
     const { db, config } = this.deps;
     const started = performance.now();
-    const jobs = works.reduce((count, work) => count + work.jobs.length, 0);
+    const enqueuedAt = works.flatMap((work) => work.jobs.map((job) => job.timestamp));
     const renewal = setInterval(() => {
       for (const work of works) {
         const ids = work.jobs.map((job) => job.id ?? '');
@@ -212,7 +217,8 @@ export class EventDrainer {
       work.applied(outcome.unfinished.has(work.eventId), outcome.decidedThrough.get(work.eventId));
     this.deps.onRoundApplied?.({
       ...outcome,
-      jobs,
+      jobs: enqueuedAt.length,
+      enqueuedAt,
       durationMs: performance.now() - started,
     });
     if (outcome.updates.length > 0) await this.deps.announce(outcome.updates).catch(() => undefined);

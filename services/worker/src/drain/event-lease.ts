@@ -18,19 +18,20 @@ export class EventLease {
   constructor(
     private readonly redis: Redis,
     private readonly key: string,
-    private readonly token: string,
+    /** Unique to this claim (an encoded `LeaseHolder`): only its holder may extend or release it. */
+    private readonly value: string,
     private readonly durationMs: number,
   ) {}
 
   async acquire(): Promise<boolean> {
-    return (await this.redis.set(this.key, this.token, 'PX', this.durationMs, 'NX')) === 'OK';
+    return (await this.redis.set(this.key, this.value, 'PX', this.durationMs, 'NX')) === 'OK';
   }
 
   async extend(): Promise<boolean> {
-    return (await EXTEND.run(this.redis, [this.key], [this.token, this.durationMs])) === 1;
+    return (await EXTEND.run(this.redis, [this.key], [this.value, this.durationMs])) === 1;
   }
 
   async release(): Promise<void> {
-    await RELEASE.run(this.redis, [this.key], [this.token]);
+    await RELEASE.run(this.redis, [this.key], [this.value]);
   }
 }

@@ -1,5 +1,6 @@
 import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { AppliedRound } from '../drain/drainer.js';
+import { connectionErrorsCounter } from '@ticketing/shared';
 
 /**
  * The worker's Prometheus metrics. Counters are process-wide (a process may run several workers, as
@@ -26,6 +27,20 @@ export const batchDuration = new Histogram({
   registers: [workerRegistry],
 });
 
+export const roundJobs = new Histogram({
+  name: 'ticketing_worker_round_jobs',
+  help: 'Jobs one round completed (its size: up to the batch size for each event it took)',
+  buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096],
+  registers: [workerRegistry],
+});
+
+export const jobLatency = new Histogram({
+  name: 'ticketing_worker_job_latency_seconds',
+  help: 'From a job being enqueued (its purchase accepted, or cancellation requested) to the commit of the round that applied it',
+  buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
+  registers: [workerRegistry],
+});
+
 export const jobsCompleted = new Counter({
   name: 'ticketing_worker_jobs_completed_total',
   help: 'Queue jobs (purchases and cancellations) completed by this worker',
@@ -38,12 +53,24 @@ export const reconcilerRequeued = new Counter({
   registers: [workerRegistry],
 });
 
+export const reconcilerRuns = new Counter({
+  name: 'ticketing_reconciler_runs_total',
+  help: 'Sweeps the reconciler finished (each looks for purchases and cancellations Redis lost)',
+  registers: [workerRegistry],
+});
+
+connectionErrorsCounter(workerRegistry);
+
 // Every outcome is exported from the first scrape on, at zero, so rates work without gaps.
 for (const outcome of PURCHASE_OUTCOMES) purchasesDecided.inc({ outcome }, 0);
 
 export function recordRoundMetrics(round: AppliedRound): void {
   batchDuration.observe(round.durationMs / 1000);
+  roundJobs.observe(round.jobs);
   jobsCompleted.inc(round.jobs);
+  // No labels: one bucket search per job, the cheapest observation prom-client has.
+  const now = Date.now();
+  for (const enqueuedAt of round.enqueuedAt) jobLatency.observe(Math.max(0, now - enqueuedAt) / 1000);
   const counts = new Map<PurchaseOutcome, number>();
   for (const { status } of round.updates) counts.set(status, (counts.get(status) ?? 0) + 1);
   counts.set('confirmed', (counts.get('confirmed') ?? 0) - round.promotions);

@@ -8,7 +8,7 @@ import {
   type Logger,
   type TicketingJob,
 } from '@ticketing/shared';
-import { reconcilerRequeued } from '../metrics/metrics.js';
+import { reconcilerRequeued, reconcilerRuns } from '../metrics/metrics.js';
 
 /**
  * The safety net for Redis losing jobs (a flush, a failover, a crash without persistence): Postgres
@@ -62,6 +62,7 @@ export async function reconcile(
       requeued += 1;
   }
   reconcilerRequeued.inc(requeued);
+  reconcilerRuns.inc();
   if (requeued > 0) deps.log.warn({ requeued }, 'reconciler re-enqueued lost jobs');
   return requeued;
 }

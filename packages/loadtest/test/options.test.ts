@@ -1,0 +1,35 @@
+import { describe, expect, it } from 'vitest';
+import { parseOptions } from '../src/options.js';
+
+describe('load client options', () => {
+  it('when --url is this machine, then it is taken as given', () => {
+    for (const url of [
+      'http://127.0.0.1:3000',
+      'http://localhost:8080',
+      'http://[::1]:3000',
+      'http://127.1.2.3',
+    ])
+      expect(parseOptions(['--url', url]).url, url).toBe(new URL(url).origin);
+  });
+
+  it('when --url is another host, then it needs --allow-remote, so that nobody loads a host by a typo', () => {
+    expect(() => parseOptions(['--url', 'https://staging.example.com'])).toThrow(/--allow-remote/);
+    expect(() => parseOptions(['--url', 'http://10.0.0.5:3000'])).toThrow(/--allow-remote/);
+    const options = parseOptions(['--url', 'https://staging.example.com', '--allow-remote']);
+    expect(options).toMatchObject({ url: 'https://staging.example.com', allowRemote: true });
+  });
+
+  it('when --url has a path, another scheme or is no URL, then it is refused', () => {
+    expect(() => parseOptions(['--url', 'http://127.0.0.1:3000/api'])).toThrow(/without a path/);
+    expect(() => parseOptions(['--url', 'ftp://127.0.0.1'])).toThrow(/http/);
+    expect(() => parseOptions(['--url', 'not a url'])).toThrow(/must be a URL/);
+  });
+
+  it('when --report and --json are given, then both files are kept', () => {
+    expect(parseOptions(['--report', 'run.html', '--json', 'run.json'])).toMatchObject({
+      report: 'run.html',
+      json: 'run.json',
+      allowRemote: false,
+    });
+  });
+});

@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# The dashboard test starts a real Prometheus (Debian's package, no download from elsewhere); installs
+# it from Debian's packages when it is missing and this user may, and otherwise says what to do.
+# Prints the path of the prometheus binary.
+set -euo pipefail
+if ! command -v prometheus >/dev/null; then
+  if [[ "$(id -u)" == 0 ]] && command -v apt-get >/dev/null; then
+    echo "Prometheus is missing: installing Debian's prometheus for the dashboard test" >&2
+    # Only the binary is wanted: no node exporter, and not the package's own service on port 9090,
+    # which Debian's policy-rc.d mechanism keeps from starting (containers already have one).
+    if [[ ! -e /usr/sbin/policy-rc.d ]]; then
+      printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d
+      chmod +x /usr/sbin/policy-rc.d
+      trap 'rm -f /usr/sbin/policy-rc.d' EXIT
+    fi
+    apt-get update -qq >&2
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus >/dev/null
+  else
+    echo "The dashboard test needs Debian's Prometheus: sudo apt-get install prometheus" >&2
+    exit 1
+  fi
+fi
+command -v prometheus
