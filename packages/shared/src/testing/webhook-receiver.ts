@@ -42,7 +42,9 @@ export class WebhookReceiver {
     delayMs?: number;
   }): Promise<WebhookReceiver> {
     const { failAttempts } = options;
-    const server = createServer();
+    // Idle connections stay open for the whole test, so a sender's kept-alive connection is never
+    // closed under it (which would be a failed attempt the test did not plan).
+    const server = createServer({ keepAliveTimeout: 120_000 });
     const receiver = new WebhookReceiver(
       server,
       typeof failAttempts === 'number' ? () => failAttempts : failAttempts,

@@ -2,14 +2,15 @@ import type { Database, DeliveryJob, Logger } from '@ticketing/shared';
 import { retryDelayMs, type Config } from '@ticketing/shared';
 import type { Kysely } from 'kysely';
 import {
-  completeDelivery,
   disableEndpoint,
   findDelivery,
+  giveUpDelivery,
   insertAttempt,
   lineHeads,
+  recordDelivered,
   recordFailure,
 } from './deliveries.repository.js';
-import { sendWebhook, type AttemptResult } from './send-webhook.js';
+import { sendWebhook, type AttemptResult, type Connections } from './send-webhook.js';
 
 export type WebhookConfig = Pick<
   Config,
@@ -26,6 +27,7 @@ export interface DeliverDeps {
   readonly log: Logger;
   /** Starts the delivery of a line's new head (idempotent: an existing job is left as it is). */
   readonly enqueue: (jobs: readonly DeliveryJob[]) => Promise<void>;
+  readonly connections: Connections;
 }
 
 /** A failed attempt to retry after `delayMs` (the queue's backoff reads it). */
@@ -66,7 +68,11 @@ export async function deliver(deps: DeliverDeps, job: DeliveryJob): Promise<Deli
     delivery.url,
     delivery.secret,
     { id: delivery.messageId, body: delivery.body },
-    { timeoutMs: config.webhookTimeoutMs, blockPrivateNetworks: config.webhookBlockPrivateNetworks },
+    {
+      timeoutMs: config.webhookTimeoutMs,
+      blockPrivateNetworks: config.webhookBlockPrivateNetworks,
+      connections: deps.connections,
+    },
   );
   const attempt = {
     statusCode: result.statusCode ?? null,
@@ -75,10 +81,7 @@ export async function deliver(deps: DeliverDeps, job: DeliveryJob): Promise<Deli
   };
   const succeeded = result.statusCode !== undefined && result.statusCode >= 200 && result.statusCode < 300;
   if (succeeded) {
-    await db.transaction().execute(async (tx) => {
-      await insertAttempt(tx, job, attempt);
-      await completeDelivery(tx, job, 'delivered');
-    });
+    await recordDelivered(db, job, attempt);
     await startNext(deps, job, delivery.subjectId);
     return 'delivered';
   }
@@ -101,7 +104,7 @@ export async function deliver(deps: DeliverDeps, job: DeliveryJob): Promise<Deli
       return 'endpoint_disabled' as const;
     }
     if (now - failing.deliveryFailingSince.getTime() >= config.webhookDisableAfterMs) {
-      await completeDelivery(tx, job, 'failed');
+      await giveUpDelivery(tx, job);
       return 'given_up' as const;
     }
     return 'retry' as const;

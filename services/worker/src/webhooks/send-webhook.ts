@@ -10,6 +10,27 @@ const MAX_RESPONSE_BYTES = 4_096;
 export interface SendOptions {
   readonly timeoutMs: number;
   readonly blockPrivateNetworks: boolean;
+  readonly connections: Connections;
+}
+
+/** Kept-alive connections to the endpoints, one pool per scheme. */
+export interface Connections {
+  readonly http: http.Agent;
+  readonly https: https.Agent;
+}
+
+/**
+ * Connections that stay open between deliveries, since most go to the same few endpoints (a TLS
+ * handshake costs more than the delivery). With `blockPrivateNetworks`, each connection's address is
+ * checked as it is resolved, when it is opened: a reused one was checked then.
+ */
+export function openConnections(blockPrivateNetworks: boolean, maxSockets: number): Connections {
+  const options = {
+    keepAlive: true,
+    maxSockets,
+    ...(blockPrivateNetworks ? { lookup: publicAddressLookup } : {}),
+  };
+  return { http: new http.Agent(options), https: new https.Agent(options) };
 }
 
 export interface AttemptResult {
@@ -32,7 +53,8 @@ export interface SignedMessage {
  * `webhook-timestamp`, `webhook-signature`: HMAC-SHA256 over `id.timestamp.body`, by the
  * `standardwebhooks` package). Redirects are not followed (a 3xx is a failure, per the spec, and a
  * redirect could lead to an address the check would refuse). With `blockPrivateNetworks`, the address
- * connected to is checked as it is resolved, so DNS cannot be rebound between check and connect.
+ * connected to is checked as it is resolved (`openConnections`), so DNS cannot be rebound between
+ * check and connect.
  */
 export async function sendWebhook(
   url: string,
@@ -56,16 +78,14 @@ export async function sendWebhook(
     'webhook-timestamp': String(Math.floor(sentAt.getTime() / 1000)),
     'webhook-signature': new Webhook(secret).sign(message.id, sentAt, message.body),
   };
-  const client = target.protocol === 'https:' ? https : http;
+  const secure = target.protocol === 'https:';
   return new Promise<AttemptResult>((resolve) => {
-    const request = client.request(
+    const request = (secure ? https : http).request(
       target,
       {
         method: 'POST',
         headers,
-        // No pooled connections: each delivery resolves (and checks) its address afresh.
-        agent: false,
-        ...(options.blockPrivateNetworks ? { lookup: publicAddressLookup } : {}),
+        agent: secure ? options.connections.https : options.connections.http,
       },
       (response) => {
         let received = 0;

@@ -16,6 +16,7 @@ import {
 } from '@ticketing/shared';
 import { DeliveryFailed, deliver } from './deliver.js';
 import { lineHeads, overdueHeads, relayMessages } from './deliveries.repository.js';
+import { openConnections, type Connections } from './send-webhook.js';
 
 /** Deliveries in flight at once per worker process: they mostly wait on the network. */
 const CONCURRENCY = 16;
@@ -42,6 +43,7 @@ export class WebhookDeliveries {
   private readonly connection: Redis;
   private readonly blocking: Redis;
   private readonly queue: Queue;
+  private readonly connections: Connections;
   private worker: Worker | undefined;
   private readonly timers: NodeJS.Timeout[] = [];
   private closing = false;
@@ -72,6 +74,7 @@ export class WebhookDeliveries {
       },
     });
     this.queue.on('error', () => {});
+    this.connections = openConnections(config.webhookBlockPrivateNetworks, CONCURRENCY);
   }
 
   async start(): Promise<void> {
@@ -136,7 +139,13 @@ export class WebhookDeliveries {
     const delivery = parseDeliveryJob(job.data);
     if (delivery === undefined) throw new UnrecoverableError('Malformed webhook job payload');
     return deliver(
-      { db: this.db, config: this.config, log: this.log, enqueue: (jobs) => this.enqueue(jobs) },
+      {
+        db: this.db,
+        config: this.config,
+        log: this.log,
+        enqueue: (jobs) => this.enqueue(jobs),
+        connections: this.connections,
+      },
       delivery,
     );
   }
@@ -161,6 +170,8 @@ export class WebhookDeliveries {
     for (const timer of this.timers) clearInterval(timer);
     this.subscriptions.stop();
     await this.worker?.close();
+    this.connections.http.destroy();
+    this.connections.https.destroy();
     await this.queue.close();
     await this.connection.quit().catch(() => undefined);
     await this.blocking.quit().catch(() => undefined);
