@@ -25,6 +25,8 @@ export class WebhookReceiver {
   /** How many requests came, and how many of them were repeats of an accepted message. */
   requests = 0;
   duplicates = 0;
+  /** Requests being answered right now: a sender that dies meanwhile never learns the outcome. */
+  inFlight = 0;
   /** Requests whose signature did not verify (a test expects none). */
   readonly badSignatures: string[] = [];
   private readonly attempts = new Map<string, number>();
@@ -51,13 +53,19 @@ export class WebhookReceiver {
       options.delayMs ?? 0,
     );
     server.on('request', (request, response) => {
-      void receiver.handle(request).then(
-        (status) => {
-          if (status === 'drop') request.socket.destroy();
-          else response.writeHead(status).end();
-        },
-        () => response.writeHead(500).end(),
-      );
+      receiver.inFlight += 1;
+      void receiver
+        .handle(request)
+        .finally(() => {
+          receiver.inFlight -= 1;
+        })
+        .then(
+          (status) => {
+            if (status === 'drop') request.socket.destroy();
+            else response.writeHead(status).end();
+          },
+          () => response.writeHead(500).end(),
+        );
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     return receiver;
