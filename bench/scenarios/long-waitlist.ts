@@ -136,6 +136,7 @@ async function audit(
       eventId,
       totalTickets: status.totalTickets,
       soldTickets: status.soldTickets,
+      heldTickets: status.heldTickets,
       priceCents: options.priceCents,
       report,
       purchases: states,

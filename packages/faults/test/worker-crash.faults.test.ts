@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { useFaultSystem } from './support/fault-system.js';
+import { killAndReplaceWorker, useFaultSystem } from './support/fault-system.js';
 import { sleep } from '@ticketing/harness';
 import { randomBetween, runScenario } from './support/scenario.js';
 
@@ -19,12 +19,7 @@ describe('worker crashes', () => {
         while (kills < KILLS) {
           await sleep(randomBetween(300, 1_200));
           // A worker that is still starting has nothing to lose yet: kill one that is draining.
-          const started = await system.startedWorkers();
-          const victim = started[Math.floor(Math.random() * started.length)];
-          if (victim === undefined) continue;
-          victim.signal('SIGKILL');
-          await victim.exited;
-          await system.replaceWorker(victim);
+          if (!(await killAndReplaceWorker(system))) continue;
           kills += 1;
         }
         return `${kills} workers killed at random moments and restarted`;

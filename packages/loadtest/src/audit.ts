@@ -3,11 +3,13 @@ export interface EventBooks {
   readonly eventId: string;
   readonly totalTickets: number;
   readonly soldTickets: number;
+  readonly heldTickets: number;
   readonly priceCents: number;
   readonly report: {
     readonly ticketsSold: number;
     readonly revenueCents: number;
     readonly waitlisted: number;
+    readonly holdsExpired: number;
   };
   readonly purchases: readonly AuditedPurchase[];
 }
@@ -17,24 +19,49 @@ export interface AuditedPurchase {
   readonly status: string;
   readonly quantity: number;
   readonly waitlistPosition?: number;
+  /** The client saw it held at some point (a hold must end confirmed, cancelled or expired). */
+  readonly wasHeld?: boolean;
 }
 
+const HOLD_ENDS: ReadonlySet<string> = new Set(['confirmed', 'cancelled', 'expired']);
+
 /**
- * Checks the books of every event: nothing oversold, confirmed purchases add up to what was sold,
- * revenue is sold × price, the waiting list is numbered 1..n, and no purchase was left undecided.
+ * Checks the books of every event: nothing oversold (sold + held within the total), confirmed
+ * purchases add up to what was sold and held ones to what is held (no ticket both), revenue is
+ * sold × price, the waiting list is numbered 1..n, no purchase was left undecided, every hold ended
+ * confirmed, cancelled or expired, and the report counts the expired ones.
  */
 export function auditBooks(events: readonly EventBooks[]): string[] {
   const violations: string[] = [];
   for (const event of events) {
     const at = `event ${event.eventId}`;
-    if (event.soldTickets > event.totalTickets) {
-      violations.push(`${at}: sold ${event.soldTickets} > total ${event.totalTickets}`);
+    if (event.soldTickets + event.heldTickets > event.totalTickets) {
+      violations.push(
+        `${at}: sold ${event.soldTickets} + held ${event.heldTickets} > total ${event.totalTickets}`,
+      );
     }
-    const confirmed = event.purchases
-      .filter((purchase) => purchase.status === 'confirmed')
-      .reduce((sum, purchase) => sum + purchase.quantity, 0);
+    const quantityIn = (status: string) =>
+      event.purchases
+        .filter((purchase) => purchase.status === status)
+        .reduce((sum, purchase) => sum + purchase.quantity, 0);
+    const confirmed = quantityIn('confirmed');
     if (confirmed !== event.soldTickets) {
       violations.push(`${at}: confirmed quantities sum to ${confirmed}, sold is ${event.soldTickets}`);
+    }
+    const held = quantityIn('held');
+    if (held !== event.heldTickets) {
+      violations.push(`${at}: held quantities sum to ${held}, held is ${event.heldTickets}`);
+    }
+    const unended = event.purchases.filter(
+      (purchase) =>
+        purchase.status === 'held' || (purchase.wasHeld === true && !HOLD_ENDS.has(purchase.status)),
+    );
+    if (unended.length > 0) {
+      violations.push(`${at}: ${unended.length} holds did not end confirmed, cancelled or expired`);
+    }
+    const expired = event.purchases.filter((purchase) => purchase.status === 'expired').length;
+    if (expired !== event.report.holdsExpired) {
+      violations.push(`${at}: ${expired} expired holds, report says ${event.report.holdsExpired}`);
     }
     if (event.report.ticketsSold !== event.soldTickets) {
       violations.push(

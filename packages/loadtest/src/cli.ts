@@ -12,6 +12,15 @@ function printSummary(result: LoadResult): void {
       'confirmed / waitlisted / rejected / cancelled',
       `${result.confirmed} / ${result.waitlisted} / ${result.rejected} / ${result.cancelled}`,
     ],
+    ...(result.options.holdSeconds > 0
+      ? ([
+          [
+            'holds: paid / expired / refused confirms / still held',
+            `${result.holdsConfirmed} / ${result.expired} / ${result.confirmsRefused} / ${result.held}`,
+          ],
+          ['holds settled after the load in', `${result.settleSeconds} s`],
+        ] as [string, string][])
+      : []),
     [
       'errors',
       [

@@ -8,6 +8,8 @@ export interface PurchaseState {
   readonly waitlistPosition?: number;
 }
 
+export type ConfirmOutcome = { readonly confirmed: PurchaseState } | { readonly refused: string };
+
 export class HttpError extends Error {
   constructor(
     readonly status: number,
@@ -82,6 +84,7 @@ export class TicketingClient {
     name: string;
     totalTickets: number;
     priceCents: number;
+    holdSeconds?: number;
   }): Promise<{ id: string }> {
     return (await this.request<{ id: string }>('POST', '/events', [201], event, this.adminHeaders())).data;
   }
@@ -120,25 +123,38 @@ export class TicketingClient {
     await this.request('POST', `/purchases/${purchaseId}/cancel`, [202]);
   }
 
+  /** Confirms a held purchase's payment; a 409 (too late, cancelled) is an answer, not an error. */
+  async confirm(purchaseId: string, paymentReference: string): Promise<ConfirmOutcome> {
+    const { status, data } = await this.request<PurchaseState | { code: string }>(
+      'POST',
+      `/purchases/${purchaseId}/confirm`,
+      [200, 409],
+      { paymentReference },
+    );
+    return status === 200
+      ? { confirmed: data as PurchaseState }
+      : { refused: (data as { code: string }).code };
+  }
+
   async status(eventId: string) {
     return (
-      await this.request<{ totalTickets: number; soldTickets: number; waitlistCount: number }>(
-        'GET',
-        `/events/${eventId}/status`,
-        [200],
-      )
+      await this.request<{
+        totalTickets: number;
+        soldTickets: number;
+        heldTickets: number;
+        waitlistCount: number;
+      }>('GET', `/events/${eventId}/status`, [200])
     ).data;
   }
 
   async report(eventId: string) {
     return (
-      await this.request<{ ticketsSold: number; revenueCents: number; waitlisted: number }>(
-        'GET',
-        `/events/${eventId}/report`,
-        [200],
-        undefined,
-        this.adminHeaders(),
-      )
+      await this.request<{
+        ticketsSold: number;
+        revenueCents: number;
+        waitlisted: number;
+        holdsExpired: number;
+      }>('GET', `/events/${eventId}/report`, [200], undefined, this.adminHeaders())
     ).data;
   }
 

@@ -11,6 +11,10 @@ export interface LoadOptions {
   readonly rate: number;
   readonly quantity: { readonly min: number; readonly max: number };
   readonly cancelRatio: number;
+  /** Events hold tickets this long for payment (0: confirmed at once). */
+  readonly holdSeconds: number;
+  /** Of the purchases held for payment, the share the buyers pay for (confirm); the others expire. */
+  readonly payRatio: number;
   readonly priceCents: number;
   readonly adminToken: string | undefined;
   readonly json: string | undefined;
@@ -45,6 +49,8 @@ export const USAGE = `Usage: pnpm loadtest -- [flags]
   --rate R             open loop: purchases per second   (overrides --concurrency pacing)
   --quantity Q|A-B     tickets per purchase              default 1
   --cancel-ratio F     share of confirmed purchases then cancelled, 0..1   default 0
+  --hold-seconds N     events hold tickets N s for payment, 0..3600 (0: confirmed at once)   default 0
+  --pay-ratio F        share of held purchases the buyers pay for, 0..1 (the rest expire)   default 1
   --price-cents N      ticket price                      default 1000
   --admin-token T      bearer token for event creation
   --json FILE          write the result as JSON (with its per-second time series)
@@ -89,6 +95,8 @@ export function parseOptions(argv: readonly string[]): LoadOptions {
       rate: { type: 'string' },
       quantity: { type: 'string' },
       'cancel-ratio': { type: 'string' },
+      'hold-seconds': { type: 'string' },
+      'pay-ratio': { type: 'string' },
       'price-cents': { type: 'string' },
       'admin-token': { type: 'string' },
       json: { type: 'string' },
@@ -125,6 +133,10 @@ export function parseOptions(argv: readonly string[]): LoadOptions {
   if (!(min >= 1 && max >= min)) throw new Error('--quantity must be N or A-B with 1 <= A <= B');
   const cancelRatio = Number(values['cancel-ratio'] ?? '0');
   if (!(cancelRatio >= 0 && cancelRatio <= 1)) throw new Error('--cancel-ratio must be between 0 and 1');
+  const payRatio = Number(values['pay-ratio'] ?? '1');
+  if (!(payRatio >= 0 && payRatio <= 1)) throw new Error('--pay-ratio must be between 0 and 1');
+  const holdSeconds = wholeNumber('hold-seconds', values['hold-seconds'], 0, 0);
+  if (holdSeconds > 3600) throw new Error('--hold-seconds must be at most 3600');
 
   return {
     url: url.origin,
@@ -135,6 +147,8 @@ export function parseOptions(argv: readonly string[]): LoadOptions {
     rate: wholeNumber('rate', values.rate, 0, 0),
     quantity: { min, max },
     cancelRatio,
+    holdSeconds,
+    payRatio,
     priceCents: wholeNumber('price-cents', values['price-cents'], 1000, 0),
     adminToken: values['admin-token'],
     json: values.json,

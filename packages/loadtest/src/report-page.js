@@ -6,6 +6,7 @@ const { timeline, options } = result;
 
 const OUTCOMES = [
   { key: 'confirmed', stroke: '#2e8b57' },
+  { key: 'held', stroke: '#1b7fa6' },
   { key: 'waitlisted', stroke: '#d08c00' },
   { key: 'rejected', stroke: '#b3261e' },
   { key: 'cancelled', stroke: '#6b4fbb' },
@@ -149,7 +150,11 @@ const charts = [
     [
       perSecond((second) => second.accepted),
       perSecond(
-        (second) => second.outcomes.confirmed + second.outcomes.waitlisted + second.outcomes.rejected,
+        (second) =>
+          second.outcomes.confirmed +
+          second.outcomes.held +
+          second.outcomes.waitlisted +
+          second.outcomes.rejected,
       ),
     ],
   ),

@@ -15,6 +15,14 @@ export interface LoadResult {
   readonly waitlisted: number;
   readonly rejected: number;
   readonly cancelled: number;
+  /** Holds: those still held at the end (none once settled), expired, and paid for (confirmed). */
+  readonly held: number;
+  readonly expired: number;
+  readonly holdsConfirmed: number;
+  /** Confirmations refused (409): the hold had run out or was being cancelled. */
+  readonly confirmsRefused: number;
+  /** After the load, how long the holds took to end (0 without holds). */
+  readonly settleSeconds: number;
   readonly errors: number;
   readonly errorSamples: string[];
   readonly latencyMs: LatencySummary;
@@ -43,10 +51,11 @@ export interface LoadSecond {
 
 export type IntervalLatency = LatencySummary & { readonly count: number };
 
-const OUTCOMES = ['confirmed', 'waitlisted', 'rejected', 'cancelled'] as const;
+const OUTCOMES = ['confirmed', 'held', 'waitlisted', 'rejected', 'cancelled'] as const;
 type Outcome = (typeof OUTCOMES)[number];
 const noOutcomes = (): Record<Outcome, number> => ({
   confirmed: 0,
+  held: 0,
   waitlisted: 0,
   rejected: 0,
   cancelled: 0,
@@ -61,10 +70,16 @@ interface Tracked {
 
 const isDecided = (state: PurchaseState): boolean => state.status !== 'queued';
 
+/** Waiting purchases of each event whose state is read each tick while holds settle: the line's head. */
+const HEAD_POLLED = 50;
+const SETTLE_TICK_MS = 250;
+
 /**
  * One load run: create the events, submit every purchase and follow it to its decision (closed loop
- * with `concurrency` buyers, or open loop at `rate` per second), cancel a share of the confirmed ones,
- * then read every purchase back and audit the books.
+ * with `concurrency` buyers, or open loop at `rate` per second), pay for a share of the holds (events
+ * with `holdSeconds`), cancel a share of the confirmed ones, then, with holds, wait for every hold to
+ * end (paying for a share of the holds promoted from the waiting list meanwhile), read every purchase
+ * back and audit the books.
  */
 export async function runLoad(
   options: LoadOptions,
@@ -81,6 +96,7 @@ export async function runLoad(
           name: `load ${runTag} #${index + 1}`,
           totalTickets: options.tickets,
           priceCents: options.priceCents,
+          holdSeconds: options.holdSeconds,
         }),
       );
     }
@@ -98,7 +114,34 @@ export async function runLoad(
     // Counts since the last point of the timeline.
     let interval = { accepted: 0, errors: 0, outcomes: noOutcomes() };
     const timeline: LoadSecond[] = [];
+    let holdsConfirmed = 0;
+    let confirmsRefused = 0;
+    const wasHeld = new Set<string>();
+    /** Waiting purchases of events with holds, by id: a promotion makes them held, to pay for or not. */
+    const waiting = new Map<string, { eventId: string; position: number }>();
     const started = performance.now();
+
+    const noteError = (error: unknown): void => {
+      errors += 1;
+      interval.errors += 1;
+      const kind = errorKind(error);
+      errorsByKind[kind] = (errorsByKind[kind] ?? 0) + 1;
+      if (errorSamples.length < 10) errorSamples.push(error instanceof Error ? error.message : String(error));
+    };
+
+    /** A held purchase: the buyer pays for it (a share of them do), or lets it run out. */
+    const payOrNot = async (state: PurchaseState): Promise<PurchaseState> => {
+      if (state.status !== 'held') return state;
+      wasHeld.add(state.purchaseId);
+      if (Math.random() >= options.payRatio) return state;
+      const outcome = await client.confirm(state.purchaseId, `pay-${runTag}-${state.purchaseId}`);
+      if ('refused' in outcome) {
+        confirmsRefused += 1;
+        return state;
+      }
+      holdsConfirmed += 1;
+      return outcome.confirmed;
+    };
 
     const buy = async (index: number): Promise<void> => {
       const event = events[index % events.length];
@@ -119,22 +162,61 @@ export async function runLoad(
         interval.accepted += 1;
         tracked.push({ purchaseId: accepted.purchaseId, eventId: event.id, quantity });
         if (options.acceptOnly) return;
-        const outcome = isDecided(accepted) ? accepted : await client.follow(accepted.purchaseId, isDecided);
+        const decision = isDecided(accepted) ? accepted : await client.follow(accepted.purchaseId, isDecided);
         finalLatency.add(performance.now() - begin);
         decided += 1;
-        if (isOutcome(outcome.status)) interval.outcomes[outcome.status] += 1;
+        if (isOutcome(decision.status)) interval.outcomes[decision.status] += 1;
+        if (decision.status === 'waitlisted' && options.holdSeconds > 0)
+          waiting.set(decision.purchaseId, { eventId: event.id, position: decision.waitlistPosition ?? 0 });
+        const outcome = await payOrNot(decision);
         if (outcome.status === 'confirmed' && Math.random() < options.cancelRatio) {
           await client.cancel(outcome.purchaseId);
           await client.follow(outcome.purchaseId, (state) => state.status === 'cancelled');
           interval.outcomes.cancelled += 1;
         }
       } catch (error) {
-        errors += 1;
-        interval.errors += 1;
-        const kind = errorKind(error);
-        errorsByKind[kind] = (errorsByKind[kind] ?? 0) + 1;
-        if (errorSamples.length < 10)
-          errorSamples.push(error instanceof Error ? error.message : String(error));
+        noteError(error);
+      }
+    };
+
+    /**
+     * Until no ticket of any event is held: holds run out and the line moves up, so the head of each
+     * event's line is read every tick, and a purchase found held is paid for or not. Ends early if
+     * nothing moved for a long while (the audit then reports the holds that never ended).
+     */
+    const settleHolds = async (): Promise<void> => {
+      const patienceMs = Math.max(60_000, 10_000 * options.holdSeconds);
+      let lastChange = performance.now();
+      let lastFigures = '';
+      for (;;) {
+        const statuses = await Promise.all(events.map((event) => client.status(event.id)));
+        if (statuses.every((status) => status.heldTickets === 0)) return;
+        const figures = JSON.stringify(statuses);
+        if (figures !== lastFigures) {
+          lastFigures = figures;
+          lastChange = performance.now();
+        } else if (performance.now() - lastChange > patienceMs) return;
+        const heads = events.flatMap((event) =>
+          [...waiting]
+            .filter(([, entry]) => entry.eventId === event.id)
+            .sort(([, a], [, b]) => a.position - b.position)
+            .slice(0, HEAD_POLLED)
+            .map(([purchaseId]) => purchaseId),
+        );
+        await mapLimit(heads, 16, async (purchaseId) => {
+          try {
+            const state = await client.getPurchase(purchaseId);
+            if (state.status === 'waitlisted') {
+              waiting.set(purchaseId, { eventId: state.eventId, position: state.waitlistPosition ?? 0 });
+              return;
+            }
+            waiting.delete(purchaseId);
+            await payOrNot(state);
+          } catch (error) {
+            noteError(error);
+          }
+        });
+        await new Promise((resolve) => setTimeout(resolve, SETTLE_TICK_MS));
       }
     };
 
@@ -175,6 +257,9 @@ export async function runLoad(
       throw error;
     }
     const durationSeconds = (performance.now() - started) / 1000;
+    const settleStarted = performance.now();
+    if (options.holdSeconds > 0 && !options.acceptOnly) await settleHolds();
+    const settleSeconds = (performance.now() - settleStarted) / 1000;
     await onLoadFinished();
     await stopTimeline();
 
@@ -189,6 +274,7 @@ export async function runLoad(
         eventId: event.id,
         totalTickets: status.totalTickets,
         soldTickets: status.soldTickets,
+        heldTickets: status.heldTickets,
         priceCents: options.priceCents,
         report,
         purchases: finalStates
@@ -197,6 +283,7 @@ export async function runLoad(
             purchaseId: state.purchaseId,
             status: state.status,
             quantity: state.quantity,
+            wasHeld: wasHeld.has(state.purchaseId),
             ...(state.waitlistPosition !== undefined ? { waitlistPosition: state.waitlistPosition } : {}),
           })),
       });
@@ -215,6 +302,11 @@ export async function runLoad(
       waitlisted: count('waitlisted'),
       rejected: count('rejected'),
       cancelled: count('cancelled'),
+      held: count('held'),
+      expired: count('expired'),
+      holdsConfirmed,
+      confirmsRefused,
+      settleSeconds: Math.round(settleSeconds * 100) / 100,
       errors,
       errorSamples,
       latencyMs: finalLatency.summary(),

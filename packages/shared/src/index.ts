@@ -10,6 +10,7 @@ export * from './db/pending-work.js';
 export * from './domain/purchase.js';
 export * from './domain/waitlist.js';
 export * from './domain/cancellation.js';
+export * from './domain/hold.js';
 export * from './domain/report.js';
 export * from './domain/purchase-view.js';
 export * from './queue/queues.js';

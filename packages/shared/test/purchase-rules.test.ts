@@ -1,8 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { decidePurchase, decidePurchases, isDecided, type SaleState } from '../src/domain/purchase.js';
 
-const sale = (availableTickets: number, waitlistLength = 0, active: string[] = []): SaleState => ({
+const sale = (
+  availableTickets: number,
+  waitlistLength = 0,
+  active: string[] = [],
+  holds = false,
+): SaleState => ({
   availableTickets,
+  holds,
   waitlistLength,
   activeUsers: new Set(active),
 });
@@ -30,6 +36,14 @@ describe('decidePurchase', () => {
     expect(decidePurchase(sale(0), buy('a', 1, false))).toEqual({ status: 'rejected', reason: 'sold_out' });
   });
 
+  it('when the event holds tickets for payment, then a purchase that fits is held instead of confirmed', () => {
+    expect(decidePurchase(sale(2, 0, [], true), buy('a', 2))).toEqual({ status: 'held' });
+    expect(decidePurchase(sale(1, 0, [], true), buy('a', 2))).toEqual({
+      status: 'waitlisted',
+      waitlistPosition: 1,
+    });
+  });
+
   it('when the user already holds an active purchase, then it is rejected as a duplicate', () => {
     expect(decidePurchase(sale(10, 0, ['user-a']), buy('a'))).toEqual({
       status: 'rejected',
@@ -55,6 +69,20 @@ describe('decidePurchases', () => {
     ]);
     expect(state.availableTickets).toBe(1);
     expect(state.waitlistLength).toBe(2);
+  });
+
+  it('when the event holds, then held purchases take tickets from the ones after them like confirmed ones', () => {
+    const { decided, state } = decidePurchases(sale(3, 0, [], true), [
+      buy('a', 2),
+      buy('b', 2),
+      buy('a', 1, true, 'user-a'),
+    ]);
+    expect(decided.map(({ decision }) => decision)).toEqual([
+      { status: 'held' },
+      { status: 'waitlisted', waitlistPosition: 1 },
+      { status: 'rejected', reason: 'duplicate_purchase' },
+    ]);
+    expect(state).toMatchObject({ availableTickets: 1, holds: true, waitlistLength: 1 });
   });
 
   it('when one user submits twice in a batch, then only the first counts', () => {

@@ -30,23 +30,25 @@ describe('cancellation', () => {
     expect(cancellationEffect('queued')).toBe('withdraw');
     expect(cancellationEffect('cancelled')).toBe('none');
     expect(cancellationEffect('rejected')).toBe('none');
+    expect(cancellationEffect('held')).toBe('release_hold');
+    expect(cancellationEffect('expired')).toBe('none');
   });
 
   it('when cancelled or already being cancelled, then another request is refused as already_cancelled (the api answers 409)', () => {
-    expect(checkCancellable({ status: 'cancelled', cancelRequested: true })).toMatchObject({
+    expect(checkCancellable({ status: 'cancelled', cancelRequested: true, expiring: false })).toMatchObject({
       code: 'already_cancelled',
     });
-    expect(checkCancellable({ status: 'confirmed', cancelRequested: true })).toMatchObject({
+    expect(checkCancellable({ status: 'confirmed', cancelRequested: true, expiring: false })).toMatchObject({
       code: 'already_cancelled',
     });
   });
 
   it('when rejected, then it cannot be cancelled; active purchases can', () => {
-    expect(checkCancellable({ status: 'rejected', cancelRequested: false })).toMatchObject({
+    expect(checkCancellable({ status: 'rejected', cancelRequested: false, expiring: false })).toMatchObject({
       code: 'not_cancellable',
     });
-    for (const status of ['queued', 'confirmed', 'waitlisted'] as const) {
-      expect(checkCancellable({ status, cancelRequested: false })).toBeUndefined();
+    for (const status of ['queued', 'held', 'confirmed', 'waitlisted'] as const) {
+      expect(checkCancellable({ status, cancelRequested: false, expiring: false })).toBeUndefined();
     }
   });
 });
@@ -62,6 +64,7 @@ describe('buildSalesReport', () => {
       ],
       cancellations: 4,
       waitlisted: 5,
+      holdsExpired: 6,
     });
     expect(report).toEqual({
       eventId: 'e',
@@ -71,12 +74,20 @@ describe('buildSalesReport', () => {
       bookings: 3,
       cancellations: 4,
       waitlisted: 5,
+      holdsExpired: 6,
     });
   });
 
   it('when nothing sold, then everything is zero', () => {
     expect(
-      buildSalesReport({ eventId: 'e', currency: 'USD', soldAtPrices: [], cancellations: 0, waitlisted: 0 }),
+      buildSalesReport({
+        eventId: 'e',
+        currency: 'USD',
+        soldAtPrices: [],
+        cancellations: 0,
+        waitlisted: 0,
+        holdsExpired: 0,
+      }),
     ).toMatchObject({ ticketsSold: 0, revenueCents: 0, bookings: 0 });
   });
 });

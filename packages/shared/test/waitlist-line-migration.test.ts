@@ -20,7 +20,7 @@ afterAll(async () => {
   await dropDatabase(databaseUrl);
 });
 
-describe('numbering waiting lines (migration 0005)', () => {
+describe('numbering waiting lines (migration 0004)', () => {
   it('when lines are already waiting, then they keep their order, numbered from 1 per event', async () => {
     const provider = { getMigrations: () => Promise.resolve({ ...migrations }) };
     const { error } = await new Migrator({ db, provider }).migrateTo('0003-leaner-purchase-indexes');

@@ -34,6 +34,7 @@ export async function openAppDeps(config: Config): Promise<AppDeps> {
   await webhookSubscriptions.start();
   const accepted = new AcceptedPurchases();
   updates.observe((update) => accepted.forget(update.id));
+  const outbox = new WebhookOutbox(webhookSubscriptions);
   return {
     config,
     db,
@@ -41,13 +42,16 @@ export async function openAppDeps(config: Config): Promise<AppDeps> {
     queues,
     updates,
     events: new EventCache(db),
-    purchases: createPurchaseBatching(db, queues, (eventIds) =>
-      redis.publish(pendingEventsChannel(config.queuePrefix), encodePendingEvents(eventIds)),
+    purchases: createPurchaseBatching(
+      db,
+      queues,
+      (eventIds) => redis.publish(pendingEventsChannel(config.queuePrefix), encodePendingEvents(eventIds)),
+      outbox,
     ),
     accepted,
     buyers: new BuyerAccess(createBuyerTokens(config)),
     webhookSubscriptions,
-    outbox: new WebhookOutbox(webhookSubscriptions),
+    outbox,
   };
 }
 

@@ -108,6 +108,8 @@ describe('admin pages in a browser', () => {
     }
     await waitForField(page, eventId, 'sold', '12');
     expect(await field(page, eventId, 'available')).toBe('8');
+    expect(await field(page, eventId, 'held')).toBe('0');
+    expect(await field(page, eventId, 'holdsExpired')).toBe('0');
     expect(await field(page, eventId, 'revenue')).toContain('540');
     // The newest event is charted: the confirmations show as a rate, drawn in their colour.
     const rates = await waitForChart(page, 'rate-chart', (state) => (state.peaks[0] ?? 0) > 0);

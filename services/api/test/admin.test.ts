@@ -1,4 +1,5 @@
 import { hostname } from 'node:os';
+import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import { workerProcessName } from '@ticketing/shared';
 import { dashboardQueueName } from '../src/admin/queue-dashboard.js';
@@ -24,12 +25,12 @@ afterAll(async () => {
   await system?.close();
 });
 
-async function createEvent(name: string, totalTickets: number) {
+async function createEvent(name: string, totalTickets: number, holdSeconds = 0) {
   const response = await inject({
     method: 'POST',
     url: '/events',
     headers: bearer,
-    payload: { name, totalTickets, priceCents: 2500, currency: 'EUR' },
+    payload: { name, totalTickets, priceCents: 2500, currency: 'EUR', holdSeconds },
   });
   expect(response.statusCode).toBe(201);
   return response.json<{ id: string }>();
@@ -42,7 +43,7 @@ const PUBLIC_ROUTES = [
   /^GET \/events(\/[^/]+(\/status)?)?$/,
   /^POST \/events\/[^/]+\/purchases$/,
   /^GET \/purchases\/[^/]+$/,
-  /^POST \/purchases\/[^/]+\/cancel$/,
+  /^POST \/purchases\/[^/]+\/(cancel|confirm)$/,
   /^POST \/(book|cancel)$/,
   /^GET \/status\/[^/]+$/,
 ];
@@ -145,6 +146,37 @@ describe('admin pages', () => {
     expect(item?.decidedPerSecond).toBeGreaterThan(0);
   });
 
+  it('when tickets are held and holds run out, then the monitor shows held tickets and expired holds apart from sold ones', async () => {
+    const event = await createEvent('Monitor holds', 2, 1);
+    const first = await buy(event.id, { userId: 'h-a' });
+    await buy(event.id, { userId: 'h-b' });
+    const figures = async () => {
+      const response = await inject({ method: 'GET', url: '/admin/api/sales', headers: bearer });
+      expect(response.statusCode).toBe(200);
+      return response
+        .json<{ items: Record<string, unknown>[] }>()
+        .items.find((row) => row.eventId === event.id);
+    };
+    expect(await figures()).toMatchObject({
+      soldTickets: 0,
+      heldTickets: 2,
+      availableTickets: 0,
+      holdsExpired: 0,
+      outcomes: { confirmed: 0, held: 2, expired: 0 },
+    });
+    await inject({ method: 'POST', url: `/purchases/${first.purchaseId}/confirm` });
+    const deadline = Date.now() + 10_000;
+    while (((await figures())?.holdsExpired ?? 0) === 0 && Date.now() < deadline) await sleep(100);
+    expect(await figures()).toMatchObject({
+      soldTickets: 1,
+      heldTickets: 0,
+      availableTickets: 1,
+      holdsExpired: 1,
+      revenueCents: 2500,
+      outcomes: { confirmed: 1, held: 0, expired: 1, rejected: 0 },
+    });
+  });
+
   it('when purchases are confirmed, waitlisted, rejected and cancelled, then the monitor counts each outcome', async () => {
     const event = await createEvent('Outcomes', 2);
     const [first] = [await buy(event.id, { userId: 'o-1' }), await buy(event.id, { userId: 'o-2' })];
@@ -157,11 +189,25 @@ describe('admin pages', () => {
         .json<{ items: { eventId: string; outcomes: Record<string, number> }[] }>()
         .items.find((row) => row.eventId === event.id)?.outcomes;
     };
-    expect(await outcomes()).toEqual({ confirmed: 2, waitlisted: 1, rejected: 1, cancelled: 0 });
+    expect(await outcomes()).toEqual({
+      confirmed: 2,
+      held: 0,
+      waitlisted: 1,
+      rejected: 1,
+      cancelled: 0,
+      expired: 0,
+    });
     // A cancellation frees a ticket for the waiting list: one more cancelled, one fewer waiting.
     await cancel(first!.purchaseId);
     await poll(waiting.purchaseId, (body) => body.status === 'confirmed');
-    expect(await outcomes()).toEqual({ confirmed: 2, waitlisted: 0, rejected: 1, cancelled: 1 });
+    expect(await outcomes()).toEqual({
+      confirmed: 2,
+      held: 0,
+      waitlisted: 0,
+      rejected: 1,
+      cancelled: 1,
+      expired: 0,
+    });
   });
 
   it('when an event is created while the api runs, then its queue appears in the dashboard', async () => {

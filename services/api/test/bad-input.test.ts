@@ -88,6 +88,33 @@ const cases: [string, () => InjectOptions, number][] = [
     }),
     400,
   ],
+  [
+    'event holding longer than an hour',
+    () => ({
+      method: 'POST',
+      url: '/events',
+      payload: { name: 'x', totalTickets: 1, priceCents: 1, holdSeconds: 3601 },
+    }),
+    400,
+  ],
+  [
+    'event with a negative hold',
+    () => ({
+      method: 'POST',
+      url: '/events',
+      payload: { name: 'x', totalTickets: 1, priceCents: 1, holdSeconds: -1 },
+    }),
+    400,
+  ],
+  [
+    'event with a fractional hold',
+    () => ({
+      method: 'POST',
+      url: '/events',
+      payload: { name: 'x', totalTickets: 1, priceCents: 1, holdSeconds: 1.5 },
+    }),
+    400,
+  ],
   ['event as an array', () => ({ method: 'POST', url: '/events', payload: [1, 2] }), 400],
   ['non-JSON body', () => ({ method: 'POST', url: '/events', ...json('{"name": ') }), 400],
   ['empty JSON body', () => ({ method: 'POST', url: '/events', ...json('') }), 400],
@@ -199,6 +226,36 @@ const cases: [string, () => InjectOptions, number][] = [
     'cancel with a body field',
     () => ({ method: 'POST', url: `/purchases/${purchaseId}/cancel`, payload: { reason: 'x' } }),
     400,
+  ],
+  [
+    'confirm with an empty payment reference',
+    () => ({ method: 'POST', url: `/purchases/${purchaseId}/confirm`, payload: { paymentReference: '' } }),
+    400,
+  ],
+  [
+    'confirm with a numeric payment reference',
+    () => ({ method: 'POST', url: `/purchases/${purchaseId}/confirm`, payload: { paymentReference: 42 } }),
+    400,
+  ],
+  [
+    'confirm with a payment reference over 200 characters',
+    () => ({
+      method: 'POST',
+      url: `/purchases/${purchaseId}/confirm`,
+      payload: { paymentReference: 'p'.repeat(201) },
+    }),
+    400,
+  ],
+  [
+    'confirm with an unknown field',
+    () => ({ method: 'POST', url: `/purchases/${purchaseId}/confirm`, payload: { amount: 10 } }),
+    400,
+  ],
+  ['confirm of a malformed id', () => ({ method: 'POST', url: '/purchases/123/confirm' }), 400],
+  [
+    'confirm of an unknown purchase',
+    () => ({ method: 'POST', url: '/purchases/00000000-0000-4000-8000-000000000000/confirm' }),
+    404,
   ],
   [
     'legacy book with a bad event id',

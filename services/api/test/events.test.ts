@@ -27,6 +27,7 @@ describe('events', () => {
       priceCents: 4500,
       currency: 'USD',
       maxPerPurchase: 10,
+      holdSeconds: 0,
     });
     expect(new Date(event.createdAt).toString()).not.toBe('Invalid Date');
     const row = await system.deps.db
@@ -34,7 +35,14 @@ describe('events', () => {
       .selectAll()
       .where('id', '=', event.id)
       .executeTakeFirst();
-    expect(row).toMatchObject({ name: 'Opening night', totalTickets: 50, soldTickets: 0, currency: 'USD' });
+    expect(row).toMatchObject({
+      name: 'Opening night',
+      totalTickets: 50,
+      soldTickets: 0,
+      heldTickets: 0,
+      holdSeconds: 0,
+      currency: 'USD',
+    });
   });
 
   it('when an event is read, then it shows live availability; an unknown id is a 404', async () => {
@@ -86,6 +94,7 @@ describe('events', () => {
       totalTickets: 2,
       availableTickets: 0,
       soldTickets: 2,
+      heldTickets: 0,
       waitlistCount: 2,
       queueDepth: 0,
     });

@@ -107,6 +107,37 @@ describe('metrics', () => {
     expect((await poll(lost.purchaseId)).status).toBe('confirmed');
   });
 
+  it('when holds are made, expire and are confirmed, then held tickets, decisions by outcome and queued expiries move', async () => {
+    const event = await createEvent({ totalTickets: 1, holdSeconds: 1 });
+    const workerBefore = await scrapeWorker();
+    const held = await buy(event.id, { userId: 'hm-1' });
+    const waiting = await buy(event.id, { userId: 'hm-2' });
+    expect([held.status, waiting.status]).toEqual(['held', 'waitlisted']);
+    const heldTickets = (text: string) => metricValue(text, 'ticketing_held_tickets', { event_id: event.id });
+    expect(heldTickets(await scrapeApi())).toBe(1);
+
+    // The first hold runs out; the one waiting is held in turn, and pays.
+    await poll(waiting.purchaseId, (body) => body.status === 'held');
+    const confirmed = await inject({ method: 'POST', url: `/purchases/${waiting.purchaseId}/confirm` });
+    expect(confirmed.statusCode).toBe(200);
+    const [apiAfter, workerAfter] = [await scrapeApi(), await scrapeWorker()];
+    expect(heldTickets(apiAfter)).toBe(0);
+    const moved = (name: string, labels?: Record<string, string>) =>
+      metricValue(workerAfter, name, labels) - metricValue(workerBefore, name, labels);
+    const decided = (outcome: string) => moved('ticketing_purchases_decided_total', { outcome });
+    expect([decided('held'), decided('waitlisted'), decided('expired'), decided('promoted')]).toEqual([
+      1, 1, 1, 1,
+    ]);
+    expect(decided('confirmed')).toBe(0);
+    expect(moved('ticketing_hold_expiries_queued_total')).toBe(1);
+    expect(
+      metricValue(apiAfter, 'ticketing_http_request_duration_seconds_count', {
+        route: '/purchases/:id/confirm',
+        status_code: '200',
+      }),
+    ).toBe(1);
+  });
+
   it('when a Postgres or Redis connection is refused, then both processes count it by service', async () => {
     const errors = (text: string, service: string) =>
       metricValue(text, 'ticketing_connection_errors_total', { service });

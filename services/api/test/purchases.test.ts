@@ -287,6 +287,7 @@ describe('reports', () => {
       bookings: 1,
       cancellations: 1,
       waitlisted: 1,
+      holdsExpired: 0,
     });
 
     const all = await inject({ method: 'GET', url: '/reports/events' });

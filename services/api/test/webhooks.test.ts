@@ -55,10 +55,12 @@ describe('signed webhooks', () => {
     const all = await register(system, everything, { description: 'the shop' });
     expect(all.secret).toMatch(/^whsec_[A-Za-z0-9+/]{43}=$/);
     expect(all.events).toEqual([
+      'purchase.held',
       'purchase.confirmed',
       'purchase.waitlisted',
       'purchase.rejected',
       'purchase.cancelled',
+      'purchase.expired',
       'purchase.promoted',
       'event.sold_out',
     ]);

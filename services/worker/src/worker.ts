@@ -16,7 +16,8 @@ import {
   workerProcessName,
 } from '@ticketing/shared';
 import { EventDrainer } from './drain/drainer.js';
-import { recordRoundMetrics } from './metrics/metrics.js';
+import { queueDueExpiries } from './holds/expiry-sweep.js';
+import { expiriesQueued, recordRoundMetrics } from './metrics/metrics.js';
 import { findEventsWithPendingWork } from './recovery/pending-scan.js';
 import { reconcile } from './recovery/reconciler.js';
 import { WebhookDeliveries } from './webhooks/webhook-deliveries.js';
@@ -33,6 +34,8 @@ export interface TicketingWorker {
   close(): Promise<void>;
   /** Runs one reconciler sweep now (the timer runs it periodically); returns the jobs re-created. */
   reconcileNow(): Promise<number>;
+  /** Runs one scan of Postgres now (the timer runs it every second): queues due expiries, wakes events. */
+  scanNow(): Promise<void>;
   /** Events this process has work for right now (an idle event is not among them). */
   readonly activeEvents: number;
 }
@@ -83,8 +86,12 @@ export function createWorker(deps: WorkerDeps): TicketingWorker {
   const timers: NodeJS.Timeout[] = [];
   let closing = false;
 
-  /** Events with requests pending in Postgres: the source of truth, whatever Redis holds. */
+  /**
+   * Holds past their time get their expiries queued; then every event with requests pending in
+   * Postgres (the source of truth, whatever Redis holds) is woken, those expiries included.
+   */
   async function scan(): Promise<void> {
+    expiriesQueued.inc(await queueDueExpiries(db));
     for (const eventId of await findEventsWithPendingWork(db)) drainer.wake(eventId, true);
   }
 
@@ -133,6 +140,7 @@ export function createWorker(deps: WorkerDeps): TicketingWorker {
       await commands.quit().catch(() => undefined);
     },
     reconcileNow,
+    scanNow: scan,
     get activeEvents() {
       return drainer.activeEvents;
     },

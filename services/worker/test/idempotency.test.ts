@@ -58,6 +58,7 @@ describe('at-least-once jobs', () => {
       bookingId: bookings[0]?.id,
       waitlistPosition: null,
       reason: null,
+      holdExpiresAt: null,
       processedAt: committed.processedAt?.toISOString(),
     });
     const row = await db
@@ -111,11 +112,17 @@ describe('at-least-once jobs', () => {
 });
 
 describe('database invariants', () => {
-  it('when anything tries to sell more than the total, then Postgres refuses', async () => {
+  it('when anything tries to sell or hold more than the total, then Postgres refuses', async () => {
     const event = await eventWith(2);
     await expect(
       sql`update events set sold_tickets = total_tickets + 1 where id = ${event.id}`.execute(db),
-    ).rejects.toThrow(/events_sold_within_total/);
+    ).rejects.toThrow(/events_sold_and_held_within_total/);
+    await expect(
+      sql`update events set sold_tickets = 1, held_tickets = 2 where id = ${event.id}`.execute(db),
+    ).rejects.toThrow(/events_sold_and_held_within_total/);
+    await expect(sql`update events set held_tickets = -1 where id = ${event.id}`.execute(db)).rejects.toThrow(
+      /events_sold_and_held_within_total/,
+    );
   });
 
   it('when a second booking is written for one purchase, then Postgres refuses', async () => {

@@ -73,7 +73,7 @@ export async function auditBooks(db: pg.Pool, buyers: Buyers, options: { fifo: b
      group by event_id, idempotency_key having count(*) > 1`,
   );
   const twoActive = await db.query(
-    `select event_id, user_id from purchases where status in ('confirmed', 'waitlisted')
+    `select event_id, user_id from purchases where status in ('held', 'confirmed', 'waitlisted')
      group by event_id, user_id having count(*) > 1`,
   );
   const duplicated = doubleBooked.rowCount! + doubleKeyed.rowCount! + twoActive.rowCount! + buyers.duplicated;

@@ -1,3 +1,4 @@
+import pg from 'pg';
 import { PostgresCluster, ProcessSystem, RedisServer } from '@ticketing/harness';
 import { afterAll, beforeAll } from 'vitest';
 
@@ -90,21 +91,44 @@ export async function activeJobs(system: FaultSystem): Promise<Set<string>> {
   return ids;
 }
 
-/** Creates events through the api (as an operator would). */
+/** Creates events through the api (as an operator would); with `holdSeconds`, events that hold. */
 export async function createEvents(
   system: FaultSystem,
   count: number,
   totalTickets: number,
+  holdSeconds = 0,
 ): Promise<string[]> {
   const ids: string[] = [];
   for (let index = 0; index < count; index += 1) {
     const response = await fetch(`${system.url}/events`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ name: `faults #${index + 1}`, totalTickets, priceCents: 1000 }),
+      body: JSON.stringify({ name: `faults #${index + 1}`, totalTickets, priceCents: 1000, holdSeconds }),
     });
     if (response.status !== 201) throw new Error(`POST /events: ${response.status} ${await response.text()}`);
     ids.push(((await response.json()) as { id: string }).id);
   }
   return ids;
+}
+
+/** Straight to the books in Postgres, for audits (an idle client's error must not end the run). */
+export function openBooks(system: FaultSystem): pg.Pool {
+  const db = new pg.Pool({ connectionString: system.postgres.databaseUrl, max: 4 });
+  db.on('error', () => {});
+  db.on('connect', (client) => client.on('error', () => {}));
+  return db;
+}
+
+/**
+ * Kills a draining worker, chosen at random, with SIGKILL and starts another in its place; false when
+ * no worker is draining yet (one that is still starting has nothing to lose).
+ */
+export async function killAndReplaceWorker(system: FaultSystem): Promise<boolean> {
+  const started = await system.startedWorkers();
+  const victim = started[Math.floor(Math.random() * started.length)];
+  if (victim === undefined) return false;
+  victim.signal('SIGKILL');
+  await victim.exited;
+  await system.replaceWorker(victim);
+  return true;
 }

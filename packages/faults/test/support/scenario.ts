@@ -1,16 +1,20 @@
-import pg from 'pg';
+import type pg from 'pg';
 import { auditBooks, waitAllFinal, type Books } from './books.js';
 import { Buyers, type LoadPlan } from './buyers.js';
-import { createEvents, type FaultSystem } from './fault-system.js';
+import { createEvents, openBooks, type FaultSystem } from './fault-system.js';
 import { report, type ScenarioResult } from './report.js';
 
 export interface Scenario {
   readonly name: string;
   readonly events: number;
   readonly ticketsPerEvent: number;
+  /** Events hold tickets this long for payment (0: confirmed at once). */
+  readonly holdSeconds?: number;
   readonly load: Omit<LoadPlan, 'events'>;
   /** Injects the faults while the load runs; returns what it did, for the table. */
   readonly faults: (buyers: Buyers) => Promise<string>;
+  /** After every purchase is final, before the audit: what else must settle (holds ending). */
+  readonly settle?: (db: pg.Pool) => Promise<void>;
   /** Quantity 1, no cancellations, more demand than tickets: the confirmed must be the first in line. */
   readonly fifo?: boolean;
 }
@@ -20,19 +24,17 @@ export interface Scenario {
  * purchase to be final, audit the books in Postgres, print the table row.
  */
 export async function runScenario(system: FaultSystem, scenario: Scenario): Promise<ScenarioResult> {
-  const events = await createEvents(system, scenario.events, scenario.ticketsPerEvent);
+  const events = await createEvents(system, scenario.events, scenario.ticketsPerEvent, scenario.holdSeconds);
   const buyers = new Buyers(() => system.url, { ...scenario.load, events });
   const load = buyers.run();
   const notes = await scenario.faults(buyers);
   await load;
-  // Straight to the books, for the audit (an idle client's error must not end the run).
-  const db = new pg.Pool({ connectionString: system.postgres.databaseUrl, max: 4 });
-  db.on('error', () => {});
-  db.on('connect', (client) => client.on('error', () => {}));
+  const db = openBooks(system);
   let secondsToAllFinal: number;
   let books: Books;
   try {
     secondsToAllFinal = (await waitAllFinal(db, buyers)) / 1000;
+    await scenario.settle?.(db);
     books = await auditBooks(db, buyers, { fifo: scenario.fifo ?? true });
   } finally {
     await db.end();

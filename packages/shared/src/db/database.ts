@@ -21,11 +21,15 @@ export interface EventsTable {
   name: string;
   totalTickets: number;
   soldTickets: Generated<number>;
+  /** Tickets held for purchases awaiting payment; `sold + held <= total` is a CHECK. */
+  heldTickets: Generated<number>;
   priceCents: number;
   currency: string;
   maxPerPurchase: number;
+  /** How long a purchase that gets tickets is held for payment; 0 = confirmed at once. Never changes. */
+  holdSeconds: Generated<number>;
   createdAt: CreatedAt;
-  /** The last waiting-list line number given out (see migration 0005). */
+  /** The last waiting-list line number given out (see migration 0004). */
   waitlistTail: Generated<number>;
   /** Every waiting-list entry with a line number up to here has left the line (promoted or departed). */
   waitlistHead: Generated<number>;
@@ -45,6 +49,10 @@ export interface PurchasesTable {
   cancelRequestedAt: Date | null;
   /** A cancellation's place in the event's queue: drawn from the same sequence as `seq`. */
   cancelSeq: number | null;
+  /** While `held`: when the hold runs out, by the database's clock. Kept afterwards. */
+  holdExpiresAt: Date | null;
+  /** A hold's expiry's place in the event's queue: drawn from the same sequence as `seq`. */
+  expireSeq: number | null;
   createdAt: CreatedAt;
   processedAt: Date | null;
 }
@@ -56,6 +64,8 @@ export interface BookingsTable {
   userId: string;
   quantity: number;
   unitPriceCents: number;
+  /** The shop's reference of the payment that confirmed a hold. */
+  paymentReference: string | null;
   createdAt: CreatedAt;
   cancelledAt: Date | null;
 }

@@ -2,8 +2,9 @@ import { Migrator, type Kysely, type Migration, type MigrationProvider } from 'k
 import * as initial from './migrations/0001-initial.js';
 import * as pendingCancellations from './migrations/0002-pending-cancellations.js';
 import * as leanerPurchaseIndexes from './migrations/0003-leaner-purchase-indexes.js';
-import * as waitlistLineNumbers from './migrations/0005-waitlist-line-numbers.js';
-import * as webhooks from './migrations/0006-webhooks.js';
+import * as waitlistLineNumbers from './migrations/0004-waitlist-line-numbers.js';
+import * as webhooks from './migrations/0005-webhooks.js';
+import * as checkoutHolds from './migrations/0006-checkout-holds.js';
 import { createDb, ensureDatabase } from './connection.js';
 import type { Database } from './database.js';
 
@@ -12,8 +13,9 @@ export const migrations: Readonly<Record<string, Migration>> = {
   '0001-initial': initial,
   '0002-pending-cancellations': pendingCancellations,
   '0003-leaner-purchase-indexes': leanerPurchaseIndexes,
-  '0005-waitlist-line-numbers': waitlistLineNumbers,
-  '0006-webhooks': webhooks,
+  '0004-waitlist-line-numbers': waitlistLineNumbers,
+  '0005-webhooks': webhooks,
+  '0006-checkout-holds': checkoutHolds,
 };
 
 const provider: MigrationProvider = { getMigrations: () => Promise.resolve(migrations) };

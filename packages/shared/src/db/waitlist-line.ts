@@ -1,7 +1,7 @@
 import { sql, type RawBuilder } from 'kysely';
 
 /**
- * How a waiting list is read from its line numbers (migration 0005), for the api's reads and the
+ * How a waiting list is read from its line numbers (migration 0004), for the api's reads and the
  * worker's rounds alike. `entry` and `event` name, in the query they go into, a `waitlist_entries` row
  * and its event's `events` row. Each is index lookups: a count of the departures from the middle of
  * the line (rare, and forgotten once the head passes them), never of the line itself.

@@ -3,7 +3,11 @@ import type { PurchaseUpdate } from '../queue/purchase-updates.js';
 import type { QueuePosition } from '../queue/queue-positions.js';
 import type { PurchaseStatus, RejectionReason } from './purchase.js';
 
-export type PurchaseViewRow = PurchaseRow & { bookingId: string | null; waitlistPosition: number | null };
+export type PurchaseViewRow = PurchaseRow & {
+  bookingId: string | null;
+  waitlistPosition: number | null;
+  paymentReference: string | null;
+};
 
 /**
  * A purchase as clients see it: the api's answers (whose TypeBox schema, `Purchase` in the OpenAPI
@@ -16,6 +20,10 @@ export interface PurchaseView {
   readonly quantity: number;
   readonly status: PurchaseStatus;
   readonly bookingId?: string;
+  /** Held: until when the tickets are kept for payment. */
+  readonly holdExpiresAt?: string;
+  /** Confirmed from a hold: the shop's reference for the payment, kept on the booking. */
+  readonly paymentReference?: string;
   readonly waitlistPosition?: number;
   readonly reason?: RejectionReason;
   readonly cancellationRequested: boolean;
@@ -34,6 +42,12 @@ export function toPurchaseView(row: PurchaseViewRow, position?: QueuePosition): 
     quantity: row.quantity,
     status: row.status,
     ...(row.bookingId !== null && row.status === 'confirmed' ? { bookingId: row.bookingId } : {}),
+    ...(row.holdExpiresAt !== null && row.status === 'held'
+      ? { holdExpiresAt: row.holdExpiresAt.toISOString() }
+      : {}),
+    ...(row.paymentReference !== null && row.status === 'confirmed'
+      ? { paymentReference: row.paymentReference }
+      : {}),
     ...(row.waitlistPosition !== null && row.status === 'waitlisted'
       ? { waitlistPosition: row.waitlistPosition }
       : {}),
@@ -55,5 +69,6 @@ export const withUpdate = (row: PurchaseViewRow, update: PurchaseUpdate): Purcha
   reason: update.reason,
   bookingId: update.bookingId,
   waitlistPosition: update.waitlistPosition,
+  holdExpiresAt: update.holdExpiresAt === null ? row.holdExpiresAt : new Date(update.holdExpiresAt),
   processedAt: new Date(update.processedAt),
 });

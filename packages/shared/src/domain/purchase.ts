@@ -2,25 +2,40 @@
  * Purchase decisions: pure functions from the state of a sale to what happens to each purchase, in queue
  * order. No I/O here: the worker loads the state, asks these functions, and persists the answer.
  */
-export const PURCHASE_STATUSES = ['queued', 'confirmed', 'waitlisted', 'rejected', 'cancelled'] as const;
+export const PURCHASE_STATUSES = [
+  'queued',
+  'held',
+  'confirmed',
+  'waitlisted',
+  'rejected',
+  'cancelled',
+  'expired',
+] as const;
 export type PurchaseStatus = (typeof PURCHASE_STATUSES)[number];
 
 export const REJECTION_REASONS = ['sold_out', 'duplicate_purchase'] as const;
 export type RejectionReason = (typeof REJECTION_REASONS)[number];
 
 /** A purchase is active while it holds, or may come to hold, tickets. */
-export const ACTIVE_STATUSES: readonly PurchaseStatus[] = ['queued', 'confirmed', 'waitlisted'];
+export const ACTIVE_STATUSES: readonly PurchaseStatus[] = ['queued', 'held', 'confirmed', 'waitlisted'];
 
 /** Statuses a buyer polling for an outcome can stop waiting on. */
 export const isDecided = (status: PurchaseStatus): boolean => status !== 'queued';
 
 export const DEFAULT_MAX_PER_PURCHASE = 10;
 
+/**
+ * A purchase that gets tickets is held for payment on an event with holds (`holds`), else confirmed:
+ * the rest of the rules treat both alike, since held tickets are as taken as sold ones.
+ */
 export interface SaleState {
+  /** Tickets neither sold nor held. */
   readonly availableTickets: number;
+  /** The event holds tickets for payment (it has `holdSeconds`) instead of confirming at once. */
+  readonly holds: boolean;
   /** Purchases on the waiting list; while anyone waits, nobody new may overtake them. */
   readonly waitlistLength: number;
-  /** Users who already hold a confirmed or waitlisted purchase for this event. */
+  /** Users who already hold a held, confirmed or waitlisted purchase for this event. */
   readonly activeUsers: ReadonlySet<string>;
 }
 
@@ -32,6 +47,7 @@ export interface PendingPurchase {
 }
 
 export type PurchaseDecision =
+  | { readonly status: 'held' }
   | { readonly status: 'confirmed' }
   | { readonly status: 'waitlisted'; readonly waitlistPosition: number }
   | { readonly status: 'rejected'; readonly reason: RejectionReason };
@@ -39,7 +55,7 @@ export type PurchaseDecision =
 export function decidePurchase(state: SaleState, purchase: PendingPurchase): PurchaseDecision {
   if (state.activeUsers.has(purchase.userId)) return { status: 'rejected', reason: 'duplicate_purchase' };
   if (state.waitlistLength === 0 && purchase.quantity <= state.availableTickets)
-    return { status: 'confirmed' };
+    return state.holds ? { status: 'held' } : { status: 'confirmed' };
   if (!purchase.joinWaitlist) return { status: 'rejected', reason: 'sold_out' };
   return { status: 'waitlisted', waitlistPosition: state.waitlistLength + 1 };
 }
@@ -60,11 +76,14 @@ export function decidePurchases(
   // One mutable copy for the whole batch, instead of a new set per decision.
   const activeUsers = new Set(initial.activeUsers);
   for (const purchase of purchases) {
-    const decision = decidePurchase({ availableTickets, waitlistLength, activeUsers }, purchase);
-    if (decision.status === 'confirmed') availableTickets -= purchase.quantity;
+    const decision = decidePurchase(
+      { availableTickets, holds: initial.holds, waitlistLength, activeUsers },
+      purchase,
+    );
+    if (decision.status === 'confirmed' || decision.status === 'held') availableTickets -= purchase.quantity;
     if (decision.status === 'waitlisted') waitlistLength += 1;
     if (decision.status !== 'rejected') activeUsers.add(purchase.userId);
     decided.push({ purchase, decision });
   }
-  return { decided, state: { availableTickets, waitlistLength, activeUsers } };
+  return { decided, state: { availableTickets, holds: initial.holds, waitlistLength, activeUsers } };
 }

@@ -1,4 +1,7 @@
-/** Active (not cancelled) bookings of one event, grouped by the unit price that was paid. */
+/**
+ * Active (not cancelled) bookings of one event, grouped by the unit price that was paid. Only confirmed
+ * purchases have bookings: a hold is not sold until its payment is confirmed.
+ */
 export interface SoldAtPrice {
   readonly unitPriceCents: number;
   readonly tickets: number;
@@ -13,6 +16,8 @@ export interface SalesReport {
   readonly bookings: number;
   readonly cancellations: number;
   readonly waitlisted: number;
+  /** Holds that ran out unpaid (their tickets went back). */
+  readonly holdsExpired: number;
 }
 
 export function buildSalesReport(input: {
@@ -21,6 +26,7 @@ export function buildSalesReport(input: {
   readonly soldAtPrices: readonly SoldAtPrice[];
   readonly cancellations: number;
   readonly waitlisted: number;
+  readonly holdsExpired: number;
 }): SalesReport {
   let ticketsSold = 0;
   let revenueCents = 0;
@@ -38,5 +44,6 @@ export function buildSalesReport(input: {
     bookings,
     cancellations: input.cancellations,
     waitlisted: input.waitlisted,
+    holdsExpired: input.holdsExpired,
   };
 }

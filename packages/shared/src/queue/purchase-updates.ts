@@ -1,4 +1,9 @@
-import { REJECTION_REASONS, type PurchaseStatus, type RejectionReason } from '../domain/purchase.js';
+import {
+  PURCHASE_STATUSES,
+  REJECTION_REASONS,
+  type PurchaseStatus,
+  type RejectionReason,
+} from '../domain/purchase.js';
 
 /**
  * A purchase's new state as a worker committed it, announced on the purchase-updates channel right after the
@@ -10,6 +15,8 @@ export interface PurchaseUpdate {
   readonly bookingId: string | null;
   readonly waitlistPosition: number | null;
   readonly reason: RejectionReason | null;
+  /** While held: when the hold runs out (ISO timestamp). */
+  readonly holdExpiresAt: string | null;
   /** ISO timestamp, as stored in `purchases.processed_at`. */
   readonly processedAt: string;
 }
@@ -17,7 +24,9 @@ export interface PurchaseUpdate {
 /** Channel on which workers announce updates, to wake long-polling requests. */
 export const purchaseUpdatesChannel = (prefix: string): string => `${prefix}:purchases:updated`;
 
-const UPDATE_STATUSES: ReadonlySet<unknown> = new Set(['confirmed', 'waitlisted', 'rejected', 'cancelled']);
+const UPDATE_STATUSES: ReadonlySet<unknown> = new Set(
+  PURCHASE_STATUSES.filter((status) => status !== 'queued'),
+);
 
 const REASONS: ReadonlySet<unknown> = new Set(REJECTION_REASONS);
 
@@ -47,6 +56,8 @@ export function parsePurchaseUpdates(message: string): PurchaseUpdate[] {
       (item.waitlistPosition === null || Number.isInteger(item.waitlistPosition)) &&
       'reason' in item &&
       (item.reason === null || REASONS.has(item.reason)) &&
+      'holdExpiresAt' in item &&
+      (item.holdExpiresAt === null || typeof item.holdExpiresAt === 'string') &&
       'processedAt' in item &&
       typeof item.processedAt === 'string',
   );

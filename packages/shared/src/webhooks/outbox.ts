@@ -13,8 +13,12 @@ export interface PurchaseChange {
   readonly reason?: RejectionReason;
   readonly bookingId?: string;
   readonly waitlistPosition?: number;
-  /** A confirmation of a purchase that was waiting in line. */
+  /** Held: when the hold runs out. */
+  readonly holdExpiresAt?: Date;
+  /** A tickets-taking change of a purchase that was waiting in line (confirmed, or held on an event with holds). */
   readonly promoted?: boolean;
+  /** A confirmation of a hold the shop was paid for: its tickets were taken when it was held. */
+  readonly paidHold?: boolean;
 }
 
 /** `data` of an `event.sold_out` message: the event's figures as the change left them. */
@@ -59,9 +63,8 @@ export class WebhookOutbox implements OutboxRecorder {
     const subscribed = this.subscriptions.types;
     if (subscribed.size === 0 || changes.length === 0) return;
     const announced = changes.filter((change) => subscribed.has(purchaseEventType(change)));
-    // Only a confirmation can sell an event's last ticket.
-    const soldOutWatched =
-      subscribed.has('event.sold_out') && changes.some((change) => change.status === 'confirmed');
+    // Only a change that takes tickets (a confirmation or a hold) can take an event's last one.
+    const soldOutWatched = subscribed.has('event.sold_out') && changes.some(takesTickets);
     if (announced.length === 0 && !soldOutWatched) return;
 
     const purchases = await loadChangedPurchases(
@@ -78,9 +81,9 @@ export class WebhookOutbox implements OutboxRecorder {
         ...row,
         status: change.status,
         reason: change.reason ?? null,
-        bookingId: change.bookingId ?? null,
+        bookingId: change.bookingId ?? row.bookingId,
         waitlistPosition: change.waitlistPosition ?? null,
-        processedAt: decidedAt,
+        processedAt: change.paidHold === true ? row.processedAt : decidedAt,
       });
       messages.push(
         message(purchaseEventType(change), row.id, { type: purchaseEventType(change), timestamp, data }),
@@ -115,8 +118,12 @@ const message = (type: WebhookEventType, subjectId: string, payload: WebhookPayl
 type ChangedPurchase = PurchaseRow & {
   readonly totalTickets: number;
   readonly soldTickets: number;
+  readonly heldTickets: number;
   readonly waitlistLength: number;
+  /** Tickets of a booking this transaction cancelled. */
   readonly releasedTickets: number | null;
+  readonly bookingId: string | null;
+  readonly paymentReference: string | null;
 };
 
 /**
@@ -134,8 +141,12 @@ async function loadChangedPurchases(
     .leftJoin('bookings as b', (join) =>
       join.onRef('b.purchaseId', '=', 'p.id').on('b.cancelledAt', '=', decidedAt),
     )
+    .leftJoin('bookings as active', (join) =>
+      join.onRef('active.purchaseId', '=', 'p.id').on('active.cancelledAt', 'is', null),
+    )
     .selectAll('p')
-    .select(['e.totalTickets', 'e.soldTickets', 'b.quantity as releasedTickets'])
+    .select(['e.totalTickets', 'e.soldTickets', 'e.heldTickets', 'b.quantity as releasedTickets'])
+    .select(['active.id as bookingId', 'active.paymentReference'])
     .select(waitlistLength('e').as('waitlistLength'))
     .where('p.id', '=', (eb) => eb.fn.any(eb.val([...new Set(purchaseIds)])))
     .execute();
@@ -143,37 +154,51 @@ async function loadChangedPurchases(
 }
 
 /**
- * Events this transaction sold out: none left now, and some left before it. (A cancellation whose
- * tickets went straight to the waiting list leaves a sold-out event sold out: no message.)
+ * Events this transaction sold out: none available now (sold and held make the total), and some before
+ * it. Availability before is now's, plus what the changes took (a confirmation or a hold; a paid hold's
+ * tickets were taken when it was held), minus what they gave back (a cancelled booking or hold, an
+ * expired hold). So a cancellation whose tickets went straight to the waiting list leaves a sold-out
+ * event sold out: no message.
  */
 function eventsSoldOut(
   changes: readonly PurchaseChange[],
   purchases: ReadonlyMap<string, ChangedPurchase>,
 ): SoldOutData[] {
-  const events = new Map<
-    string,
-    { totalTickets: number; soldTickets: number; waitlistLength: number; soldBefore: number }
-  >();
+  const events = new Map<string, { row: ChangedPurchase; availableBefore: number }>();
   for (const change of changes) {
     const row = purchases.get(change.purchaseId);
     if (row === undefined) continue;
     const event = events.get(row.eventId) ?? {
-      totalTickets: row.totalTickets,
-      soldTickets: row.soldTickets,
-      waitlistLength: row.waitlistLength,
-      soldBefore: row.soldTickets,
+      row,
+      availableBefore: row.totalTickets - row.soldTickets - row.heldTickets,
     };
-    if (change.status === 'confirmed') event.soldBefore -= row.quantity;
-    if (change.status === 'cancelled') event.soldBefore += row.releasedTickets ?? 0;
+    event.availableBefore += ticketsTaken(change, row) - ticketsReturned(change, row);
     events.set(row.eventId, event);
   }
   return [...events]
-    .filter(([, event]) => event.soldTickets === event.totalTickets && event.soldBefore < event.totalTickets)
-    .map(([eventId, event]) => ({
+    .filter(
+      ([, { row, availableBefore }]) =>
+        row.soldTickets + row.heldTickets === row.totalTickets && availableBefore > 0,
+    )
+    .map(([eventId, { row }]) => ({
       eventId,
-      totalTickets: event.totalTickets,
-      soldTickets: event.soldTickets,
+      totalTickets: row.totalTickets,
+      soldTickets: row.soldTickets,
       availableTickets: 0,
-      waitlistCount: event.waitlistLength,
+      waitlistCount: row.waitlistLength,
     }));
 }
+
+const takesTickets = (change: PurchaseChange): boolean =>
+  change.status === 'held' || (change.status === 'confirmed' && change.paidHold !== true);
+
+const ticketsTaken = (change: PurchaseChange, row: ChangedPurchase): number =>
+  takesTickets(change) ? row.quantity : 0;
+
+/** A cancelled booking gives back its tickets, and so does a cancelled or expired hold (it has a hold's end). */
+const ticketsReturned = (change: PurchaseChange, row: ChangedPurchase): number => {
+  if (change.status === 'expired') return row.quantity;
+  if (change.status !== 'cancelled') return 0;
+  if (row.releasedTickets !== null) return row.releasedTickets;
+  return row.holdExpiresAt !== null ? row.quantity : 0;
+};

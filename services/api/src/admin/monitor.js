@@ -14,9 +14,11 @@ const WHOLE_STEPS = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1e3, 2e3, 5e3, 1e4, 2e4
 
 const OUTCOMES = [
   { key: 'confirmed', label: 'confirmed', stroke: '#2e8b57' },
+  { key: 'held', label: 'held', stroke: '#1b7fa6' },
   { key: 'waitlisted', label: 'waitlisted', stroke: '#d08c00' },
   { key: 'rejected', label: 'rejected', stroke: '#b3261e' },
   { key: 'cancelled', label: 'cancelled', stroke: '#6b4fbb' },
+  { key: 'expired', label: 'expired', stroke: '#7a7a7a' },
 ];
 const LEVELS = [
   { key: 'queueDepth', label: 'queue depth', stroke: '#2457c5' },
@@ -178,8 +180,10 @@ function render(overview) {
     tr.append(
       name,
       sold,
+      cell(String(event.heldTickets), 'held'),
       cell(String(event.availableTickets), 'available'),
       cell(String(event.waitlisted), 'waitlisted'),
+      cell(String(event.holdsExpired), 'holdsExpired'),
       cell(String(event.queueDepth), 'queueDepth'),
       cell(ratePerSecond(samples, now).toFixed(1), 'rate'),
       cell(money(event.revenueCents, event.currency), 'revenue'),

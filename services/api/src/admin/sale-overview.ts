@@ -1,6 +1,7 @@
 import { readPaces, type SalesReport } from '@ticketing/shared';
 import type { AppDeps } from '../app-types.js';
-import { listRecentEvents } from '../events/events.repository.js';
+import { availableTickets } from '../events/event-view.js';
+import { countHeldPurchases, listRecentEvents } from '../events/events.repository.js';
 import { loadSalesReports } from '../reports/reports.repository.js';
 import type { SaleOverview } from './admin.schemas.js';
 
@@ -8,23 +9,27 @@ import type { SaleOverview } from './admin.schemas.js';
 export const MONITOR_EVENTS = 50;
 
 /**
- * Decided purchases by their state now. Confirmed, waitlisted and cancelled are counted in Postgres
- * (bookings, waiting-list entries, cancelled purchases: indexed reads); the rest of the decided ones
- * were rejected, which no index counts cheaply. `decided` is read from Redis a moment apart from the
- * rest, so the difference is kept from going below zero.
+ * Decided purchases by their state now. Confirmed, held, waitlisted, cancelled and expired are counted
+ * in Postgres (bookings, holds, waiting-list entries, cancelled and expired purchases: indexed reads);
+ * the rest of the decided ones were rejected, which no index counts cheaply. `decided` is read from
+ * Redis a moment apart from the rest, so the difference is kept from going below zero.
  */
 export function outcomesOf(
   decided: number,
-  report: Pick<SalesReport, 'bookings' | 'waitlisted' | 'cancellations'> | undefined,
+  report: Pick<SalesReport, 'bookings' | 'waitlisted' | 'cancellations' | 'holdsExpired'> | undefined,
+  held: number,
 ): SaleOverview['items'][number]['outcomes'] {
   const confirmed = report?.bookings ?? 0;
   const waitlisted = report?.waitlisted ?? 0;
   const cancelled = report?.cancellations ?? 0;
+  const expired = report?.holdsExpired ?? 0;
   return {
     confirmed,
+    held,
     waitlisted,
     cancelled,
-    rejected: Math.max(0, decided - confirmed - waitlisted - cancelled),
+    expired,
+    rejected: Math.max(0, decided - confirmed - held - waitlisted - cancelled - expired),
   };
 }
 
@@ -36,8 +41,9 @@ export function outcomesOf(
 export async function loadSaleOverview(deps: AppDeps, limit = MONITOR_EVENTS): Promise<SaleOverview> {
   const events = await listRecentEvents(deps.db, limit);
   const ids = events.map((event) => event.id);
-  const [reports, depths, paces] = await Promise.all([
+  const [reports, held, depths, paces] = await Promise.all([
     loadSalesReports(deps.db, ids),
+    countHeldPurchases(deps.db, ids),
     Promise.all(ids.map((id) => deps.queues.depth(id))),
     readPaces(deps.redis, deps.config.queuePrefix, ids),
   ]);
@@ -52,12 +58,14 @@ export async function loadSaleOverview(deps: AppDeps, limit = MONITOR_EVENTS): P
         name: event.name,
         totalTickets: event.totalTickets,
         soldTickets: event.soldTickets,
-        availableTickets: event.totalTickets - event.soldTickets,
+        heldTickets: event.heldTickets,
+        availableTickets: availableTickets(event),
         waitlisted: report?.waitlisted ?? 0,
         queueDepth: depths[index] ?? 0,
         decided: pace?.decided ?? 0,
-        outcomes: outcomesOf(pace?.decided ?? 0, report),
+        outcomes: outcomesOf(pace?.decided ?? 0, report, held.get(event.id) ?? 0),
         decidedPerSecond: pace?.perSecond ?? null,
+        holdsExpired: report?.holdsExpired ?? 0,
         revenueCents: report?.revenueCents ?? 0,
         currency: event.currency,
         createdAt: event.createdAt.toISOString(),

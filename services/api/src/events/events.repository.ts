@@ -5,7 +5,14 @@ type Db = Kysely<Database> | Transaction<Database>;
 
 export async function insertEvent(
   db: Db,
-  event: { name: string; totalTickets: number; priceCents: number; currency: string; maxPerPurchase: number },
+  event: {
+    name: string;
+    totalTickets: number;
+    priceCents: number;
+    currency: string;
+    maxPerPurchase: number;
+    holdSeconds: number;
+  },
 ): Promise<EventRow> {
   return db.insertInto('events').values(event).returningAll().executeTakeFirstOrThrow();
 }
@@ -45,4 +52,22 @@ export async function countWaitlist(db: Db, eventId: string): Promise<number> {
     .where('e.id', '=', eventId)
     .executeTakeFirst();
   return row?.count ?? 0;
+}
+
+/**
+ * Purchases held now, per event. Held purchases are few (a hold lasts minutes), and each is in one of
+ * two partial indexes, by whether its expiry has a place in the queue yet: read through both.
+ */
+export async function countHeldPurchases(db: Db, eventIds: readonly string[]): Promise<Map<string, number>> {
+  if (eventIds.length === 0) return new Map();
+  const { rows } = await sql<{ eventId: string; held: number }>`
+    select event_id, count(*)::integer as held from (
+      select event_id from purchases
+      where status = 'held' and expire_seq is null and event_id = any(${eventIds}::uuid[])
+      union all
+      select event_id from purchases
+      where status = 'held' and expire_seq is not null and event_id = any(${eventIds}::uuid[])
+    ) holds
+    group by event_id`.execute(db);
+  return new Map(rows.map((row) => [row.eventId, row.held]));
 }

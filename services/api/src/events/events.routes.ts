@@ -11,7 +11,7 @@ import {
   ListEventsQuery,
   type CreateEventInput,
 } from './events.schemas.js';
-import { toEventView } from './event-view.js';
+import { availableTickets, toEventView } from './event-view.js';
 
 /** Creates an event (shared with `POST /initialize`). */
 export async function createEvent(deps: AppDeps, input: CreateEventInput): Promise<EventView> {
@@ -21,6 +21,7 @@ export async function createEvent(deps: AppDeps, input: CreateEventInput): Promi
     priceCents: input.priceCents,
     currency: input.currency ?? 'USD',
     maxPerPurchase: input.maxPerPurchase ?? 10,
+    holdSeconds: input.holdSeconds ?? 0,
   });
   deps.events.remember(row);
   return toEventView(row);
@@ -36,8 +37,9 @@ export async function loadEventStatus(deps: AppDeps, eventId: string) {
   return {
     eventId,
     totalTickets: event.totalTickets,
-    availableTickets: event.totalTickets - event.soldTickets,
+    availableTickets: availableTickets(event),
     soldTickets: event.soldTickets,
+    heldTickets: event.heldTickets,
     waitlistCount,
     queueDepth,
   };

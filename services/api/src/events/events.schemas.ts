@@ -1,10 +1,14 @@
 import { Type, type Static } from 'typebox';
-import { DEFAULT_MAX_PER_PURCHASE } from '@ticketing/shared';
+import { DEFAULT_MAX_PER_PURCHASE, MAX_HOLD_SECONDS } from '@ticketing/shared';
 import { Uuid } from '../http/common.schemas.js';
 
 export const MAX_TOTAL_TICKETS = 10_000_000;
 export const MAX_PRICE_CENTS = 100_000_000;
 export const MAX_PER_PURCHASE_LIMIT = 100;
+
+const HOLD_SECONDS =
+  'Hold tickets this long for payment: a purchase that gets tickets is `held` until confirmed ' +
+  '(`POST /purchases/{id}/confirm`) or expired (its tickets go to the next in line). 0: confirmed at once';
 
 export const CreateEventBody = Type.Object(
   {
@@ -17,6 +21,9 @@ export const CreateEventBody = Type.Object(
     maxPerPurchase: Type.Optional(
       Type.Integer({ minimum: 1, maximum: MAX_PER_PURCHASE_LIMIT, default: DEFAULT_MAX_PER_PURCHASE }),
     ),
+    holdSeconds: Type.Optional(
+      Type.Integer({ minimum: 0, maximum: MAX_HOLD_SECONDS, default: 0, description: HOLD_SECONDS }),
+    ),
   },
   { additionalProperties: false },
 );
@@ -27,10 +34,11 @@ export const EventView = Type.Object(
     id: Uuid,
     name: Type.String(),
     totalTickets: Type.Integer(),
-    availableTickets: Type.Integer(),
+    availableTickets: Type.Integer({ description: 'Tickets neither sold nor held' }),
     priceCents: Type.Integer(),
     currency: Type.String(),
     maxPerPurchase: Type.Integer(),
+    holdSeconds: Type.Integer({ description: HOLD_SECONDS }),
     createdAt: Type.String({ format: 'date-time' }),
   },
   { $id: 'Event', description: 'An event with its live availability' },
@@ -57,8 +65,9 @@ export const EventStatus = Type.Object(
   {
     eventId: Uuid,
     totalTickets: Type.Integer(),
-    availableTickets: Type.Integer(),
-    soldTickets: Type.Integer(),
+    availableTickets: Type.Integer({ description: 'Tickets neither sold nor held: total − sold − held' }),
+    soldTickets: Type.Integer({ description: 'Tickets of confirmed purchases' }),
+    heldTickets: Type.Integer({ description: 'Tickets held for purchases awaiting payment' }),
     waitlistCount: Type.Integer(),
     queueDepth: Type.Integer({ description: 'Jobs of this event not yet finished by a worker' }),
   },

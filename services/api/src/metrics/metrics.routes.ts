@@ -1,5 +1,5 @@
+import { connectionErrorsCounter, type EventRow } from '@ticketing/shared';
 import { Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import { connectionErrorsCounter } from '@ticketing/shared';
 import type { App, AppDeps } from '../app-types.js';
 import { listRecentEvents } from '../events/events.repository.js';
 import { errorResponse } from '../http/common.schemas.js';
@@ -9,8 +9,9 @@ export const QUEUE_DEPTH_EVENTS = 50;
 
 /**
  * The api's Prometheus metrics at `GET /metrics`: request durations by route pattern and status, the
- * queue depth of the newest events, Postgres and Redis connection errors, and Node's process metrics. Each app has its own registry. Register
- * it at the root, so the timing hook sees every route (and requests that match none).
+ * queue depth and held tickets of the newest events, Postgres and Redis connection errors, and Node's
+ * process metrics. Each app has its own registry. Register it at the root, so the timing hook sees
+ * every route (and requests that match none).
  */
 export function registerMetrics(app: App, deps: AppDeps): void {
   const registry = new Registry();
@@ -25,23 +26,40 @@ export function registerMetrics(app: App, deps: AppDeps): void {
     registers: [registry],
   });
 
-  new Gauge({
-    name: 'ticketing_queue_depth',
-    help: `Jobs not yet finished in the queue of each of the ${QUEUE_DEPTH_EVENTS} newest events`,
-    labelNames: ['event_id'] as const,
-    registers: [registry],
-    async collect() {
-      this.reset();
-      try {
-        const events = await listRecentEvents(deps.db, QUEUE_DEPTH_EVENTS);
-        const depths = await Promise.all(events.map((event) => deps.queues.depth(event.id)));
-        events.forEach((event, index) => this.set({ event_id: event.id }, depths[index] ?? 0));
-      } catch (err) {
-        // A scrape while Postgres or Redis is away still reports everything else.
-        app.log.warn({ err }, 'queue depth not collected');
-      }
-    },
-  });
+  /** A gauge of one figure per event, for the newest events (a bounded label count), read at scrape time. */
+  const perRecentEvent = (
+    name: string,
+    help: string,
+    figure: (event: EventRow) => number | Promise<number>,
+  ): void => {
+    new Gauge({
+      name,
+      help: `${help}, for each of the ${QUEUE_DEPTH_EVENTS} newest events`,
+      labelNames: ['event_id'] as const,
+      registers: [registry],
+      async collect() {
+        this.reset();
+        try {
+          const events = await listRecentEvents(deps.db, QUEUE_DEPTH_EVENTS);
+          const figures = await Promise.all(events.map(figure));
+          events.forEach((event, index) => this.set({ event_id: event.id }, figures[index] ?? 0));
+        } catch (err) {
+          // A scrape while Postgres or Redis is away still reports everything else.
+          app.log.warn({ err, metric: name }, 'metric not collected');
+        }
+      },
+    });
+  };
+  perRecentEvent('ticketing_queue_depth', 'Jobs not yet finished in the event queue', (event) =>
+    deps.queues.depth(event.id),
+  );
+  // Confirmations show in the request durations (route /purchases/:id/confirm: 200 confirmed, 409 too
+  // late or cancelled); expiries in the worker's decisions by outcome.
+  perRecentEvent(
+    'ticketing_held_tickets',
+    'Tickets held for purchases awaiting payment',
+    (event) => event.heldTickets,
+  );
 
   app.addHook('onResponse', (request, reply, done) => {
     requestDuration.observe(

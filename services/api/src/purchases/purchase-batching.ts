@@ -1,6 +1,14 @@
-import type { Database, EventQueues, TicketingJob, PurchaseViewRow, PurchaseRow } from '@ticketing/shared';
+import type {
+  Database,
+  EventQueues,
+  OutboxRecorder,
+  TicketingJob,
+  PurchaseViewRow,
+  PurchaseRow,
+} from '@ticketing/shared';
 import type { Kysely } from 'kysely';
 import { createBatcher } from '../lib/batcher.js';
+import { confirmHeldPurchases, type HoldPayment } from './hold-confirmation.repository.js';
 import { findPurchaseViewRows, insertPurchases, type AcceptedPurchase } from './purchases.repository.js';
 
 /** What a purchase is before any worker has seen it. */
@@ -10,13 +18,15 @@ const newPurchaseRow = (purchase: AcceptedPurchase): Omit<PurchaseRow, 'seq' | '
   reason: null,
   cancelRequestedAt: null,
   cancelSeq: null,
+  holdExpiresAt: null,
+  expireSeq: null,
   processedAt: null,
 });
 
 /**
  * The purchase hot path, coalesced: concurrent requests share one multi-row insert, one pipelined
- * write of their jobs (whatever their events) with one wake-up announcement, and one read of purchase
- * views, instead of a round trip each.
+ * write of their jobs (whatever their events) with one wake-up announcement, one read of purchase
+ * views, and one statement confirming holds, instead of a round trip each.
  */
 export interface PurchaseBatching {
   /** Stores a purchase; undefined when another purchase of the event already holds its idempotency key. */
@@ -24,12 +34,16 @@ export interface PurchaseBatching {
   /** Adds a job to its event's queue; resolves with the error if Redis refused it. */
   enqueue(job: TicketingJob): Promise<Error | undefined>;
   loadView(purchaseId: string): Promise<PurchaseViewRow | undefined>;
+  /** Confirms a hold with its payment; false when it was not confirmed now (see confirmHeldPurchases). */
+  confirm(payment: HoldPayment): Promise<boolean>;
 }
 
 export function createPurchaseBatching(
   db: Kysely<Database>,
   queues: EventQueues,
   announce: (eventIds: string[]) => Promise<unknown>,
+  /** Where a confirmation records its webhook messages, in its own transaction. */
+  outbox: OutboxRecorder,
 ): PurchaseBatching {
   const inserts = createBatcher<AcceptedPurchase, PurchaseRow | undefined>({
     maxBatchSize: 500,
@@ -74,8 +88,22 @@ export function createPurchaseBatching(
     },
   });
 
+  const confirmations = createBatcher<HoldPayment, boolean>({
+    maxBatchSize: 500,
+    maxConcurrent: 2,
+    run: async (payments) => {
+      const confirmed = await confirmHeldPurchases(db, payments, outbox);
+      // A purchase named twice in the batch is confirmed by its first payment only.
+      const first = new Map(payments.map((payment, index) => [payment.purchaseId, index] as const).reverse());
+      return payments.map(
+        (payment, index) => confirmed.has(payment.purchaseId) && first.get(payment.purchaseId) === index,
+      );
+    },
+  });
+
   return {
     insert: (purchase) => inserts.submit(purchase),
+    confirm: (payment) => confirmations.submit(payment),
     enqueue: (job) => enqueues.submit(job),
     loadView: (purchaseId) => views.submit(purchaseId),
   };

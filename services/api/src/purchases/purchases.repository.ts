@@ -1,6 +1,7 @@
 import {
   holdAcceptingLocks,
   isActive,
+  nextQueueSeq,
   waitlistPosition,
   type Database,
   type PurchaseRow,
@@ -73,7 +74,7 @@ export async function findPurchaseViewRows(db: Db, ids: readonly string[]): Prom
     .leftJoin('waitlistEntries as w', 'w.purchaseId', 'p.id')
     .leftJoin('events as line', 'line.id', 'w.eventId')
     .selectAll('p')
-    .select('b.id as bookingId')
+    .select(['b.id as bookingId', 'b.paymentReference'])
     .select(waitlistPosition('w', 'line').as('waitlistPosition'))
     .where('p.id', '=', (eb) => eb.fn.any(eb.val(ids)))
     .execute() as Promise<PurchaseViewRow[]>;
@@ -122,11 +123,12 @@ export async function markCancellationRequested(
       .updateTable('purchases')
       .set({
         cancelRequestedAt: new Date(),
-        cancelSeq: sql<number>`nextval(pg_get_serial_sequence('purchases', 'seq'))`,
+        cancelSeq: nextQueueSeq(),
       })
       .where('id', '=', id)
       .where('cancelRequestedAt', 'is', null)
-      .where('status', 'not in', ['cancelled', 'rejected'])
+      .where('expireSeq', 'is', null)
+      .where(isActive)
       .returningAll()
       .executeTakeFirst();
   });

@@ -5,9 +5,11 @@ import { preferredWaitSeconds } from '../http/prefer.js';
 import { perUserPurchaseLimit } from '../http/security.js';
 import type { App, AppDeps } from '../app-types.js';
 import { awaitPurchase, isSettled } from './await-purchase.js';
+import { confirmHold } from './confirm-hold.js';
 import { ownPurchaseOnly } from './own-purchase.js';
 import { requestCancellation } from './request-cancellation.js';
 import {
+  ConfirmHoldBody,
   GetPurchaseQuery,
   MAX_WAIT_MS,
   PurchaseView,
@@ -61,7 +63,7 @@ export function registerPurchaseRoutes(app: App, deps: AppDeps): void {
       // A new purchase is queued, with nothing more to show; a replayed one may have moved on since.
       let row = replayed
         ? await deps.purchases.loadView(purchase.id)
-        : { ...purchase, bookingId: null, waitlistPosition: null };
+        : { ...purchase, bookingId: null, waitlistPosition: null, paymentReference: null };
       if (row === undefined) throw notFound('Purchase');
       void reply.header('location', purchaseLocation(purchase.id));
       if (waitMs > 0) {
@@ -134,6 +136,42 @@ export function registerPurchaseRoutes(app: App, deps: AppDeps): void {
       const row = await deps.purchases.loadView(purchase.id);
       if (row === undefined) throw notFound('Purchase');
       return reply.status(202).header('location', purchaseLocation(purchase.id)).send(toPurchaseView(row));
+    },
+  );
+
+  app.post(
+    '/purchases/:id/confirm',
+    {
+      onRequest: authenticate,
+      // The body is optional: a request without one is validated as an empty object.
+      preValidation: async (request) => {
+        request.body ??= {};
+      },
+      preHandler: ownPurchase,
+      schema: {
+        ...buyerRoute,
+        tags: ['purchases'],
+        summary: "Confirm a held purchase once the shop's payment succeeded",
+        description:
+          'Turns a hold into a confirmed booking, with `paymentReference` kept on it, if it is still held and ' +
+          'not past `holdExpiresAt` (by the database’s clock). Repeating it answers the same; after the hold ' +
+          'expired or was cancelled it is a 409 (`hold_expired`, `purchase_cancelled`).',
+        params: IdParams,
+        body: ConfirmHoldBody,
+        response: {
+          200: PurchaseView,
+          401: buyerErrors[401],
+          404: errorResponse[404],
+          409: errorResponse[409],
+          ...commonErrors,
+        },
+      },
+    },
+    async (request) => {
+      await confirmHold(deps, request.params.id, request.body.paymentReference);
+      const row = await deps.purchases.loadView(request.params.id);
+      if (row === undefined) throw notFound('Purchase');
+      return toPurchaseView(row);
     },
   );
 }

@@ -57,6 +57,18 @@ export const PurchaseView = Type.Object(
     quantity: Type.Integer(),
     status: Type.Unsafe<PurchaseStatus>({ type: 'string', enum: [...PURCHASE_STATUSES] }),
     bookingId: Type.Optional(Uuid),
+    holdExpiresAt: Type.Optional(
+      Type.String({
+        format: 'date-time',
+        description:
+          'While held: confirm (`POST /purchases/{id}/confirm`) before this, or the tickets go to the next in line',
+      }),
+    ),
+    paymentReference: Type.Optional(
+      Type.String({
+        description: 'Once confirmed from a hold: the payment reference the shop confirmed it with',
+      }),
+    ),
     waitlistPosition: Type.Optional(Type.Integer({ minimum: 1, description: '1 = next in line' })),
     reason: Type.Optional(Type.Unsafe<RejectionReason>({ type: 'string', enum: [...REJECTION_REASONS] })),
     cancellationRequested: Type.Boolean(),
@@ -79,6 +91,21 @@ export const PurchaseView = Type.Object(
   { $id: 'Purchase', description: 'A purchase and its outcome' },
 );
 export type PurchaseView = Static<typeof PurchaseView>;
+
+export const ConfirmHoldBody = Type.Object(
+  {
+    paymentReference: Type.Optional(
+      Type.String({
+        minLength: 1,
+        maxLength: 200,
+        pattern: '^\\S(.*\\S)?$',
+        description: "The shop's reference of the payment, kept on the booking",
+      }),
+    ),
+  },
+  { additionalProperties: false },
+);
+export type ConfirmHoldInput = Static<typeof ConfirmHoldBody>;
 
 export const MAX_WAIT_MS = 30_000;
 

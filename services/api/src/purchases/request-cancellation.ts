@@ -35,6 +35,7 @@ export async function requestCancellation(
     const refusal = checkCancellable({
       status: current.status,
       cancelRequested: current.cancelRequestedAt !== null,
+      expiring: current.expireSeq !== null,
     });
     throw refusal === undefined ? notFound('Purchase') : conflict(refusal.code, refusal.message);
   }

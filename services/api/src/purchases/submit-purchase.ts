@@ -78,7 +78,7 @@ export async function submitPurchase(
   });
   if (purchase === undefined) return { purchase: await replay(deps, request), replayed: true };
   // Remembered before its job exists, so its update cannot be announced before this.
-  deps.accepted.remember({ ...purchase, bookingId: null, waitlistPosition: null });
+  deps.accepted.remember({ ...purchase, bookingId: null, waitlistPosition: null, paymentReference: null });
 
   const enqueueError = await deps.purchases.enqueue({
     kind: 'purchase',

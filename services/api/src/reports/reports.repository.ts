@@ -16,7 +16,16 @@ export async function loadSalesReports(
   const ids = eventIds ?? [];
   if (filtered && ids.length === 0) return [];
 
-  const [events, sold, cancelled] = await Promise.all([
+  const countByEvent = (status: 'cancelled' | 'expired') =>
+    db
+      .selectFrom('purchases')
+      .select((eb) => ['eventId', eb.fn.countAll<number>().as('count')])
+      .where('status', '=', status)
+      .$if(filtered, (query) => query.where('eventId', 'in', ids))
+      .groupBy('eventId')
+      .execute();
+
+  const [events, sold, cancelled, expired] = await Promise.all([
     db
       .selectFrom('events as e')
       .select(['e.id', 'e.currency', waitlistLength('e').as('waitlisted')])
@@ -36,13 +45,8 @@ export async function loadSalesReports(
       .$if(filtered, (query) => query.where('eventId', 'in', ids))
       .groupBy(['eventId', 'unitPriceCents'])
       .execute(),
-    db
-      .selectFrom('purchases')
-      .select((eb) => ['eventId', eb.fn.countAll<number>().as('count')])
-      .where('status', '=', 'cancelled')
-      .$if(filtered, (query) => query.where('eventId', 'in', ids))
-      .groupBy('eventId')
-      .execute(),
+    countByEvent('cancelled'),
+    countByEvent('expired'),
   ]);
 
   const soldByEvent = new Map<string, SoldAtPrice[]>();
@@ -53,6 +57,7 @@ export async function loadSalesReports(
     soldByEvent.set(row.eventId, groups);
   }
   const cancelledByEvent = new Map(cancelled.map((row) => [row.eventId, row.count]));
+  const expiredByEvent = new Map(expired.map((row) => [row.eventId, row.count]));
 
   return events.map((event) =>
     buildSalesReport({
@@ -61,6 +66,7 @@ export async function loadSalesReports(
       soldAtPrices: soldByEvent.get(event.id) ?? [],
       cancellations: cancelledByEvent.get(event.id) ?? 0,
       waitlisted: event.waitlisted,
+      holdsExpired: expiredByEvent.get(event.id) ?? 0,
     }),
   );
 }

@@ -4,12 +4,18 @@ import { Uuid } from '../http/common.schemas.js';
 export const SalesReport = Type.Object(
   {
     eventId: Uuid,
-    ticketsSold: Type.Integer({ description: 'Tickets of confirmed, not cancelled bookings' }),
+    ticketsSold: Type.Integer({
+      description:
+        'Tickets of confirmed, not cancelled bookings (a hold counts once its payment is confirmed)',
+    }),
     revenueCents: Type.Integer({ description: 'What those tickets were sold for, in minor units' }),
     currency: Type.String(),
     bookings: Type.Integer({ description: 'Confirmed, not cancelled bookings' }),
     cancellations: Type.Integer({ description: 'Purchases cancelled by their buyers' }),
     waitlisted: Type.Integer({ description: 'Purchases waiting in line now' }),
+    holdsExpired: Type.Integer({
+      description: 'Holds that ran out unpaid; their tickets went to the next in line',
+    }),
   },
   { $id: 'SalesReport', description: "An event's sales report" },
 );

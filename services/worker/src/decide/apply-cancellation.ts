@@ -1,35 +1,37 @@
-import { cancellationEffect, planPromotions, type EventRow, type PurchaseStatus } from '@ticketing/shared';
-import { cancelBooking, insertBookings, type Allocation } from './bookings.repository.js';
-import { addSoldTickets, lockEvent, removeSoldTickets } from './events.repository.js';
+import { cancellationEffect, type CancellationEffect, type PurchaseStatus } from '@ticketing/shared';
+import { cancelBooking } from './bookings.repository.js';
+import { returnTickets } from './events.repository.js';
+import { promoteWaitlist } from './promote-waitlist.js';
 import { findPurchase, setStatuses } from './purchases.repository.js';
+import type { Released } from './released.js';
 import type { StatusChange } from './status-change.js';
 import type { Tx } from './tx.js';
-import { leaveLine, removeLineHead, waitlistHead } from './waitlist.repository.js';
-
-const PROMOTION_BATCH_SIZE = 500;
+import { leaveLine } from './waitlist.repository.js';
 
 /**
  * Carries out a requested cancellation: the purchase gives up what it holds, and freed tickets go to
  * the waiting list in line order. The caller holds the event's row lock and has decided every
- * purchase accepted before the cancellation. Returns the purchases whose state changed.
+ * purchase accepted before the cancellation.
  */
 export async function applyCancellation(
   tx: Tx,
   eventId: string,
   purchaseId: string,
   decidedAt: Date,
-): Promise<StatusChange[]> {
+): Promise<Released> {
   const purchase = await findPurchase(tx, purchaseId);
-  if (purchase === undefined) return [];
-  const cancelled = await carryOut(cancellationEffect(purchase.status));
-  if (cancelled === undefined) return [];
+  if (purchase === undefined) return { released: [], promoted: [] };
+  const cancelled = await carryOut(cancellationEffect(purchase.status), purchase.quantity);
+  if (cancelled === undefined) return { released: [], promoted: [] };
   // Leaving the line can unblock it too: the new head may fit where the old one did not.
-  return [cancelled, ...(await promoteWaitlist(tx, eventId, decidedAt))];
+  return { released: [cancelled], promoted: await promoteWaitlist(tx, eventId, decidedAt) };
 
-  function carryOut(effect: ReturnType<typeof cancellationEffect>): Promise<StatusChange | undefined> {
+  function carryOut(effect: CancellationEffect, quantity: number): Promise<StatusChange | undefined> {
     switch (effect) {
       case 'release_booking':
         return releaseBooking(tx, purchaseId, decidedAt);
+      case 'release_hold':
+        return releaseHold(tx, eventId, purchaseId, quantity, decidedAt);
       case 'leave_waitlist':
         return leaveWaitlist(tx, purchaseId, decidedAt);
       case 'withdraw':
@@ -40,51 +42,25 @@ export async function applyCancellation(
   }
 }
 
-/** Gives free tickets to the waiting list strictly in line order while the head fits. */
-export async function promoteWaitlist(tx: Tx, eventId: string, decidedAt: Date): Promise<StatusChange[]> {
-  const promotions: StatusChange[] = [];
-  for (;;) {
-    const event = await lockEvent(tx, eventId);
-    if (event === undefined) return promotions;
-    const head = await waitlistHead(tx, eventId, PROMOTION_BATCH_SIZE);
-    const { promoted } = planPromotions(event.totalTickets - event.soldTickets, head);
-    if (promoted.length === 0) return promotions;
-    const allocations = head.slice(0, promoted.length);
-    await removeLineHead(tx, eventId, allocations);
-    const confirmed = await confirmPurchases(tx, event, allocations, decidedAt);
-    promotions.push(...confirmed.map((change) => ({ ...change, promoted: true })));
-    if (promoted.length < head.length || head.length < PROMOTION_BATCH_SIZE) return promotions;
-  }
-}
-
-/** Books tickets for waiting purchases of one event and confirms them. */
-async function confirmPurchases(
-  tx: Tx,
-  event: EventRow,
-  allocations: readonly Allocation[],
-  decidedAt: Date,
-): Promise<StatusChange[]> {
-  if (allocations.length === 0) return [];
-  const tickets = allocations.reduce((sum, allocation) => sum + allocation.quantity, 0);
-  await addSoldTickets(tx, [{ eventId: event.id, tickets }]);
-  const confirmations = await insertBookings(
-    tx,
-    allocations.map((allocation) => ({
-      ...allocation,
-      eventId: event.id,
-      unitPriceCents: event.priceCents,
-    })),
-  );
-  await setStatuses(tx, confirmations, ['queued', 'waitlisted'], decidedAt);
-  return confirmations;
-}
-
 /** Frees a confirmed purchase's tickets and marks it cancelled. */
 async function releaseBooking(tx: Tx, purchaseId: string, decidedAt: Date): Promise<StatusChange> {
   const booking = await cancelBooking(tx, purchaseId, decidedAt);
   if (booking === undefined) throw new Error(`Confirmed purchase ${purchaseId} has no active booking`);
-  await removeSoldTickets(tx, booking.eventId, booking.quantity);
+  await returnTickets(tx, { eventId: booking.eventId, sold: booking.quantity, held: 0 });
   return cancel(tx, purchaseId, 'confirmed', decidedAt);
+}
+
+/** Frees a held purchase's tickets and marks it cancelled. */
+async function releaseHold(
+  tx: Tx,
+  eventId: string,
+  purchaseId: string,
+  quantity: number,
+  decidedAt: Date,
+): Promise<StatusChange> {
+  const change = await cancel(tx, purchaseId, 'held', decidedAt);
+  await returnTickets(tx, { eventId, sold: 0, held: quantity });
+  return change;
 }
 
 async function leaveWaitlist(tx: Tx, purchaseId: string, decidedAt: Date): Promise<StatusChange> {

@@ -1,7 +1,13 @@
 import { decidePurchases, type EventRow } from '@ticketing/shared';
 import { insertBookings, type Allocation } from './bookings.repository.js';
-import { addSoldTickets } from './events.repository.js';
-import { findQueuedPurchases, setStatuses, type QueuedPurchase } from './purchases.repository.js';
+import { allotTickets, type Allotment } from './events.repository.js';
+import {
+  findQueuedPurchases,
+  holdPurchases,
+  setStatuses,
+  type NewHold,
+  type QueuedPurchase,
+} from './purchases.repository.js';
 import type { StatusChange } from './status-change.js';
 import type { Tx } from './tx.js';
 import { appendToWaitlists } from './waitlist.repository.js';
@@ -51,7 +57,8 @@ export async function decideSales(
     else purchases.push(purchase);
   }
 
-  const sold: { eventId: string; tickets: number }[] = [];
+  const allotments: Allotment[] = [];
+  const holds: NewHold[] = [];
   const bookings: (Allocation & { eventId: string; unitPriceCents: number })[] = [];
   const waitlistEntries: { purchaseId: string; eventId: string; quantity: number }[] = [];
   const changes: StatusChange[] = [];
@@ -64,14 +71,23 @@ export async function decideSales(
     if (purchases.length === limit) unfinished.set(event.id, purchases.at(-1)?.seq ?? 0);
     const activeUsers = new Set(purchases.filter((purchase) => purchase.userActive).map((p) => p.userId));
     const { decided } = decidePurchases(
-      { availableTickets: event.totalTickets - event.soldTickets, waitlistLength, activeUsers },
+      {
+        availableTickets: event.totalTickets - event.soldTickets - event.heldTickets,
+        holds: event.holdSeconds > 0,
+        waitlistLength,
+        activeUsers,
+      },
       purchases,
     );
-    let tickets = 0;
+    let sold = 0;
+    let held = 0;
     for (const { purchase, decision } of decided) {
       const purchaseId = purchase.id;
-      if (decision.status === 'confirmed') {
-        tickets += purchase.quantity;
+      if (decision.status === 'held') {
+        held += purchase.quantity;
+        holds.push({ purchaseId, holdSeconds: event.holdSeconds });
+      } else if (decision.status === 'confirmed') {
+        sold += purchase.quantity;
         bookings.push({
           purchaseId,
           userId: purchase.userId,
@@ -86,13 +102,14 @@ export async function decideSales(
         changes.push({ purchaseId, status: 'rejected', reason: decision.reason });
       }
     }
-    if (tickets > 0) sold.push({ eventId: event.id, tickets });
+    if (sold > 0 || held > 0) allotments.push({ eventId: event.id, sold, held });
   }
 
-  await addSoldTickets(tx, sold);
+  await allotTickets(tx, allotments);
   const confirmations = await insertBookings(tx, bookings);
   await appendToWaitlists(tx, waitlistEntries);
-  const all = [...confirmations, ...changes];
-  await setStatuses(tx, all, ['queued'], decidedAt);
-  return { changes: all, unfinished, decidedThrough };
+  const decidedNow = [...confirmations, ...changes];
+  await setStatuses(tx, decidedNow, ['queued'], decidedAt);
+  const heldNow = await holdPurchases(tx, holds, ['queued'], decidedAt);
+  return { changes: [...decidedNow, ...heldNow], unfinished, decidedThrough };
 }

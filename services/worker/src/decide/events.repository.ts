@@ -25,31 +25,44 @@ export async function lockEvent(tx: Tx, eventId: string): Promise<EventRow | und
   return event;
 }
 
+/** Tickets of one event a round gives out: sold (confirmed at once) and held (awaiting payment). */
+export interface Allotment {
+  readonly eventId: string;
+  readonly sold: number;
+  readonly held: number;
+}
+
 /**
- * Adds sold tickets to events. The conditional update is the last line of defence against
- * overselling (with the table's CHECK behind it): if any event would go over, nothing commits.
+ * Gives out tickets of events, sold or held. The conditional update is the last line of defence
+ * against overselling (with the table's CHECK of `sold + held <= total` behind it): if any event would
+ * go over, nothing commits.
  */
-export async function addSoldTickets(
-  tx: Tx,
-  sales: readonly { eventId: string; tickets: number }[],
-): Promise<void> {
-  if (sales.length === 0) return;
+export async function allotTickets(tx: Tx, allotments: readonly Allotment[]): Promise<void> {
+  if (allotments.length === 0) return;
   const result = await sql`
-    update events e set sold_tickets = e.sold_tickets + s.tickets
+    update events e
+    set sold_tickets = e.sold_tickets + a.sold, held_tickets = e.held_tickets + a.held
     from unnest(
-      ${sales.map((sale) => sale.eventId)}::uuid[], ${sales.map((sale) => sale.tickets)}::integer[]
-    ) as s(event_id, tickets)
-    where e.id = s.event_id and e.sold_tickets + s.tickets <= e.total_tickets`.execute(tx);
-  if (result.numAffectedRows !== BigInt(sales.length)) {
-    throw new Error(`Refusing to oversell: ${sales.length} sales, ${result.numAffectedRows} fit`);
+      ${allotments.map((allotment) => allotment.eventId)}::uuid[],
+      ${allotments.map((allotment) => allotment.sold)}::integer[],
+      ${allotments.map((allotment) => allotment.held)}::integer[]
+    ) as a(event_id, sold, held)
+    where e.id = a.event_id and e.sold_tickets + e.held_tickets + a.sold + a.held <= e.total_tickets`.execute(
+    tx,
+  );
+  if (result.numAffectedRows !== BigInt(allotments.length)) {
+    throw new Error(`Refusing to oversell: ${allotments.length} allotments, ${result.numAffectedRows} fit`);
   }
 }
 
-/** Gives an event back tickets a cancelled booking held. */
-export async function removeSoldTickets(tx: Tx, eventId: string, tickets: number): Promise<void> {
+/** Gives an event back tickets a cancelled booking or a released hold had. */
+export async function returnTickets(tx: Tx, returned: Allotment): Promise<void> {
   await tx
     .updateTable('events')
-    .set((eb) => ({ soldTickets: eb('soldTickets', '-', tickets) }))
-    .where('id', '=', eventId)
+    .set((eb) => ({
+      soldTickets: eb('soldTickets', '-', returned.sold),
+      heldTickets: eb('heldTickets', '-', returned.held),
+    }))
+    .where('id', '=', returned.eventId)
     .execute();
 }

@@ -11,7 +11,7 @@ export async function findPurchase(tx: Tx, purchaseId: string): Promise<Purchase
 export interface QueuedPurchase extends PendingPurchase {
   readonly eventId: string;
   readonly seq: number;
-  /** The user already holds a confirmed or waitlisted purchase of this event. */
+  /** The user already holds a held, confirmed or waitlisted purchase of this event. */
   readonly userActive: boolean;
 }
 
@@ -45,7 +45,7 @@ export async function findQueuedPurchases(
     ) p
     left join lateral (
       select true as active from purchases a
-      where a.event_id = p.event_id and a.user_id = p.user_id and a.status in ('confirmed', 'waitlisted')
+      where a.event_id = p.event_id and a.user_id = p.user_id and a.status in ('held', 'confirmed', 'waitlisted')
       limit 1
     ) a on true
     order by p.event_id, p.seq`.execute(tx);
@@ -76,4 +76,57 @@ export async function setStatuses(
       `Expected ${changes.length} purchases in status ${from.join('/')}, found ${result.numAffectedRows}`,
     );
   }
+}
+
+/** A purchase of an event with holds getting tickets: held for the event's `holdSeconds`. */
+export interface NewHold {
+  readonly purchaseId: string;
+  readonly holdSeconds: number;
+}
+
+/**
+ * Moves purchases from an expected status to `held`, each until `holdSeconds` from now by the
+ * database's clock (the clock confirmations and the sweep of due holds compare against): from this
+ * statement's start, not the round's, which may have waited for the event's lock, so the buyer gets
+ * the whole hold, and an event's holds run out in the order they were given. Returns the
+ * changes with their `holdExpiresAt`. Like setStatuses, a purchase in any other status means two
+ * deciders disagree, and the transaction must not commit.
+ */
+export async function holdPurchases(
+  tx: Tx,
+  holds: readonly NewHold[],
+  from: readonly PurchaseStatus[],
+  decidedAt: Date,
+): Promise<StatusChange[]> {
+  if (holds.length === 0) return [];
+  const { rows } = await sql<{ id: string; holdExpiresAt: Date }>`
+    update purchases p
+    set status = 'held', processed_at = ${decidedAt},
+      hold_expires_at = statement_timestamp() + make_interval(secs => h.hold_seconds)
+    from unnest(
+      ${holds.map((hold) => hold.purchaseId)}::uuid[], ${holds.map((hold) => hold.holdSeconds)}::integer[]
+    ) as h(id, hold_seconds)
+    where p.id = h.id and p.status = any(${from}::text[])
+    returning p.id, p.hold_expires_at`.execute(tx);
+  if (rows.length !== holds.length) {
+    throw new Error(`Expected ${holds.length} purchases in status ${from.join('/')}, found ${rows.length}`);
+  }
+  return rows.map((row) => ({ purchaseId: row.id, status: 'held', holdExpiresAt: row.holdExpiresAt }));
+}
+
+/** Ends an event's holds whose expiry has this place in the queue and that are still held. */
+export async function expireHolds(
+  tx: Tx,
+  eventId: string,
+  expireSeq: number,
+  decidedAt: Date,
+): Promise<{ purchaseId: string; quantity: number }[]> {
+  return tx
+    .updateTable('purchases')
+    .set({ status: 'expired', processedAt: decidedAt })
+    .where('eventId', '=', eventId)
+    .where('expireSeq', '=', expireSeq)
+    .where('status', '=', 'held')
+    .returning(['id as purchaseId', 'quantity'])
+    .execute();
 }

@@ -8,9 +8,10 @@ import {
 } from '@ticketing/shared';
 import { sql, type Kysely } from 'kysely';
 import { applyCancellation } from './apply-cancellation.js';
+import { applyExpiry } from './apply-expiry.js';
 import { decideSales, type SaleToDecide } from './decide-purchases.js';
 import { lockEvents } from './events.repository.js';
-import { loadSaleSnapshots } from './sale-snapshots.repository.js';
+import { loadSaleSnapshots, type Release } from './sale-snapshots.repository.js';
 import { toPurchaseUpdate, type StatusChange } from './status-change.js';
 import type { DrainTarget } from './target.js';
 
@@ -21,19 +22,21 @@ export interface RoundOutcome {
   readonly unfinished: ReadonlySet<string>;
   /** Per event, every request accepted up to `upToSeq` is now applied. */
   readonly progress: readonly DrainTarget[];
-  /** Of the confirmations, those that came off a waiting list. */
+  /** Of the confirmations and holds, those that came off a waiting list. */
   readonly promotions: number;
+  /** Of the promotions, those that became holds (on events with holds). */
+  readonly heldPromotions: number;
   /** Per event, the newest purchase decided: it and every purchase before it are decided now. */
   readonly decidedThrough: ReadonlyMap<string, number>;
 }
 
 /**
  * Applies, in one transaction, the pending requests of several events accepted up to each one's
- * target, strictly in acceptance order per event: purchases to decide, cancellations to carry out.
- * Each event gets one step: up to `batchSize` purchases, or the purchases before its next
- * cancellation and then that cancellation. Anything already applied is skipped, so running a round
- * twice, or in two workers at once, changes nothing the second time. The changes are recorded in
- * `outbox` in the same transaction, for webhooks.
+ * target, strictly in acceptance order per event: purchases to decide, cancellations and expiries to
+ * carry out. Each event gets one step: up to `batchSize` purchases, or the purchases before its next
+ * release (a cancellation or an expiry) and then that release. Anything already applied is skipped,
+ * so running a round twice, or in two workers at once, changes nothing the second time. The changes
+ * are recorded in `outbox` in the same transaction, for webhooks.
  */
 export async function applyRound(
   db: Kysely<Database>,
@@ -42,7 +45,14 @@ export async function applyRound(
   outbox: OutboxRecorder = NO_OUTBOX,
 ): Promise<RoundOutcome> {
   if (targets.length === 0)
-    return { updates: [], unfinished: new Set(), progress: [], promotions: 0, decidedThrough: new Map() };
+    return {
+      updates: [],
+      unfinished: new Set(),
+      progress: [],
+      promotions: 0,
+      heldPromotions: 0,
+      decidedThrough: new Map(),
+    };
   return db.transaction().execute(async (tx) => {
     const decidedAt = new Date();
     const events = await lockEvents(
@@ -54,21 +64,21 @@ export async function applyRound(
     const byEvent = new Map(targets.map((target) => [target.eventId, target]));
 
     const sales: SaleToDecide[] = [];
-    const cancellations: { eventId: string; purchaseId: string; cancelSeq: number }[] = [];
+    const releases: { eventId: string; release: Release }[] = [];
     for (const event of events) {
       const snapshot = snapshots.get(event.id);
       const target = byEvent.get(event.id);
       if (snapshot === undefined || target === undefined) continue;
       const { upToSeq, decidedThrough = 0 } = target;
-      const cancellation = snapshot.nextCancellation;
-      // Purchases accepted before the next cancellation are decided before it is carried out.
+      const release = snapshot.nextRelease;
+      // Purchases accepted before the next release are decided before it is carried out.
       sales.push({
         event,
         waitlistLength: snapshot.waitlistLength,
-        upToSeq: cancellation === undefined ? upToSeq : cancellation.cancelSeq - 1,
+        upToSeq: release === undefined ? upToSeq : release.seq - 1,
         decidedThrough,
       });
-      if (cancellation !== undefined) cancellations.push({ eventId: event.id, ...cancellation });
+      if (release !== undefined) releases.push({ eventId: event.id, release });
     }
 
     const decided = await decideSales(tx, sales, batchSize, decidedAt);
@@ -78,13 +88,18 @@ export async function applyRound(
       sales.map((sale) => [sale.event.id, decided.unfinished.get(sale.event.id) ?? sale.upToSeq]),
     );
     let promotions = 0;
-    for (const { eventId, purchaseId, cancelSeq } of cancellations) {
+    let heldPromotions = 0;
+    for (const { eventId, release } of releases) {
       if (unfinished.has(eventId)) continue;
-      const [cancelled, ...promoted] = await applyCancellation(tx, eventId, purchaseId, decidedAt);
-      changes.push(...(cancelled === undefined ? [] : [cancelled]), ...promoted);
+      const { released, promoted } =
+        release.kind === 'cancel'
+          ? await applyCancellation(tx, eventId, release.purchaseId, decidedAt)
+          : await applyExpiry(tx, eventId, release.seq, decidedAt);
+      changes.push(...released, ...promoted);
       promotions += promoted.length;
-      progress.set(eventId, cancelSeq);
-      // Requests after the cancellation, or further cancellations, wait for the next round.
+      heldPromotions += promoted.filter((change) => change.status === 'held').length;
+      progress.set(eventId, release.seq);
+      // Requests after the release, or further releases, wait for the next round.
       unfinished.add(eventId);
     }
     await outbox.record(tx, changes, decidedAt);
@@ -93,6 +108,7 @@ export async function applyRound(
       unfinished,
       progress: [...progress].map(([eventId, upToSeq]) => ({ eventId, upToSeq })),
       promotions,
+      heldPromotions,
       decidedThrough: decided.decidedThrough,
     };
   });

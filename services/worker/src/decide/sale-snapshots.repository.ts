@@ -3,15 +3,26 @@ import { sql } from 'kysely';
 import { targetArrays, type DrainTarget } from './target.js';
 import type { Tx } from './tx.js';
 
+/**
+ * A request that gives tickets back, with its place in the event's queue: a cancellation of one
+ * purchase, or the expiry of the holds the sweep found past their time together.
+ */
+export type Release =
+  | { readonly kind: 'cancel'; readonly seq: number; readonly purchaseId: string }
+  | { readonly kind: 'expire'; readonly seq: number };
+
 /** What a decision needs to know of a sale besides its event row. Read after the lock is taken. */
 export interface SaleSnapshot {
   readonly eventId: string;
   readonly waitlistLength: number;
-  /** The earliest cancellation requested up to the target and not yet carried out. */
-  readonly nextCancellation: { readonly purchaseId: string; readonly cancelSeq: number } | undefined;
+  /** The earliest cancellation or expiry up to the target not yet carried out. */
+  readonly nextRelease: Release | undefined;
 }
 
-/** Each target's waiting-list length and next pending cancellation, in one statement for all. */
+/**
+ * Each target's waiting-list length and next pending release, in one statement for all. Expiries are
+ * only looked for on events with holds: on the others the branch is skipped outright.
+ */
 export async function loadSaleSnapshots(
   tx: Tx,
   targets: readonly DrainTarget[],
@@ -21,30 +32,43 @@ export async function loadSaleSnapshots(
   const { rows } = await sql<{
     eventId: string;
     waitlistLength: number;
-    cancelPurchaseId: string | null;
-    cancelSeq: number | null;
+    releaseKind: Release['kind'] | null;
+    releasePurchaseId: string | null;
+    releaseSeq: number | null;
   }>`
     select t.event_id, ${waitlistLength('e')} as waitlist_length,
-      c.id as cancel_purchase_id, c.cancel_seq
+      r.kind as release_kind, r.id as release_purchase_id, r.seq as release_seq
     from unnest(${eventIds}::uuid[], ${upToSeqs}::bigint[]) as t(event_id, up_to_seq)
     join events e on e.id = t.event_id
     left join lateral (
-      select p.id, p.cancel_seq from purchases p
-      where p.event_id = t.event_id and p.cancel_seq <= t.up_to_seq
-        and p.status = any(${activeStatusesArray()})
-      order by p.cancel_seq limit 1
-    ) c on true`.execute(tx);
+      select * from (
+        (select 'cancel' as kind, p.id, p.cancel_seq as seq from purchases p
+          where p.event_id = t.event_id and p.cancel_seq <= t.up_to_seq
+            and p.status = any(${activeStatusesArray()})
+          order by p.cancel_seq limit 1)
+        union all
+        (select 'expire' as kind, p.id, p.expire_seq as seq from purchases p
+          where e.hold_seconds > 0 and p.event_id = t.event_id and p.expire_seq <= t.up_to_seq
+            and p.status = 'held'
+          order by p.expire_seq limit 1)
+      ) release
+      order by release.seq limit 1
+    ) r on true`.execute(tx);
   return new Map(
     rows.map((row) => [
       row.eventId,
-      {
-        eventId: row.eventId,
-        waitlistLength: row.waitlistLength,
-        nextCancellation:
-          row.cancelPurchaseId === null || row.cancelSeq === null
-            ? undefined
-            : { purchaseId: row.cancelPurchaseId, cancelSeq: row.cancelSeq },
-      },
+      { eventId: row.eventId, waitlistLength: row.waitlistLength, nextRelease: toRelease(row) },
     ]),
   );
+}
+
+function toRelease(row: {
+  releaseKind: Release['kind'] | null;
+  releasePurchaseId: string | null;
+  releaseSeq: number | null;
+}): Release | undefined {
+  if (row.releaseSeq === null || row.releasePurchaseId === null) return undefined;
+  return row.releaseKind === 'expire'
+    ? { kind: 'expire', seq: row.releaseSeq }
+    : { kind: 'cancel', seq: row.releaseSeq, purchaseId: row.releasePurchaseId };
 }

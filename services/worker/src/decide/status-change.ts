@@ -10,5 +10,6 @@ export const toPurchaseUpdate = (change: StatusChange, decidedAt: Date): Purchas
   bookingId: change.bookingId ?? null,
   waitlistPosition: change.waitlistPosition ?? null,
   reason: change.reason ?? null,
+  holdExpiresAt: change.holdExpiresAt?.toISOString() ?? null,
   processedAt: decidedAt.toISOString(),
 });

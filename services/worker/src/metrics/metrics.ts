@@ -9,13 +9,21 @@ import { connectionErrorsCounter } from '@ticketing/shared';
 export const workerRegistry = new Registry();
 collectDefaultMetrics({ register: workerRegistry });
 
-export const PURCHASE_OUTCOMES = ['confirmed', 'waitlisted', 'rejected', 'promoted', 'cancelled'] as const;
+export const PURCHASE_OUTCOMES = [
+  'confirmed',
+  'held',
+  'waitlisted',
+  'rejected',
+  'promoted',
+  'cancelled',
+  'expired',
+] as const;
 export type PurchaseOutcome = (typeof PURCHASE_OUTCOMES)[number];
 
 /** Counted once a round has committed, from what it announces. */
 export const purchasesDecided = new Counter({
   name: 'ticketing_purchases_decided_total',
-  help: 'Purchases decided by this worker, by outcome (promoted: confirmed from the waiting list)',
+  help: 'Purchases decided by this worker, by outcome (promoted: confirmed or held from the waiting list; expired: holds that ran out unpaid)',
   labelNames: ['outcome'] as const,
   registers: [workerRegistry],
 });
@@ -47,6 +55,12 @@ export const jobsCompleted = new Counter({
   registers: [workerRegistry],
 });
 
+export const expiriesQueued = new Counter({
+  name: 'ticketing_hold_expiries_queued_total',
+  help: "Holds past their time that this worker's sweep gave their expiry's place in the queue",
+  registers: [workerRegistry],
+});
+
 export const reconcilerRequeued = new Counter({
   name: 'ticketing_reconciler_requeued_total',
   help: 'Jobs the reconciler re-created because Redis had lost them or they had failed',
@@ -73,7 +87,8 @@ export function recordRoundMetrics(round: AppliedRound): void {
   for (const enqueuedAt of round.enqueuedAt) jobLatency.observe(Math.max(0, now - enqueuedAt) / 1000);
   const counts = new Map<PurchaseOutcome, number>();
   for (const { status } of round.updates) counts.set(status, (counts.get(status) ?? 0) + 1);
-  counts.set('confirmed', (counts.get('confirmed') ?? 0) - round.promotions);
+  counts.set('confirmed', (counts.get('confirmed') ?? 0) - (round.promotions - round.heldPromotions));
+  counts.set('held', (counts.get('held') ?? 0) - round.heldPromotions);
   counts.set('promoted', round.promotions);
   for (const [outcome, count] of counts) if (count > 0) purchasesDecided.inc({ outcome }, count);
 }

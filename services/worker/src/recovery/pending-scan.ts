@@ -1,15 +1,24 @@
-import { hasPendingCancellation, isAwaitingDecision, type Database } from '@ticketing/shared';
+import {
+  hasPendingCancellation,
+  hasPendingExpiry,
+  isAwaitingDecision,
+  type Database,
+} from '@ticketing/shared';
 import type { Kysely } from 'kysely';
 
 /**
- * Events with requests pending in Postgres, whatever Redis holds: purchases awaiting their decision or
- * cancellations awaiting being carried out. Every worker asks this periodically and drains what it
+ * Events with requests pending in Postgres, whatever Redis holds: purchases awaiting their decision,
+ * cancellations or expiries awaiting being carried out (expiries have no jobs: this is how they are
+ * found after a crash). Every worker asks this periodically and drains what it
  * finds from Postgres, so work whose job or wake-up Redis lost is still done.
  */
 export async function findEventsWithPendingWork(db: Kysely<Database>): Promise<string[]> {
-  const [awaiting, cancelling] = await Promise.all([
-    db.selectFrom('purchases').select('eventId').distinct().where(isAwaitingDecision).execute(),
-    db.selectFrom('purchases').select('eventId').distinct().where(hasPendingCancellation).execute(),
+  const eventsWhere = (pending: typeof isAwaitingDecision) =>
+    db.selectFrom('purchases').select('eventId').distinct().where(pending).execute();
+  const found = await Promise.all([
+    eventsWhere(isAwaitingDecision),
+    eventsWhere(hasPendingCancellation),
+    eventsWhere(hasPendingExpiry),
   ]);
-  return [...awaiting, ...cancelling].map(({ eventId }) => eventId);
+  return [...new Set(found.flat().map(({ eventId }) => eventId))];
 }

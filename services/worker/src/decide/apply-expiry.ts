@@ -1,0 +1,27 @@
+import { returnTickets } from './events.repository.js';
+import { promoteWaitlist } from './promote-waitlist.js';
+import { expireHolds } from './purchases.repository.js';
+import type { Released } from './released.js';
+import type { Tx } from './tx.js';
+
+/**
+ * Carries out an expiry: the holds the sweep gave this place in the event's queue end as `expired`
+ * if they are still held (`expiryEffect`: one confirmed in time, or cancelled first, is left alone),
+ * their tickets return, and the waiting list is promoted in line order. The caller holds the event's
+ * row lock and has decided every purchase accepted before the expiry.
+ */
+export async function applyExpiry(
+  tx: Tx,
+  eventId: string,
+  expireSeq: number,
+  decidedAt: Date,
+): Promise<Released> {
+  const expired = await expireHolds(tx, eventId, expireSeq, decidedAt);
+  if (expired.length === 0) return { released: [], promoted: [] };
+  const held = expired.reduce((sum, hold) => sum + hold.quantity, 0);
+  await returnTickets(tx, { eventId, sold: 0, held });
+  return {
+    released: expired.map(({ purchaseId }) => ({ purchaseId, status: 'expired' })),
+    promoted: await promoteWaitlist(tx, eventId, decidedAt),
+  };
+}
