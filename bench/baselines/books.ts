@@ -74,7 +74,13 @@ export function registerBookRoutes(app: BaselineApp, pool: pg.Pool): void {
       'select total, sold from events where id = $1',
       [request.params.id],
     );
-    return { totalTickets: rows[0]?.total ?? 0, soldTickets: rows[0]?.sold ?? 0, waitlistCount: 0 };
+    // No holds here: nothing is ever held, and the audit checks that too.
+    return {
+      totalTickets: rows[0]?.total ?? 0,
+      soldTickets: rows[0]?.sold ?? 0,
+      heldTickets: 0,
+      waitlistCount: 0,
+    };
   });
   app.get<{ Params: { id: string } }>('/events/:id/report', async (request) => {
     const { rows } = await pool.query<{ sold: number; price_cents: number }>(
@@ -82,7 +88,12 @@ export function registerBookRoutes(app: BaselineApp, pool: pg.Pool): void {
       [request.params.id],
     );
     const sold = rows[0]?.sold ?? 0;
-    return { ticketsSold: sold, revenueCents: sold * (rows[0]?.price_cents ?? 0), waitlisted: 0 };
+    return {
+      ticketsSold: sold,
+      revenueCents: sold * (rows[0]?.price_cents ?? 0),
+      waitlisted: 0,
+      holdsExpired: 0,
+    };
   });
 }
 
