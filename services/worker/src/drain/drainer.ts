@@ -49,16 +49,20 @@ export interface AppliedRound extends RoundOutcome {
  * Drains event queues in rounds. Events with work are woken (by the api's announcement, or by the
  * periodic scan of Postgres) and wait their turn in a FIFO line. A round takes up to
  * `MAX_EVENTS_PER_ROUND` of them, takes their leases (so one worker process drains an event at a
- * time), fetches up to `workerBatchSize` jobs of each with pipelined non-blocking calls, applies all of
- * them in one transaction, and completes the jobs, each completion taking the event's next waiting
- * job in the same Redis call. Events left with jobs or work go back to the end of the line, keeping
- * their lease; the others let it go. Up to `workerConcurrency` rounds run at once.
+ * time), fetches up to `workerBatchSize` jobs of each with pipelined non-blocking calls, and applies
+ * all of them in one transaction. Redis and Postgres work overlap instead of taking turns: while the
+ * transaction runs, each event's next jobs are fetched; once it committed, its jobs are completed
+ * while the event's next round already applies the prefetched ones. Events left with jobs or work go
+ * back to the end of the line, keeping their lease; the others let it go once their completions are
+ * done. Up to `workerConcurrency` rounds run at once.
  * Idle events cost nothing: no object, no connection, no polling.
  */
 export class EventDrainer {
   private readonly work = new Map<string, EventWork>();
   private readonly line: EventWork[] = [];
   private readonly rounds = new Set<Promise<void>>();
+  /** Announcements sent after a commit, not awaited by the round. */
+  private readonly announcing = new Set<Promise<void>>();
   private readonly workers: QueueWorkers;
   private closing = false;
 
@@ -67,7 +71,7 @@ export class EventDrainer {
       deps.redis,
       deps.config,
       deps.log,
-      (eventId) => (this.work.get(eventId)?.jobs.length ?? 0) > 0,
+      (eventId) => this.work.get(eventId)?.busy ?? false,
     );
   }
 
@@ -119,7 +123,9 @@ export class EventDrainer {
       // The events are let go rather than retried at once; the scan of Postgres wakes them again.
       await Promise.all(
         claimed.flatMap((work) =>
-          work.jobs.map((job) => job.moveToFailed(error as Error, work.token, false).catch(() => undefined)),
+          work.jobsInHand.map((job) =>
+            job.moveToFailed(error as Error, work.token, false).catch(() => undefined),
+          ),
         ),
       );
       for (const work of claimed) work.roundFailed();
@@ -158,12 +164,22 @@ export class EventDrainer {
     return claimed;
   }
 
-  /** Adds jobs up to a batch: as many as are waiting, in one pipelined burst. */
-  private async topUp(work: EventWork): Promise<void> {
-    if (!work.mayHaveJobs || this.closing) return;
+  /**
+   * Adds jobs up to a batch: as many as are waiting, in one pipelined burst; `forNextRound`, while
+   * this round's transaction runs. A failed fetch takes nothing (jobs it left active are put back by
+   * the stalled-job check) and leaves the queue to be asked again.
+   */
+  private async topUp(work: EventWork, forNextRound = false): Promise<void> {
+    const room = this.deps.config.workerBatchSize - (forNextRound ? 0 : work.jobs.length);
+    if (!work.mayHaveJobs || this.closing || room <= 0) return;
     const worker = this.workers.get(work.eventId);
-    const want = Math.min(await worker.ready(), this.deps.config.workerBatchSize - work.jobs.length);
-    work.tookJobs(want > 0 ? await worker.take(work.token, want) : [], want);
+    try {
+      const want = Math.min(await worker.ready(), room);
+      work.tookJobs(want > 0 ? await worker.take(work.token, want) : [], want, forNextRound);
+    } catch (err) {
+      if (!forNextRound) throw err;
+      this.deps.log.warn({ err, eventId: work.eventId }, 'prefetching jobs failed');
+    }
   }
 
   /** How far to apply each event; jobs whose payload is not one of this event's fail for good. */
@@ -189,8 +205,10 @@ export class EventDrainer {
   }
 
   /**
-   * Applies the round in one transaction, then completes its jobs; with `fetchNext`, each completion
-   * takes the event's next waiting job. Job locks are kept alive while the transaction runs.
+   * Applies the round in one transaction; with `fetchNext`, each event's next jobs are fetched
+   * meanwhile. After the commit the applied jobs are handed over to be completed and the purchases'
+   * updates announced, neither awaited here: the event's next round need not wait for Redis. Job
+   * locks are kept alive while the transaction runs.
    */
   private async apply(works: EventWork[], targets: DrainTarget[], fetchNext: boolean): Promise<void> {
     const { db, config } = this.deps;
@@ -198,7 +216,7 @@ export class EventDrainer {
     const enqueuedAt = works.flatMap((work) => work.jobs.map((job) => job.timestamp));
     const renewal = setInterval(() => {
       for (const work of works) {
-        const ids = work.jobs.map((job) => job.id ?? '');
+        const ids = work.jobsInHand.map((job) => job.id ?? '');
         this.workers
           .get(work.eventId)
           .extendJobLocks(
@@ -209,32 +227,55 @@ export class EventDrainer {
           .catch(() => undefined);
       }
     }, config.workerLockDurationMs / 3);
-    const outcome = await applyRound(db, targets, config.workerBatchSize, this.deps.outbox).finally(() =>
-      clearInterval(renewal),
+    const prefetching = Promise.all(
+      fetchNext && !this.closing ? works.map((work) => this.topUp(work, true)) : [],
     );
-    await Promise.all(works.map((work) => this.complete(work, fetchNext && !this.closing)));
-    for (const work of works)
+    let outcome: RoundOutcome;
+    try {
+      outcome = await applyRound(db, targets, config.workerBatchSize, this.deps.outbox);
+    } finally {
+      clearInterval(renewal);
+      await prefetching;
+    }
+    for (const work of works) {
       work.applied(outcome.unfinished.has(work.eventId), outcome.decidedThrough.get(work.eventId));
+      work.handOver((applied) => this.complete(work, applied));
+    }
     this.deps.onRoundApplied?.({
       ...outcome,
       jobs: enqueuedAt.length,
       enqueuedAt,
       durationMs: performance.now() - started,
     });
-    if (outcome.updates.length > 0) await this.deps.announce(outcome.updates).catch(() => undefined);
+    if (outcome.updates.length > 0) {
+      const announced = this.deps.announce(outcome.updates).catch(() => undefined);
+      this.announcing.add(announced);
+      void announced.finally(() => this.announcing.delete(announced));
+    }
   }
 
-  private async complete(work: EventWork, fetchNext: boolean): Promise<void> {
-    if (work.jobs.length === 0) return;
+  private async complete(work: EventWork, applied: Job[]): Promise<void> {
     const worker: QueueWorker = this.workers.get(work.eventId);
-    const next = await Promise.all(work.jobs.map((job) => worker.complete(job, work.token, fetchNext)));
-    work.completedJobs(next.filter((job): job is Job => job !== undefined));
+    await Promise.all(
+      applied.map((job) =>
+        worker.complete(job, work.token).catch((err: unknown) => {
+          // Committed but not completed: the stalled-job check puts it back, and it changes nothing.
+          this.deps.log.warn({ err, eventId: work.eventId, jobId: job.id }, 'completing a job failed');
+        }),
+      ),
+    );
   }
 
   /** Events with jobs in hand or work left go to the end of the line; the others let go. */
   private async lineUpOrLetGo(works: EventWork[]): Promise<void> {
     const done = new Set(works.filter((work) => work.idle));
-    await Promise.all([...done].map((work) => work.lease?.release().catch(() => undefined)));
+    await Promise.all(
+      [...done].map(async (work) => {
+        // Its jobs are completed before the lease goes, so the next holder never sees them active.
+        await work.completions();
+        await work.lease?.release().catch(() => undefined);
+      }),
+    );
     for (const work of works) {
       const next = work.leaveRound(done.has(work), this.closing);
       if (next === 'forget') this.forget(work);
@@ -256,7 +297,13 @@ export class EventDrainer {
     while (this.line.length > 0) {
       await this.startRound(this.line.splice(0, MAX_EVENTS_PER_ROUND), false);
     }
-    await Promise.all([...this.work.values()].map((work) => work.lease?.release().catch(() => undefined)));
+    await Promise.all(
+      [...this.work.values()].map(async (work) => {
+        await work.completions();
+        await work.lease?.release().catch(() => undefined);
+      }),
+    );
+    await Promise.all(this.announcing);
     this.work.clear();
     await this.workers.close();
   }

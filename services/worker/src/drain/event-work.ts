@@ -8,16 +8,22 @@ export type AfterRound = 'forget' | 'line-up' | 'stay';
 
 /**
  * What this process knows about one event that has work, from its wake-up until its queue runs dry,
- * and the transitions a round puts it through: woken → planned → applied → completed → lined up again
- * or let go. The drainer does the I/O; this only keeps the state straight.
+ * and the transitions a round puts it through: woken → planned → applied (the next jobs prefetched
+ * meanwhile) → handed over (the applied jobs go to be completed, the prefetched ones are in hand) →
+ * lined up again or let go. The drainer does the I/O; this only keeps the state straight.
  */
 export class EventWork {
   /** Identifies this process's claim: the lease's value and the lock token of the jobs taken. */
   readonly token = randomUUID();
   /** Held from the event's first round until it has no work left here. */
   lease: EventLease | undefined;
-  /** Jobs taken from the event's queue (active, locked with `token`), not yet completed. */
+  /** Jobs taken from the event's queue (active, locked with `token`) for the round, not yet applied. */
   jobs: Job[] = [];
+  /** Jobs taken while the round's transaction ran, for the next round. */
+  prefetched: Job[] = [];
+  /** Completions of applied jobs still in flight (they overlap the next round's transaction). */
+  private completing: Promise<void> = Promise.resolve();
+  private completionsInFlight = 0;
   /** Apply the requests accepted up to here: the newest job's, or everything (Postgres said so). */
   private upToSeq = 0;
   /** Every purchase of the event up to here was decided by a round this process committed. */
@@ -50,10 +56,18 @@ export class EventWork {
     return !this.dry;
   }
 
-  /** Took `taken` jobs after asking for `wanted`: fewer means the queue ran dry. */
-  tookJobs(taken: readonly Job[], wanted: number): void {
-    this.jobs.push(...taken);
+  /**
+   * Took `taken` jobs after asking for `wanted` (for this round, or prefetched for the next): fewer
+   * means the queue ran dry.
+   */
+  tookJobs(taken: readonly Job[], wanted: number, forNextRound = false): void {
+    (forNextRound ? this.prefetched : this.jobs).push(...taken);
     this.dry = taken.length < wanted || wanted === 0;
+  }
+
+  /** Every job in this process's hands: the round's and the prefetched ones. */
+  get jobsInHand(): Job[] {
+    return this.prefetched.length === 0 ? this.jobs : [...this.jobs, ...this.prefetched];
   }
 
   /** The round must know the newest sequence number handed out (Postgres said there is work). */
@@ -80,11 +94,33 @@ export class EventWork {
     };
   }
 
-  /** The jobs were completed; `next` are the jobs the completions took from the queue in their place. */
-  completedJobs(next: Job[]): void {
-    // Each completion asked for one more: a short answer means the queue ran dry meanwhile.
-    this.dry = next.length < this.jobs.length;
-    this.jobs = next;
+  /**
+   * The round committed: its jobs go to `complete` (which runs on while the next round applies the
+   * prefetched jobs, now in hand). Completing after the commit is what makes a crash in between safe:
+   * the jobs run again and change nothing.
+   */
+  handOver(complete: (applied: Job[]) => Promise<void>): void {
+    const applied = this.jobs;
+    this.jobs = this.prefetched;
+    this.prefetched = [];
+    if (applied.length === 0) return;
+    this.completionsInFlight += 1;
+    const done = complete(applied)
+      .catch(() => undefined)
+      .finally(() => {
+        this.completionsInFlight -= 1;
+      });
+    this.completing = Promise.all([this.completing, done]).then(() => undefined);
+  }
+
+  /** Resolves once every applied job handed over so far is completed (or its completion failed). */
+  completions(): Promise<void> {
+    return this.completing;
+  }
+
+  /** Jobs in hand or being completed: the event's queue worker must stay open. */
+  get busy(): boolean {
+    return this.jobs.length > 0 || this.prefetched.length > 0 || this.completionsInFlight > 0;
   }
 
   /** The round committed: whether requests up to the target are left, and the newest purchase decided. */
@@ -96,6 +132,7 @@ export class EventWork {
   /** The round failed and its jobs went back to the queue; the scan of Postgres wakes the event again. */
   roundFailed(): void {
     this.jobs = [];
+    this.prefetched = [];
     this.unfinished = false;
     this.pendingInPostgres = false;
     this.wokenAgain = false;
@@ -103,7 +140,13 @@ export class EventWork {
 
   /** Nothing in hand, nothing left to apply, no new work announced: the lease may go. */
   get idle(): boolean {
-    return this.jobs.length === 0 && !this.unfinished && !this.wokenAgain && !this.pendingInPostgres;
+    return (
+      this.jobs.length === 0 &&
+      this.prefetched.length === 0 &&
+      !this.unfinished &&
+      !this.wokenAgain &&
+      !this.pendingInPostgres
+    );
   }
 
   /**

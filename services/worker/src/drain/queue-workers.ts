@@ -1,11 +1,4 @@
-import {
-  Worker,
-  createRedisBackend,
-  type BackendFactory,
-  type Job,
-  type JobJson,
-  type RedisQueueBackend,
-} from 'bullmq';
+import { Worker, createRedisBackend, type BackendFactory, type Job, type RedisQueueBackend } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { eventQueueName, type Config, type Logger } from '@ticketing/shared';
 
@@ -22,7 +15,7 @@ const IDLE_CLOSE_MS = 5 * 60_000;
 const sharedConnectionBackend: BackendFactory<RedisQueueBackend> = (name, opts, factoryOpts) =>
   createRedisBackend(name, opts, { ...factoryOpts, withBlockingConnection: false });
 
-/** A BullMQ worker for manual processing that completes a job and takes the next in one call. */
+/** A BullMQ worker for manual processing: takes jobs in pipelined bursts and completes them. */
 export class QueueWorker extends Worker {
   lastUsed = Date.now();
 
@@ -44,13 +37,9 @@ export class QueueWorker extends Worker {
     return waiting > 0 ? waiting : Math.min(delayed, 1);
   }
 
-  /** Completes the job; with `fetchNext`, also takes the queue's next waiting job, if any. */
-  async complete(job: Job, token: string, fetchNext: boolean): Promise<Job | undefined> {
-    const next: unknown = await job.moveToCompleted({ applied: true }, token, fetchNext);
-    if (!Array.isArray(next)) return undefined;
-    const [jobData, jobId] = next as [JobJson | undefined, string | undefined];
-    if (jobData === undefined || jobId === undefined) return undefined;
-    return (await this.nextJobFromJobData(jobData, jobId, token)) ?? undefined;
+  /** Completes the job (the next ones were fetched already, while the round's transaction ran). */
+  async complete(job: Job, token: string): Promise<void> {
+    await job.moveToCompleted({ applied: true }, token, false);
   }
 
   /** Up to `count` waiting jobs, fetched in one pipelined burst. */

@@ -30,14 +30,14 @@ export const purchasesDecided = new Counter({
 
 export const batchDuration = new Histogram({
   name: 'ticketing_worker_batch_duration_seconds',
-  help: 'Time to apply one round (a batch of one or more event queues): the transaction and completing its jobs',
+  help: 'Time to apply one round (a batch of one or more event queues): its transaction; its jobs are completed after, overlapping the next round',
   buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
   registers: [workerRegistry],
 });
 
 export const roundJobs = new Histogram({
   name: 'ticketing_worker_round_jobs',
-  help: 'Jobs one round completed (its size: up to the batch size for each event it took)',
+  help: 'Jobs one round applied (its size: up to the batch size for each event it took)',
   buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096],
   registers: [workerRegistry],
 });
@@ -51,7 +51,7 @@ export const jobLatency = new Histogram({
 
 export const jobsCompleted = new Counter({
   name: 'ticketing_worker_jobs_completed_total',
-  help: 'Queue jobs (purchases and cancellations) completed by this worker',
+  help: 'Queue jobs (purchases and cancellations) applied by rounds this worker committed, then completed in Redis',
   registers: [workerRegistry],
 });
 
