@@ -165,6 +165,35 @@ describe('signed webhooks', () => {
     expect(JSON.stringify(listed.json())).not.toContain('whsec_');
   });
 
+  it('when holds are paid for, run out and pass to the next in line, then the shop hears each change: held, confirmed, expired, promoted', async () => {
+    const target = await receiver(0);
+    await register(system, target);
+    const event = await createEvent({ totalTickets: 2, holdSeconds: 1 });
+    const pays = await buy(event.id, { userId: 'pays' });
+    const neverPays = await buy(event.id, { userId: 'never-pays' });
+    const next = await buy(event.id, { userId: 'next-in-line' });
+    expect([pays.status, neverPays.status, next.status]).toEqual(['held', 'held', 'waitlisted']);
+    const paid = await inject({ method: 'POST', url: `/purchases/${pays.purchaseId}/confirm` });
+    expect(paid.statusCode, paid.body).toBe(200);
+
+    // The unpaid hold runs out; its ticket is offered to the next in line as a hold of its own.
+    await waitFor('every change delivered', async () => target.accepted.length >= 6, 20_000);
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    expect(target.badSignatures).toEqual([]);
+    const types = (purchaseId: string) => target.about(purchaseId).map((message) => message.type);
+    expect(types(pays.purchaseId)).toEqual(['purchase.held', 'purchase.confirmed']);
+    expect(types(neverPays.purchaseId)).toEqual(['purchase.held', 'purchase.expired']);
+    expect(types(next.purchaseId)).toEqual(['purchase.waitlisted', 'purchase.promoted']);
+    expect(target.about(next.purchaseId).at(-1)?.data).toMatchObject({
+      status: 'held',
+      holdExpiresAt: expect.any(String),
+    });
+    for (const purchase of [pays, neverPays, next]) {
+      const now = await inject({ method: 'GET', url: `/purchases/${purchase.purchaseId}` });
+      expect(target.about(purchase.purchaseId).at(-1)?.data).toEqual(now.json());
+    }
+  });
+
   it('when an endpoint is deleted, then nothing more is sent to it and its deliveries are gone', async () => {
     const target = await receiver(0);
     const endpoint = await register(system, target, { events: ['purchase.confirmed'] });

@@ -143,7 +143,7 @@ export class EventDrainer {
     const { redis, config } = this.deps;
     const held = await Promise.all(
       works.map(async (work) => {
-        if (work.lease !== undefined) return work.lease.extend();
+        if (work.lease !== undefined) return work.lease.extendIfDue();
         const lease = new EventLease(
           redis,
           eventLeaseKey(config.queuePrefix, work.eventId),
@@ -165,13 +165,15 @@ export class EventDrainer {
   }
 
   /**
-   * Adds jobs up to a batch: as many as are waiting, in one pipelined burst; `forNextRound`, while
-   * this round's transaction runs. A failed fetch takes nothing (jobs it left active are put back by
-   * the stalled-job check) and leaves the queue to be asked again.
+   * Takes up to a batch of jobs, as many as are waiting, in one pipelined burst: for a round with
+   * none in hand, or (`forNextRound`) while this round's transaction runs. A round that has the jobs
+   * prefetched for it takes no more: asking would wait behind the last round's completions on the
+   * connection, putting Redis back in series with Postgres. A failed prefetch takes nothing (jobs it
+   * left active are put back by the stalled-job check) and leaves the queue to be asked again.
    */
   private async topUp(work: EventWork, forNextRound = false): Promise<void> {
-    const room = this.deps.config.workerBatchSize - (forNextRound ? 0 : work.jobs.length);
-    if (!work.mayHaveJobs || this.closing || room <= 0) return;
+    if (!work.mayHaveJobs || this.closing || (!forNextRound && work.jobs.length > 0)) return;
+    const room = this.deps.config.workerBatchSize;
     const worker = this.workers.get(work.eventId);
     try {
       const want = Math.min(await worker.ready(), room);
