@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '@ticketing/shared';
 import { LuaScript } from '@ticketing/shared';
 
 // Compare-and-act scripts: a lease is only extended or released by the process that holds it.
@@ -16,7 +16,7 @@ const RELEASE = new LuaScript(
  */
 export class EventLease {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly key: string,
     /** Unique to this claim (an encoded `LeaseHolder`): only its holder may extend or release it. */
     private readonly value: string,
