@@ -67,7 +67,10 @@ export function createRedis(address: RedisAddress, role: RedisRole, name?: strin
             clusterRetryStrategy: retryStrategy,
             enableReadyCheck: true,
             // Pipelines are per node: commands for one node issued in the same tick share a write.
+            // The cluster client picks a command's pipeline by its first argument, which for EVAL and
+            // EVALSHA is the script, not a key: those go out on their own, routed by their keys.
             enableAutoPipelining,
+            autoPipeliningIgnoredCommands: ['eval', 'evalsha'],
             ...CLUSTER_BY_ROLE[role],
           },
         );
