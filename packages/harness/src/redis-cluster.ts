@@ -230,6 +230,35 @@ export class RedisCluster implements RedisTarget {
     return Date.now() - started;
   }
 
+  /**
+   * After a master was killed: waits until every running node counts it failed, one of its replicas
+   * serves its slots, and the cluster is healthy again; returns how long that took.
+   */
+  async waitForFailover(deadPort: number, timeoutMs = 30_000): Promise<number> {
+    const started = Date.now();
+    await waitFor(
+      `a replica to take over from master ${deadPort}`,
+      async () => {
+        const views = await Promise.all(
+          this.live.map(async (node) => parseClusterNodes(await node.cli('cluster', 'nodes'))),
+        );
+        return views.every((view) => {
+          const dead = view.find((info) => info.port === deadPort);
+          const masters = view.filter(
+            (info) => info.role === 'master' && !info.failed && info.slots.length > 0,
+          );
+          return (
+            dead?.failed === true && masters.length === view.filter((info) => info.slots.length > 0).length
+          );
+        });
+      },
+      timeoutMs,
+      50,
+    );
+    await this.waitHealthy(timeoutMs);
+    return Date.now() - started;
+  }
+
   /** kill -9 one node: gone with what it held; its replica (if a master) takes over after the node timeout. */
   async kill(port: number): Promise<void> {
     await this.node(port).kill();

@@ -7,7 +7,7 @@ import {
   sharedPostgresDatabase,
   type PostgresTarget,
 } from '@ticketing/harness';
-import { eventIdOfQueue, workerConnectionName } from '@ticketing/shared';
+import { eventIdOfKey, workerConnectionName } from '@ticketing/shared';
 import { loadOptions, runLoad } from '@ticketing/loadtest';
 
 const EVENTS = 50;
@@ -31,10 +31,6 @@ afterAll(async () => {
   await cluster?.destroy();
   await postgres?.destroy();
 });
-
-/** The event whose hash tag a key carries (`prefix:event-{id}:…`), if it is an event's key. */
-const eventOfKey = (prefix: string, key: string): string | undefined =>
-  eventIdOfQueue(key.slice(prefix.length + 1).split(':')[0] ?? '');
 
 describe('on a Redis Cluster', () => {
   it(`when an on-sale over ${EVENTS} events with cancellations runs on 3 masters, then the books are exact and the events are spread over every master`, async () => {
@@ -68,7 +64,7 @@ describe('on a Redis Cluster', () => {
     const mastersOfEvent = new Map<string, Set<number>>();
     for (const port of masters) {
       for (const key of await cluster.keysOn(port, `${cluster.keyPrefix}:event-*`)) {
-        const eventId = eventOfKey(cluster.keyPrefix, key);
+        const eventId = eventIdOfKey(cluster.keyPrefix, key);
         if (eventId === undefined) continue;
         mastersOfEvent.set(eventId, (mastersOfEvent.get(eventId) ?? new Set()).add(port));
       }
@@ -92,6 +88,14 @@ describe('on a Redis Cluster', () => {
         .filter((line) => line.includes(` name=${workerConnectionName(cluster.keyPrefix, '')}`));
       expect(workers, `workers' connections on ${port}`).toHaveLength(2);
     }
+
+    // The queue dashboard reads the queues through the cluster, and finds each worker process once,
+    // though each is connected to every master.
+    const dashboard = await fetch(`${system.url}/admin/queues/api/queues?page=1&jobsPerPage=1`);
+    expect(dashboard.status).toBe(200);
+    const { queues } = (await dashboard.json()) as { queues: { description?: string }[] };
+    expect(queues).toHaveLength(EVENTS);
+    expect(queues.map((queue) => queue.description ?? '').join('\n')).toMatch(/of 2 worker processes/);
 
     const check = await cluster.check();
     expect(check.ok, check.output).toBe(true);
