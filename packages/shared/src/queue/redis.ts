@@ -41,7 +41,9 @@ const retryStrategy = (attempt: number): number => Math.min(attempt * 100, 2_000
  * short node timeout, and answer 503; workers wait out a longer one.
  */
 const CLUSTER_BY_ROLE: Record<RedisRole, ClusterOptions> = {
-  requests: { retryDelayOnFailover: 100, maxRedirections: 16 },
+  // While the client has no cluster at all (every node lost), request paths fail at once instead of
+  // queueing, as a server's connection does after its one retry.
+  requests: { retryDelayOnFailover: 100, maxRedirections: 16, enableOfflineQueue: false },
   worker: { retryDelayOnFailover: 200, maxRedirections: 100 },
   subscriber: {},
 };
