@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../packages/shared/src/index.js';
 import { createRedis, parsePurchaseUpdates, purchaseUpdatesChannel } from '../packages/shared/src/index.js';
 import type { BenchSystem } from './bench-types.js';
 
@@ -12,7 +12,7 @@ export class DecisionWatch {
   lastAt = 0;
   private readonly onFirst: (() => void)[] = [];
 
-  private constructor(private readonly subscriber: Redis) {}
+  private constructor(private readonly subscriber: RedisClient) {}
 
   static async start(system: BenchSystem): Promise<DecisionWatch> {
     const subscriber = createRedis(system.redisUrl, 'subscriber');

@@ -15,6 +15,7 @@ import { writeFileSync } from 'node:fs';
 import os from 'node:os';
 import {
   ProcessSystem,
+  RedisCluster,
   RedisServer,
   buildServices,
   processStats,
@@ -68,6 +69,8 @@ interface Scenario {
   readonly env?: Record<string, string>;
   readonly apiProcesses?: number;
   readonly workers?: number;
+  /** Where the system keeps its queues: a Redis server of the run's own, or a Redis Cluster of its own. */
+  readonly redis?: 'server' | 'cluster';
   readonly load: Partial<LoadOptions>;
   /** Open loop at this share of the purchases/s `hot` reached in the same run (not saturated). */
   readonly pacedAtShareOfHot?: number;
@@ -139,6 +142,13 @@ const scenarios: Scenario[] = [
     load: { events: 1_000, tickets: 100, purchases: purchases(50_000), concurrency: 512 },
   },
   {
+    name: 'cluster',
+    what: 'many on a local Redis Cluster (3 masters, 3 replicas, on this machine too) with 2 worker processes',
+    redis: 'cluster',
+    workers: 2,
+    load: { events: 1_000, tickets: 100, purchases: purchases(50_000), concurrency: 512 },
+  },
+  {
     name: 'many-10k',
     what: '10,000 events × 10 tickets, 50,000 purchases spread over them',
     load: { events: 10_000, tickets: 10, purchases: purchases(50_000), concurrency: 512 },
@@ -190,7 +200,12 @@ async function runScenario(scenario: Scenario): Promise<ResultRow[]> {
   const postgres = await sharedPostgresDatabase(
     `bench_${scenario.name.replaceAll('-', '_')}_${Date.now().toString(36)}`,
   );
-  const redis = await RedisServer.start({ keyPrefix: 'bench' });
+  const redis =
+    scenario.redis === 'cluster'
+      ? await RedisCluster.start({ keyPrefix: 'bench' })
+      : await RedisServer.start({ keyPrefix: 'bench' });
+  const redisPids = (): number[] =>
+    redis instanceof RedisCluster ? redis.pids : redis.pid === undefined ? [] : [redis.pid];
   const name = scenario.system ?? 'project';
   const system = await ProcessSystem.create({
     postgres,
@@ -213,7 +228,7 @@ async function runScenario(scenario: Scenario): Promise<ResultRow[]> {
           api: treeStats([system.api.pid]).cpuSeconds,
           worker: treeStats(system.workers.map((worker) => worker.pid)).cpuSeconds,
           postgres: await postgresSeconds(),
-          redis: treeStats(redis.pid === undefined ? [] : [redis.pid]).cpuSeconds,
+          redis: treeStats(redisPids()).cpuSeconds,
           client: (client.user + client.system) / 1e6,
         };
       },

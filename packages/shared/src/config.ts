@@ -39,6 +39,25 @@ const url =
     }
   };
 
+/** A Redis Cluster node a process first connects to; it learns the others from the cluster. */
+export interface RedisClusterNode {
+  readonly host: string;
+  readonly port: number;
+}
+
+/** `host:port,host:port,…` (IPv6 hosts in brackets): the seed nodes of a Redis Cluster. */
+const hostPorts: Parser<readonly RedisClusterNode[]> = (raw) => {
+  const nodes = raw.split(',').map((entry) => /^(\[[^\]]+\]|[^\s:[\]]+):(\d{1,5})$/.exec(entry.trim()));
+  const parsed = nodes.map((match) =>
+    match === null || Number(match[2]) < 1 || Number(match[2]) > 65535
+      ? undefined
+      : { host: (match[1] ?? '').replace(/^\[(.*)\]$/, '$1'), port: Number(match[2]) },
+  );
+  return parsed.every((node) => node !== undefined)
+    ? Object.freeze(parsed)
+    : { problem: 'must be a comma-separated list of host:port (port 1-65535)' };
+};
+
 const boolean: Parser<boolean> = (raw) =>
   raw === 'true' ? true : raw === 'false' ? false : { problem: 'must be true or false' };
 
@@ -122,6 +141,14 @@ const settings = {
     fallback: 'redis://127.0.0.1:6379',
     description: 'Redis: queues, pub/sub, leases, rate limits, queue positions',
     parse: url(['redis:', 'rediss:']),
+  },
+  redisClusterNodes: {
+    env: 'REDIS_CLUSTER_NODES',
+    fallback: undefined,
+    description:
+      'a Redis Cluster instead (`host:port,…`, some or all of its nodes): when set, every connection is ' +
+      'a cluster client and `REDIS_URL` is not used',
+    parse: hostPorts,
   },
   queuePrefix: {
     env: 'QUEUE_PREFIX',

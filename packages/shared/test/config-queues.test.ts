@@ -115,6 +115,27 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ CORS_ORIGINS: 'https://shop.example/path' })).toThrow(/CORS_ORIGINS/);
   });
 
+  it('when REDIS_CLUSTER_NODES is set, then it is a list of host and port; unset, the one Redis is used', () => {
+    expect(loadConfig({}).redisClusterNodes).toBeUndefined();
+    expect(
+      loadConfig({ REDIS_CLUSTER_NODES: '10.0.0.1:7000, redis-2.internal:7001,[::1]:7002' })
+        .redisClusterNodes,
+    ).toEqual([
+      { host: '10.0.0.1', port: 7000 },
+      { host: 'redis-2.internal', port: 7001 },
+      { host: '::1', port: 7002 },
+    ]);
+    for (const bad of [
+      '10.0.0.1',
+      'redis://10.0.0.1:7000',
+      '10.0.0.1:0',
+      '10.0.0.1:70000',
+      'a:1,,b:2',
+      '::1:7000',
+    ])
+      expect(() => loadConfig({ REDIS_CLUSTER_NODES: bad }), bad).toThrow(/REDIS_CLUSTER_NODES.*host:port/);
+  });
+
   it('when several values are bad, then one error lists every bad key', () => {
     const attempt = () =>
       loadConfig({ PORT: 'eighty', DATABASE_URL: 'mysql://x', QUEUE_PREFIX: 'has space', LOG_LEVEL: 'loud' });

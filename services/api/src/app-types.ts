@@ -7,7 +7,7 @@ import type {
 } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Config, Database, EventQueues, OutboxRecorder, WebhookSubscriptions } from '@ticketing/shared';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '@ticketing/shared';
 import type { Kysely } from 'kysely';
 import type { EventCache } from './events/event-cache.js';
 import type { BuyerAccess } from './http/buyer-auth.js';
@@ -20,7 +20,7 @@ export interface AppDeps {
   readonly config: Config;
   readonly db: Kysely<Database>;
   /** The non-blocking connection the queues use; also pinged by the readiness check. */
-  readonly redis: Redis;
+  readonly redis: RedisClient;
   readonly queues: EventQueues;
   readonly updates: PurchaseUpdateListener;
   readonly events: EventCache;

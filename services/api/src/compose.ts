@@ -21,11 +21,11 @@ export async function openAppDeps(config: Config): Promise<AppDeps> {
     poolSize: 20,
     idleInTransactionTimeoutMs: config.dbIdleInTransactionTimeoutMs,
   });
-  const redis = createRedis(config.redisUrl, 'requests', `${config.queuePrefix}:api`);
+  const redis = createRedis(config, 'requests', `${config.queuePrefix}:api`);
   // Purchases are refused while this connection is not ready, so the api starts serving once it is.
   if (redis.status !== 'ready') await new Promise((resolve) => redis.once('ready', resolve));
   const updates = await PurchaseUpdateListener.start(
-    createRedis(config.redisUrl, 'subscriber', `${config.queuePrefix}:api-updates`),
+    createRedis(config, 'subscriber', `${config.queuePrefix}:api-updates`),
     config.queuePrefix,
   );
   const queues = new EventQueues(redis, config.queuePrefix);

@@ -1,10 +1,9 @@
 import {
-  assertRedisVersion,
   configOrExit,
   createLogger,
-  createRedis,
   loadApiConfig,
   prepareDatabase,
+  redisOrExit,
   retryUntilReady,
 } from '@ticketing/shared';
 import cluster from 'node:cluster';
@@ -24,17 +23,7 @@ if (config.apiProcesses > 1 && cluster.isPrimary) runCluster(config.apiProcesses
 else await serve();
 
 async function serve(): Promise<void> {
-  await retryUntilReady(
-    async () => {
-      const redis = createRedis(config.redisUrl, 'requests');
-      try {
-        await assertRedisVersion(redis);
-      } finally {
-        redis.disconnect();
-      }
-    },
-    { log, what: 'Redis' },
-  );
+  await redisOrExit(config, log);
   const deps = await openAppDeps(config);
   const app = buildApp(deps, { loggerInstance: log });
   await app.listen({ port: config.port, host: config.host });

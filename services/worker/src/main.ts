@@ -4,6 +4,7 @@ import {
   createLogger,
   loadConfig,
   prepareDatabase,
+  redisOrExit,
   retryUntilReady,
 } from '@ticketing/shared';
 import { startMetricsServer, type MetricsServer } from './metrics/metrics-server.js';
@@ -13,6 +14,7 @@ import { createWorker } from './worker.js';
 const config = configOrExit(() => loadConfig());
 const log = createLogger({ level: config.logLevel, name: 'worker' });
 await retryUntilReady(() => prepareDatabase(config.databaseUrl), { log, what: 'Postgres' });
+await redisOrExit(config, log);
 // One connection per drain round at a time, and spares for the scan and the reconciler.
 const db = createDb(config.databaseUrl, {
   poolSize: config.workerConcurrency + 2,

@@ -1,5 +1,5 @@
 import { hostname } from 'node:os';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '@ticketing/shared';
 import type { Kysely } from 'kysely';
 import {
   EventQueues,
@@ -51,16 +51,12 @@ export function createWorker(deps: WorkerDeps): TicketingWorker {
   const { config, db, log } = deps;
   const workerName = workerProcessName(hostname(), process.pid);
   // Two connections per worker process, however many events it drains.
-  const commands: Redis = createRedis(
-    config.redisUrl,
+  const commands: RedisClient = createRedis(
+    config,
     'worker',
     workerConnectionName(config.queuePrefix, workerName),
   );
-  const subscriber: Redis = createRedis(
-    config.redisUrl,
-    'subscriber',
-    `${config.queuePrefix}:worker-wakeups`,
-  );
+  const subscriber: RedisClient = createRedis(config, 'subscriber', `${config.queuePrefix}:worker-wakeups`);
   const queues = new EventQueues(commands, config.queuePrefix);
   const webhooks = new WebhookDeliveries(config, log);
   const drainer = new EventDrainer({

@@ -1,5 +1,5 @@
 import pg from 'pg';
-import { PostgresCluster, ProcessSystem, RedisServer } from '@ticketing/harness';
+import { PostgresCluster, ProcessSystem, RedisServer, type RedisTarget } from '@ticketing/harness';
 import { afterAll, beforeAll } from 'vitest';
 
 /**
@@ -20,20 +20,28 @@ const FAST_RECOVERY: Record<string, string> = {
 
 /**
  * The whole system as separate processes, on a Postgres cluster and a Redis server of its own (the
- * harness's private kinds), so that the suite can crash, stop and restart any of them.
+ * harness's private kinds; or a private Redis Cluster), so that the suite can crash, stop and restart
+ * any of them.
  */
-export type FaultSystem = ProcessSystem<PostgresCluster, RedisServer>;
+export type FaultSystem<R extends RedisTarget = RedisServer> = ProcessSystem<PostgresCluster, R>;
 
-export interface FaultSystemOptions {
+export interface FaultSystemOptions<R extends RedisTarget> {
   readonly workers?: number;
   /** Settings of every process, over the fast-recovery ones. */
   readonly env?: Record<string, string>;
+  /** Starts the system's Redis (a private Redis server by default). */
+  readonly redis?: () => Promise<R>;
 }
 
-/** An api and `workers` worker processes on a private Postgres cluster and Redis server. */
-async function startFaultSystem(options: FaultSystemOptions = {}): Promise<FaultSystem> {
+const privateRedisServer = (): Promise<RedisServer> => RedisServer.start({ keyPrefix: 'faults' });
+
+/** An api and `workers` worker processes on a private Postgres cluster and Redis. */
+async function startFaultSystem<R extends RedisTarget>(
+  options: FaultSystemOptions<R>,
+): Promise<FaultSystem<R>> {
   const postgres = await PostgresCluster.start();
-  const redis = await RedisServer.start({ keyPrefix: 'faults' }).catch(async (error: unknown) => {
+  const startRedis = options.redis ?? (privateRedisServer as unknown as () => Promise<R>);
+  const redis = await startRedis().catch(async (error: unknown) => {
     await postgres.destroy();
     throw error;
   });
@@ -56,15 +64,17 @@ async function startFaultSystem(options: FaultSystemOptions = {}): Promise<Fault
 }
 
 /** Stops every process, kills what will not stop, and removes the cluster, the server and the logs. */
-async function destroyFaultSystem(system: FaultSystem): Promise<void> {
+async function destroyFaultSystem(system: FaultSystem<RedisTarget>): Promise<void> {
   await system.stop();
   await system.redis.destroy();
   await system.postgres.destroy();
 }
 
 /** A test file's system: started before its tests, destroyed (with everything it made) after them. */
-export function useFaultSystem(options: FaultSystemOptions = {}): () => FaultSystem {
-  let system: FaultSystem | undefined;
+export function useFaultSystem<R extends RedisTarget = RedisServer>(
+  options: FaultSystemOptions<R> = {},
+): () => FaultSystem<R> {
+  let system: FaultSystem<R> | undefined;
   beforeAll(async () => {
     system = await startFaultSystem(options);
   });
@@ -93,7 +103,7 @@ export async function activeJobs(system: FaultSystem): Promise<Set<string>> {
 
 /** Creates events through the api (as an operator would); with `holdSeconds`, events that hold. */
 export async function createEvents(
-  system: FaultSystem,
+  system: FaultSystem<RedisTarget>,
   count: number,
   totalTickets: number,
   holdSeconds = 0,
@@ -112,7 +122,7 @@ export async function createEvents(
 }
 
 /** Straight to the books in Postgres, for audits (an idle client's error must not end the run). */
-export function openBooks(system: FaultSystem): pg.Pool {
+export function openBooks(system: FaultSystem<RedisTarget>): pg.Pool {
   const db = new pg.Pool({ connectionString: system.postgres.databaseUrl, max: 4 });
   db.on('error', () => {});
   db.on('connect', (client) => client.on('error', () => {}));

@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import type { RedisTarget } from '@ticketing/harness';
 import { auditBooks, waitAllFinal, type Books } from './books.js';
 import { Buyers, type LoadPlan } from './buyers.js';
 import { createEvents, openBooks, type FaultSystem } from './fault-system.js';
@@ -23,7 +24,10 @@ export interface Scenario {
  * One scenario: create the events, run the buyers and the faults together, wait for every accepted
  * purchase to be final, audit the books in Postgres, print the table row.
  */
-export async function runScenario(system: FaultSystem, scenario: Scenario): Promise<ScenarioResult> {
+export async function runScenario(
+  system: FaultSystem<RedisTarget>,
+  scenario: Scenario,
+): Promise<ScenarioResult> {
   const events = await createEvents(system, scenario.events, scenario.ticketsPerEvent, scenario.holdSeconds);
   const buyers = new Buyers(() => system.url, { ...scenario.load, events });
   const load = buyers.run();

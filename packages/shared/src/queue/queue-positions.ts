@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './redis.js';
 import { eventQueueName, type PurchaseJob } from './queues.js';
 import { LuaScript } from './redis.js';
 
@@ -37,7 +37,7 @@ return decided`);
 
 /** Records purchases as waiting in their event's line (all of one event; cancellations are not places). */
 export async function recordQueued(
-  redis: Redis,
+  redis: RedisClient,
   prefix: string,
   jobs: readonly PurchaseJob[],
 ): Promise<void> {
@@ -48,7 +48,7 @@ export async function recordQueued(
 
 /** After a worker committed every request of the event up to `upToSeq`; returns how many left the line. */
 export async function recordDecided(
-  redis: Redis,
+  redis: RedisClient,
   prefix: string,
   batch: { eventId: string; upToSeq: number; durationMs: number; now?: number },
 ): Promise<number> {
@@ -87,7 +87,7 @@ const toPace = ([decided, rate]: (string | null)[]): EventPace => {
  * auto-pipelining connection share a write; an explicit pipeline would copy every loaded script.)
  */
 export async function readQueuePosition(
-  redis: Redis,
+  redis: RedisClient,
   prefix: string,
   purchase: { eventId: string; seq: number },
 ): Promise<QueuePosition> {
@@ -105,7 +105,7 @@ export async function readQueuePosition(
 
 /** The pace of several events, in one round trip. */
 export async function readPaces(
-  redis: Redis,
+  redis: RedisClient,
   prefix: string,
   eventIds: readonly string[],
 ): Promise<EventPace[]> {

@@ -13,6 +13,12 @@ export function eventIdOfQueue(queueName: string): string | undefined {
   return QUEUE_NAME.exec(queueName)?.[1];
 }
 
+/** The event whose queue a Redis key belongs to (`prefix:event-{id}:…`), if it is an event's key. */
+export function eventIdOfKey(prefix: string, key: string): string | undefined {
+  if (!key.startsWith(`${prefix}:`)) return undefined;
+  return eventIdOfQueue(key.slice(prefix.length + 1).split(':')[0] ?? '');
+}
+
 /** Channel on which the api announces events that have new jobs, so an idle worker starts at once. */
 export const pendingEventsChannel = (prefix: string): string => `${prefix}:events:pending`;
 

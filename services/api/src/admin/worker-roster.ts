@@ -1,5 +1,11 @@
-import { eventLeaseKey, parseLeaseHolder, workerOfConnection, type LeaseHolder } from '@ticketing/shared';
-import type { Redis } from 'ioredis';
+import {
+  clientLists,
+  eventLeaseKey,
+  parseLeaseHolder,
+  workerOfConnection,
+  type LeaseHolder,
+} from '@ticketing/shared';
+import type { RedisClient } from '@ticketing/shared';
 
 /** A worker process as Bull Board lists a queue's workers. */
 export interface DashboardWorker {
@@ -53,17 +59,21 @@ export class WorkerRoster {
   private holders = new Map<string, LeaseHolder | 'unknown'>();
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly prefix: string,
   ) {}
 
   async refresh(eventIds: readonly string[]): Promise<void> {
-    const [clients, leases] = await Promise.all([
-      this.redis.client('LIST') as Promise<string>,
+    const [lists, leases] = await Promise.all([
+      clientLists(this.redis),
       Promise.all(eventIds.map((eventId) => this.redis.get(eventLeaseKey(this.prefix, eventId)))),
     ]);
-    this.connected = parseClientList(clients).flatMap((client) => {
+    // On a cluster a worker process has a connection to each master: it is listed once.
+    const seen = new Set<string>();
+    this.connected = lists.flatMap(parseClientList).flatMap((client) => {
       const worker = workerOfConnection(this.prefix, client.get('name') ?? '');
+      if (worker !== undefined && seen.has(worker)) return [];
+      if (worker !== undefined) seen.add(worker);
       return worker === undefined
         ? []
         : [

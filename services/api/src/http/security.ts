@@ -2,7 +2,7 @@ import cors from '@fastify/cors';
 import helmet from 'helmet';
 import rateLimit from '@fastify/rate-limit';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '@ticketing/shared';
 import { AppError, type Config } from '@ticketing/shared';
 import type { App } from '../app-types.js';
 
@@ -14,7 +14,7 @@ const rateLimited = (retryAfterSeconds: number): AppError =>
  * Redis is away, when the limits fail open at once instead of making each request wait for Redis to
  * time out (the purchase path answers 503 on its own then).
  */
-function exempt(config: Config, redis: Redis) {
+function exempt(config: Config, redis: RedisClient) {
   const allowed = new Set(config.rateLimitAllowList);
   return (request: FastifyRequest): boolean => allowed.has(request.ip) || redis.status !== 'ready';
 }
@@ -40,7 +40,7 @@ const servesPages = (url: string): boolean => url.startsWith('/admin') || url.st
  * limit on every route, counted in Redis so that every api process shares it. Registered before any
  * route, so their hooks cover all of them.
  */
-export function registerSecurity(app: App, config: Config, redis: Redis): void {
+export function registerSecurity(app: App, config: Config, redis: RedisClient): void {
   // helmet's middleware, built once. (@fastify/helmet builds it anew for every request, parsing the
   // Content-Security-Policy each time: about 5% of the api's CPU under load, for the same headers.)
   const pageHeaders = helmet();
@@ -80,7 +80,7 @@ export function registerSecurity(app: App, config: Config, redis: Redis): void {
  * accounts): the buyer token's `sub` when buyer tokens are on, else the body's `userId`. A
  * preHandler, because it needs the parsed body; a no-op when disabled.
  */
-export function perUserPurchaseLimit(app: App, config: Config, redis: Redis) {
+export function perUserPurchaseLimit(app: App, config: Config, redis: RedisClient) {
   if (config.rateLimitUserMax === 0) return async (): Promise<void> => undefined;
   const check = app.createRateLimit({
     max: config.rateLimitUserMax,

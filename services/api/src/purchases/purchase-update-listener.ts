@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '@ticketing/shared';
 import { parsePurchaseUpdates, purchaseUpdatesChannel, type PurchaseUpdate } from '@ticketing/shared';
 
 /**
@@ -12,9 +12,9 @@ export class PurchaseUpdateListener {
   private readonly observers: ((update: PurchaseUpdate) => void)[] = [];
   private stopping = false;
 
-  private constructor(private readonly subscriber: Redis) {}
+  private constructor(private readonly subscriber: RedisClient) {}
 
-  static async start(subscriber: Redis, prefix: string): Promise<PurchaseUpdateListener> {
+  static async start(subscriber: RedisClient, prefix: string): Promise<PurchaseUpdateListener> {
     const listener = new PurchaseUpdateListener(subscriber);
     subscriber.on('message', (_channel: string, message: string) => listener.deliver(message));
     await subscriber.subscribe(purchaseUpdatesChannel(prefix));

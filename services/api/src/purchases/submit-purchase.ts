@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { AppError, notFound, unavailable, type Database, type PurchaseRow } from '@ticketing/shared';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '@ticketing/shared';
 import type { Kysely } from 'kysely';
 import type { EventCache } from '../events/event-cache.js';
 import type { AcceptedPurchases } from './accepted-purchases.js';
@@ -11,7 +11,7 @@ import type { SubmitPurchaseInput } from './purchases.schemas.js';
 export interface SubmitPurchaseDeps {
   readonly db: Kysely<Database>;
   /** The connection the queues use: a purchase is only accepted while it is up. */
-  readonly redis: Pick<Redis, 'status'>;
+  readonly redis: Pick<RedisClient, 'status'>;
   readonly events: EventCache;
   readonly purchases: PurchaseBatching;
   readonly accepted: AcceptedPurchases;

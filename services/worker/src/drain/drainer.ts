@@ -1,5 +1,5 @@
 import { UnrecoverableError, type Job } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '@ticketing/shared';
 import type { Kysely } from 'kysely';
 import {
   encodeLeaseHolder,
@@ -24,7 +24,7 @@ export interface DrainerDeps {
   readonly config: Config;
   readonly db: Kysely<Database>;
   /** Shared, non-blocking command connection of this process. */
-  readonly redis: Redis;
+  readonly redis: RedisClient;
   readonly log: Logger;
   /** This process as the queue dashboard names it (`workerProcessName`): written into its leases. */
   readonly workerName: string;

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '@ticketing/shared';
 import { LuaScript } from '@ticketing/shared';
 
 // Compare-and-act scripts: a lease is only extended or released by the process that holds it.
@@ -19,7 +19,7 @@ export class EventLease {
   private renewedAt = 0;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly key: string,
     /** Unique to this claim (an encoded `LeaseHolder`): only its holder may extend or release it. */
     private readonly value: string,

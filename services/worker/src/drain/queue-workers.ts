@@ -1,5 +1,5 @@
 import { Worker, createRedisBackend, type BackendFactory, type Job, type RedisQueueBackend } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '@ticketing/shared';
 import { eventQueueName, type Config, type Logger } from '@ticketing/shared';
 
 /** Queue workers kept for recently drained events (about 9 KB each). */
@@ -20,7 +20,7 @@ export class QueueWorker extends Worker {
   lastUsed = Date.now();
 
   /** The connection the worker runs on, for plain reads of its queue's keys. */
-  commands: Redis | undefined;
+  commands: RedisClient | undefined;
 
   /**
    * How many jobs to ask for: those waiting, or one when only retries (delayed jobs) are left, since
@@ -61,7 +61,7 @@ export class QueueWorkers {
   private readonly sweep: NodeJS.Timeout;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly config: Pick<
       Config,
       'queuePrefix' | 'workerLockDurationMs' | 'workerStalledIntervalMs' | 'workerMaxStalledCount'

@@ -1,5 +1,5 @@
 import { Queue, UnrecoverableError, Worker, type Job } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '@ticketing/shared';
 import type { Kysely } from 'kysely';
 import {
   WEBHOOK_QUEUE_NAME,
@@ -40,8 +40,8 @@ export class WebhookDeliveries {
   private readonly db: Kysely<Database>;
   private readonly subscriptions: WebhookSubscriptions;
   /** The queue's commands, and the queue worker's blocking fetches. */
-  private readonly connection: Redis;
-  private readonly blocking: Redis;
+  private readonly connection: RedisClient;
+  private readonly blocking: RedisClient;
   private readonly queue: Queue;
   private readonly connections: Connections;
   private worker: Worker | undefined;
@@ -60,8 +60,8 @@ export class WebhookDeliveries {
       log.warn({ err }, 'webhook subscriptions not refreshed'),
     );
     this.outbox = new WebhookOutbox(this.subscriptions);
-    this.connection = createRedis(config.redisUrl, 'worker', `${config.queuePrefix}:webhooks`);
-    this.blocking = createRedis(config.redisUrl, 'worker', `${config.queuePrefix}:webhook-deliveries`);
+    this.connection = createRedis(config, 'worker', `${config.queuePrefix}:webhooks`);
+    this.blocking = createRedis(config, 'worker', `${config.queuePrefix}:webhook-deliveries`);
     this.queue = new Queue(WEBHOOK_QUEUE_NAME, {
       connection: this.connection,
       prefix: config.queuePrefix,
@@ -80,11 +80,7 @@ export class WebhookDeliveries {
   async start(): Promise<void> {
     await this.subscriptions.start();
     this.worker = new Worker(WEBHOOK_QUEUE_NAME, (job) => this.process(job), {
-      connection: createRedis(
-        this.config.redisUrl,
-        'worker',
-        `${this.config.queuePrefix}:webhook-deliveries`,
-      ),
+      connection: createRedis(this.config, 'worker', `${this.config.queuePrefix}:webhook-deliveries`),
       prefix: this.config.queuePrefix,
       skipVersionCheck: true,
       concurrency: CONCURRENCY,
