@@ -1,4 +1,4 @@
-import type pg from 'pg';
+import pg from 'pg';
 import type { Buyers } from './buyers.js';
 
 /** What the audit needs to know of the buyers: the 202s they got, and what went wrong on their side. */
@@ -161,4 +161,24 @@ export async function auditBooks(
     waitSeconds,
     violations,
   };
+}
+
+/**
+ * The same audit on a database of its own connections, for tests that run the system in-process (the
+ * negative controls): a pool that is opened, used and closed.
+ */
+export async function auditDatabase(
+  databaseUrl: string,
+  buyers: BuyersSeen,
+  options: { fifo: boolean },
+): Promise<Books> {
+  const db = new pg.Pool({ connectionString: databaseUrl, max: 2 });
+  // Dropping the test's database ends the connections; an ending client must not crash the run.
+  db.on('error', () => {});
+  db.on('connect', (client) => client.on('error', () => {}));
+  try {
+    return await auditBooks(db, buyers, options);
+  } finally {
+    await db.end();
+  }
 }
