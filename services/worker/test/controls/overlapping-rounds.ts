@@ -8,34 +8,48 @@ import {
 import type { Kysely } from 'kysely';
 import { applyRound } from '../../src/decide/round.js';
 
-/** Rounds start this far apart: each reads the event before the one ahead of it commits. */
-const STAGGER_MS = 20;
+export interface Overlap {
+  readonly tickets: number;
+  readonly buyers: number;
+  /** How many rounds run; each decides up to `batchSize` purchases. */
+  readonly rounds: number;
+  readonly batchSize: number;
+  /** Rounds start this far apart (0: all at once). */
+  readonly staggerMs: number;
+}
 
 /**
  * The zombie worker's race, provoked every time: `buyers` purchases of one ticket each for an event
- * of `tickets`, decided by as many overlapping rounds of one purchase each (a worker with
- * WORKER_BATCH_SIZE=1, and another that lost its lease), then whatever is left one round at a time,
- * so every purchase is final for the audit. Returns the purchases and the rounds' errors.
+ * of `tickets`, decided by overlapping rounds (a worker, and others that lost their lease but still
+ * hold jobs), then whatever is left one round at a time, so every purchase is final for the audit.
+ * Rounds 20 ms apart, one purchase each, read the event before the round ahead of them commits and
+ * its purchases after: they decide the next purchase on a stale count. Rounds all at once read the
+ * same purchases: they decide the same ones. Returns the purchases and the rounds' errors.
  */
 export async function decideInOverlappingRounds(
   db: Kysely<Database>,
-  tickets: number,
-  buyers: number,
+  overlap: Overlap,
 ): Promise<{ purchases: PurchaseRow[]; errors: string[] }> {
   const event = await db
     .insertInto('events')
-    .values({ name: 'Control', totalTickets: tickets, priceCents: 100, currency: 'EUR', maxPerPurchase: 1 })
+    .values({
+      name: 'Control',
+      totalTickets: overlap.tickets,
+      priceCents: 100,
+      currency: 'EUR',
+      maxPerPurchase: 1,
+    })
     .returning('id')
     .executeTakeFirstOrThrow();
   const purchases = await insertAcceptedPurchases(
     db,
-    Array.from({ length: buyers }, (_, index) => newPurchaseRow(event.id, `buyer-${index}`)),
+    Array.from({ length: overlap.buyers }, (_, index) => newPurchaseRow(event.id, `buyer-${index}`)),
   );
   const target = { eventId: event.id, upToSeq: Math.max(...purchases.map((purchase) => purchase.seq)) };
   const rounds = await Promise.allSettled(
-    Array.from({ length: buyers }, async (_, index) => {
-      await sleep(index * STAGGER_MS);
-      await applyRound(db, [target], 1);
+    Array.from({ length: overlap.rounds }, async (_, index) => {
+      await sleep(index * overlap.staggerMs);
+      await applyRound(db, [target], overlap.batchSize);
     }),
   );
   const errors = rounds.flatMap((round) =>
@@ -51,3 +65,21 @@ export async function decideInOverlappingRounds(
   }
   return { purchases, errors };
 }
+
+/** Rounds of one purchase each, 20 ms apart: the next purchase decided on a stale count. */
+export const staleCounts = (tickets: number, buyers: number): Overlap => ({
+  tickets,
+  buyers,
+  rounds: buyers,
+  batchSize: 1,
+  staggerMs: 20,
+});
+
+/** Rounds all at once, each deciding every purchase, with tickets for all: the same purchases twice. */
+export const sameDecisions = (buyers: number, rounds: number): Overlap => ({
+  tickets: buyers * rounds,
+  buyers,
+  rounds,
+  batchSize: buyers,
+  staggerMs: 0,
+});
