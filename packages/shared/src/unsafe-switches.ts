@@ -21,6 +21,8 @@ export const UNSAFE_SWITCH_NAMES = [
   'no-idempotency-conflict',
   /** Promotion from the waiting list starts at the second place in line instead of the first. */
   'waitlist-skips-head',
+  /** A shop's confirmation of a hold no longer checks `holdExpiresAt` against the database's clock. */
+  'confirm-past-expiry',
 ] as const;
 
 export type UnsafeSwitchName = (typeof UNSAFE_SWITCH_NAMES)[number];

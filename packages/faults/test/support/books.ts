@@ -41,7 +41,8 @@ export async function waitAllFinal(db: pg.Pool, buyers: BuyersSeen, timeoutMs = 
 /**
  * The books, read straight from Postgres: per event sold ≤ total and sold = confirmed quantities =
  * active bookings; no purchase booked twice, no idempotency key holding two purchases; every accepted
- * purchase present and decided; the waiting list in queue order (positions 1..n). With `fifo` (quantity
+ * purchase present and decided; no hold confirmed after it ran out; the waiting list in queue order
+ * (positions 1..n). With `fifo` (quantity
  * 1, every purchase joining the waiting list, more demand than tickets), the purchases that ever got a
  * ticket (confirmed, or cancelled after their booking) are exactly each event's lowest sequence
  * numbers and all the others still wait: a cancellation hands its ticket to the head of the line.
@@ -92,6 +93,15 @@ export async function auditBooks(
         `${twoActive.rowCount} users active twice, ${buyers.duplicated} keys answered with two ids`,
     );
   }
+
+  // A booking is written in the transaction whose check found the hold still running (now() is the
+  // transaction's start, before that check): one written at or after its hold's end was paid too late.
+  const paidLate = await db.query<{ late: number }>(
+    `select count(*)::int as late from bookings b join purchases p on p.id = b.purchase_id
+     where p.hold_expires_at is not null and b.created_at >= p.hold_expires_at`,
+  );
+  const late = paidLate.rows[0]?.late ?? 0;
+  if (late > 0) violations.push(`${late} holds confirmed after they ran out`);
 
   const ids = [...buyers.accepted.values()].map((accepted) => accepted.purchaseId);
   const statuses = await db.query<{ id: string; status: string; waitedMs: number | null }>(
