@@ -23,6 +23,8 @@ export const UNSAFE_SWITCH_NAMES = [
   'waitlist-skips-head',
   /** A shop's confirmation of a hold no longer checks `holdExpiresAt` against the database's clock. */
   'confirm-past-expiry',
+  /** With buyer tokens on, a route on one purchase no longer checks that it is the caller's. */
+  'any-buyer',
 ] as const;
 
 export type UnsafeSwitchName = (typeof UNSAFE_SWITCH_NAMES)[number];
