@@ -5,6 +5,7 @@ vi.hoisted(() => {
 });
 
 import { auditDatabase } from '@ticketing/faults/books';
+import { loadOptions, runLoad } from '@ticketing/loadtest';
 import { unsafeSwitches } from '@ticketing/shared';
 import { waitUntilNothingQueued } from '@ticketing/shared/testing';
 import { httpHelpers } from '../support/http.js';
@@ -56,6 +57,26 @@ describe('negative control: the waiting list is promoted in order', () => {
     const books = await auditDatabase(system.config.databaseUrl, buyers, { fifo: true });
     expect(books.violations).toContainEqual(
       expect.stringMatching(/not decided in queue order: #\d+ by seq is waitlisted, expected confirmed/),
+    );
+  });
+
+  it('when the load client cancels some of its purchases on a sold-out event, then its audit through the API reports the line out of order too', async () => {
+    const address = await system.app.listen({ port: 0, host: '127.0.0.1' });
+    const result = await runLoad(
+      loadOptions({
+        url: address,
+        events: 1,
+        tickets: 20,
+        purchases: 120,
+        concurrency: 24,
+        quantity: { min: 1, max: 1 },
+        cancelRatio: 0.3,
+      }),
+    );
+    expect(result.errors, result.errorSamples.join('\n')).toBe(0);
+    expect(result.audit.ok).toBe(false);
+    expect(result.audit.violations).toContainEqual(
+      expect.stringMatching(/waitlist positions are not exactly 1\.\.\d+/),
     );
   });
 });
