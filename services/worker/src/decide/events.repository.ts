@@ -32,7 +32,7 @@ async function readEventsUnlocked(tx: Tx, eventIds: readonly string[]): Promise<
     .where('id', '=', (eb) => eb.fn.any(eb.val(eventIds)))
     .orderBy('id')
     .execute();
-  await sql`select pg_sleep(0.05)`.execute(tx);
+  await sql`select pg_sleep(0.1)`.execute(tx);
   return events;
 }
 

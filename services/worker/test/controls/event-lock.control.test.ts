@@ -35,20 +35,29 @@ describe('negative control: the event lock', () => {
   it('when rounds overlap without the event lock, then the conditional update refuses the oversell and the books stay exact', async () => {
     expect(unsafeSwitches['no-event-lock']).toBe(true);
     const { purchases, errors } = await decideInOverlappingRounds(db, staleCounts(5, 30));
-    expect(errors.some((error) => error.startsWith('Refusing to oversell'))).toBe(true);
+    expect(
+      errors.some((error) => error.startsWith('Refusing to oversell')),
+      errors.join('\n'),
+    ).toBe(true);
     expect((await auditControl(environment, purchases, { fifo: true })).violations).toEqual([]);
   });
 
   it("when rounds decide the same purchases without the event lock, then the bookings' unique key refuses the second booking", async () => {
     const { purchases, errors } = await decideInOverlappingRounds(db, sameDecisions(10, 4));
-    expect(errors.some((error) => error.includes('bookings_purchase_id_key'))).toBe(true);
+    expect(
+      errors.some((error) => error.includes('bookings_purchase_id_key')),
+      errors.join('\n'),
+    ).toBe(true);
     expect((await auditControl(environment, purchases, { fifo: true })).violations).toEqual([]);
   });
 
   it('when the unique key is gone too, then the check that a purchase is still queued refuses the second decision', async () => {
     await sql`alter table bookings drop constraint bookings_purchase_id_key`.execute(db);
     const { purchases, errors } = await decideInOverlappingRounds(db, sameDecisions(10, 4));
-    expect(errors.some((error) => error.startsWith('Expected 10 purchases in status queued'))).toBe(true);
+    expect(
+      errors.some((error) => error.startsWith('Expected 10 purchases in status queued')),
+      errors.join('\n'),
+    ).toBe(true);
     expect((await auditControl(environment, purchases, { fifo: true })).violations).toEqual([]);
   });
 });

@@ -1,11 +1,11 @@
-import { sleep } from '@ticketing/harness';
+import { sleep, waitFor } from '@ticketing/harness';
 import {
   insertAcceptedPurchases,
   newPurchaseRow,
   type Database,
   type PurchaseRow,
 } from '@ticketing/shared/testing';
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import { applyRound } from '../../src/decide/round.js';
 
 export interface Overlap {
@@ -23,8 +23,9 @@ export interface Overlap {
  * of `tickets`, decided by overlapping rounds (a worker, and others that lost their lease but still
  * hold jobs), then whatever is left one round at a time, so every purchase is final for the audit.
  * Rounds 20 ms apart, one purchase each, read the event before the round ahead of them commits and
- * its purchases after: they decide the next purchase on a stale count. Rounds all at once read the
- * same purchases: they decide the same ones. Returns the purchases and the rounds' errors.
+ * its purchases after: they decide the next purchase on a stale count. Rounds all at once (behind a
+ * gate) read the same purchases: they decide the same ones. Returns the purchases and the rounds'
+ * errors.
  */
 export async function decideInOverlappingRounds(
   db: Kysely<Database>,
@@ -46,12 +47,33 @@ export async function decideInOverlappingRounds(
     Array.from({ length: overlap.buyers }, (_, index) => newPurchaseRow(event.id, `buyer-${index}`)),
   );
   const target = { eventId: event.id, upToSeq: Math.max(...purchases.map((purchase) => purchase.seq)) };
-  const rounds = await Promise.allSettled(
-    Array.from({ length: overlap.rounds }, async (_, index) => {
-      await sleep(index * overlap.staggerMs);
-      await applyRound(db, [target], overlap.batchSize);
-    }),
-  );
+  // Every round's connection is open before they start: opening one takes long enough, on a busy
+  // machine, for a round to miss the others.
+  await Promise.all(Array.from({ length: overlap.rounds }, () => sql`select pg_sleep(0.05)`.execute(db)));
+  const run = () =>
+    Promise.allSettled(
+      Array.from({ length: overlap.rounds }, async (_, index) => {
+        await sleep(index * overlap.staggerMs);
+        await applyRound(db, [target], overlap.batchSize);
+      }),
+    );
+  let rounds: PromiseSettledResult<void>[];
+  if (overlap.staggerMs > 0) rounds = await run();
+  else {
+    // All at once, for sure: a gate holds the event's row until every round has read its purchases
+    // and waits to write the event (its first write), so that each decided the same ones.
+    let running: Promise<PromiseSettledResult<void>[]> | undefined;
+    await db.transaction().execute(async (gate) => {
+      await sql`select id from events where id = ${event.id} for update`.execute(gate);
+      running = run();
+      await waitFor(
+        'every round to wait at the gate',
+        async () => (await roundsWaitingForALock(db)) >= overlap.rounds,
+        10_000,
+      );
+    });
+    rounds = await (running ?? run());
+  }
   const errors = rounds.flatMap((round) =>
     round.status === 'rejected' ? [String((round.reason as Error).message)] : [],
   );
@@ -64,6 +86,13 @@ export async function decideInOverlappingRounds(
     }
   }
   return { purchases, errors };
+}
+
+async function roundsWaitingForALock(db: Kysely<Database>): Promise<number> {
+  const { rows } = await sql<{ waiting: number }>`
+    select count(*)::int as waiting from pg_stat_activity
+    where datname = current_database() and wait_event_type = 'Lock'`.execute(db);
+  return rows[0]?.waiting ?? 0;
 }
 
 /** Rounds of one purchase each, 20 ms apart: the next purchase decided on a stale count. */

@@ -35,7 +35,10 @@ describe('negative control: never oversold', () => {
   it('when rounds overlap without the event lock and the conditional update, then only the CHECK refuses the oversell', async () => {
     expect(unsafeSwitches['no-event-lock'] && unsafeSwitches['unconditional-allotment']).toBe(true);
     const { purchases, errors } = await decideInOverlappingRounds(db, staleCounts(5, 30));
-    expect(errors.some((error) => error.includes('events_sold_and_held_within_total'))).toBe(true);
+    expect(
+      errors.some((error) => error.includes('events_sold_and_held_within_total')),
+      errors.join('\n'),
+    ).toBe(true);
     expect((await auditControl(environment, purchases, { fifo: true })).violations).toEqual([]);
   });
 

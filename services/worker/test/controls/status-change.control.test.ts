@@ -36,7 +36,10 @@ describe('negative control: only still-queued purchases are decided', () => {
   it("when rounds decide the same purchases without the lock and the status check, then only the bookings' unique key refuses", async () => {
     expect(unsafeSwitches['no-event-lock'] && unsafeSwitches['any-prior-status']).toBe(true);
     const { purchases, errors } = await decideInOverlappingRounds(db, sameDecisions(10, 4));
-    expect(errors.some((error) => error.includes('bookings_purchase_id_key'))).toBe(true);
+    expect(
+      errors.some((error) => error.includes('bookings_purchase_id_key')),
+      errors.join('\n'),
+    ).toBe(true);
     expect((await auditControl(environment, purchases, { fifo: true })).violations).toEqual([]);
   });
 
