@@ -1,7 +1,8 @@
 import { isIP } from 'node:net';
 import { UNSAFE_SWITCHES_ENV } from './unsafe-switches.js';
 
-// The one place that reads `process.env`. Every setting is declared once here (`settings` below: its
+// The one place that reads `process.env` for settings (unsafe-switches.ts reads the test-only
+// switches, and this refuses them). Every setting is declared once here (`settings` below: its
 // environment name, default, description and parser), validated at start-up and frozen; the rest of
 // the code receives a typed `Config`, and docs/operations.md's table is rendered from the same list.
 
