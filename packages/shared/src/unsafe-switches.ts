@@ -25,6 +25,8 @@ export const UNSAFE_SWITCH_NAMES = [
   'confirm-past-expiry',
   /** With buyer tokens on, a route on one purchase no longer checks that it is the caller's. */
   'any-buyer',
+  /** The workers' scan of Postgres for events with pending work finds none. */
+  'no-pending-scan',
 ] as const;
 
 export type UnsafeSwitchName = (typeof UNSAFE_SWITCH_NAMES)[number];
