@@ -30,6 +30,8 @@ await Promise.all(
       format: 'esm',
       target: 'node20',
       sourcemap: true,
+      // Test-only switches (packages/shared/src/unsafe-switches.ts) are read under NODE_ENV=test only.
+      define: { 'process.env.NODE_ENV': '"production"' },
       plugins: [external],
       logLevel: 'warning',
     }),

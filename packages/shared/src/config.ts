@@ -1,6 +1,8 @@
 import { isIP } from 'node:net';
+import { UNSAFE_SWITCHES_ENV } from './unsafe-switches.js';
 
-// The one place that reads `process.env`. Every setting is declared once here (`settings` below: its
+// The one place that reads `process.env` for settings (unsafe-switches.ts reads the test-only
+// switches, and this refuses them). Every setting is declared once here (`settings` below: its
 // environment name, default, description and parser), validated at start-up and frozen; the rest of
 // the code receives a typed `Config`, and docs/operations.md's table is rendered from the same list.
 
@@ -418,6 +420,13 @@ export function loadConfig(env: Env = process.env): Config {
     }
   }
   if (problems.length === 0) problems.push(...combinationProblems(values as unknown as Config));
+  const switches = env[UNSAFE_SWITCHES_ENV];
+  if (switches !== undefined && switches !== '') {
+    problems.push(
+      `${UNSAFE_SWITCHES_ENV}=${JSON.stringify(switches)} is for negative-control tests only: each switch ` +
+        'removes a safety mechanism (a lock, a constraint), and a service never starts with one. Unset it.',
+    );
+  }
   if (problems.length > 0) throw new ConfigError(problems);
   return Object.freeze(values as unknown as Config);
 }

@@ -1,4 +1,5 @@
 export * from './config.js';
+export * from './unsafe-switches.js';
 export * from './errors.js';
 export * from './connection-errors.js';
 export * from './logger.js';

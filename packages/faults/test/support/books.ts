@@ -1,5 +1,8 @@
-import type pg from 'pg';
+import pg from 'pg';
 import type { Buyers } from './buyers.js';
+
+/** What the audit needs to know of the buyers: the 202s they got, and what went wrong on their side. */
+export type BuyersSeen = Pick<Buyers, 'accepted' | 'duplicated' | 'rejected'>;
 import { sleep } from '@ticketing/harness';
 
 export interface Books {
@@ -19,7 +22,7 @@ export interface Books {
 }
 
 /** Waits until no accepted purchase is still queued in Postgres; returns how long that took. */
-export async function waitAllFinal(db: pg.Pool, buyers: Buyers, timeoutMs = 120_000): Promise<number> {
+export async function waitAllFinal(db: pg.Pool, buyers: BuyersSeen, timeoutMs = 120_000): Promise<number> {
   const ids = [...buyers.accepted.values()].map((accepted) => accepted.purchaseId);
   const started = Date.now();
   for (;;) {
@@ -38,11 +41,18 @@ export async function waitAllFinal(db: pg.Pool, buyers: Buyers, timeoutMs = 120_
 /**
  * The books, read straight from Postgres: per event sold ≤ total and sold = confirmed quantities =
  * active bookings; no purchase booked twice, no idempotency key holding two purchases; every accepted
- * purchase present and decided; the waiting list in queue order (positions 1..n). With `fifo` (quantity
- * 1, no cancellations, more demand than tickets), the confirmed purchases are exactly each event's
- * lowest sequence numbers and all the others wait.
+ * purchase present and decided; no hold confirmed after it ran out; the waiting list in queue order
+ * (positions 1..n). With `fifo` (quantity
+ * 1, every purchase joining the waiting list, more demand than tickets), the purchases that ever got a
+ * ticket (confirmed, or cancelled after their booking) are exactly each event's lowest sequence
+ * numbers and all the others still wait: a cancellation hands its ticket to the head of the line.
+ * Purchases cancelled while waiting left the line and are not counted.
  */
-export async function auditBooks(db: pg.Pool, buyers: Buyers, options: { fifo: boolean }): Promise<Books> {
+export async function auditBooks(
+  db: pg.Pool,
+  buyers: BuyersSeen,
+  options: { fifo: boolean },
+): Promise<Books> {
   const violations: string[] = [];
   const events = await db.query<{
     id: string;
@@ -84,6 +94,15 @@ export async function auditBooks(db: pg.Pool, buyers: Buyers, options: { fifo: b
     );
   }
 
+  // A booking is written in the transaction whose check found the hold still running (now() is the
+  // transaction's start, before that check): one written at or after its hold's end was paid too late.
+  const paidLate = await db.query<{ late: number }>(
+    `select count(*)::int as late from bookings b join purchases p on p.id = b.purchase_id
+     where p.hold_expires_at is not null and b.created_at >= p.hold_expires_at`,
+  );
+  const late = paidLate.rows[0]?.late ?? 0;
+  if (late > 0) violations.push(`${late} holds confirmed after they ran out`);
+
   const ids = [...buyers.accepted.values()].map((accepted) => accepted.purchaseId);
   const statuses = await db.query<{ id: string; status: string; waitedMs: number | null }>(
     `select id, status, extract(epoch from processed_at - created_at) * 1000 as "waitedMs"
@@ -101,8 +120,15 @@ export async function auditBooks(db: pg.Pool, buyers: Buyers, options: { fifo: b
   if (buyers.rejected.length > 0)
     violations.push(`${buyers.rejected.length} purchases never accepted, e.g. ${buyers.rejected[0]}`);
 
-  const queue = await db.query<{ eventId: string; id: string; status: string; entry: string | null }>(`
-    select p.event_id as "eventId", p.id, p.status, w.line_no::text as entry
+  const queue = await db.query<{
+    eventId: string;
+    id: string;
+    status: string;
+    entry: string | null;
+    booked: boolean;
+  }>(`
+    select p.event_id as "eventId", p.id, p.status, w.line_no::text as entry,
+      exists (select 1 from bookings b where b.purchase_id = p.id) as booked
     from purchases p left join waitlist_entries w on w.purchase_id = p.id
     order by p.event_id, p.seq`);
   const byEvent = new Map<string, typeof queue.rows>();
@@ -120,11 +146,15 @@ export async function auditBooks(db: pg.Pool, buyers: Buyers, options: { fifo: b
     if (entries.some((entry, index) => index > 0 && entry <= (entries[index - 1] ?? 0n)))
       violations.push(`event ${event.id}: waiting list out of queue order (line numbers do not follow seq)`);
     if (options.fifo) {
-      const expected = rows.map((_row, index) => (index < event.total ? 'confirmed' : 'waitlisted'));
-      const firstWrong = rows.findIndex((row, index) => row.status !== expected[index]);
+      const inLine = rows.filter((row) => row.status !== 'cancelled' || row.booked);
+      const handedBack = inLine.filter((row) => row.status === 'cancelled').length;
+      const ticketed = event.total + handedBack;
+      const expected = inLine.map((_row, index) => (index < ticketed ? 'confirmed' : 'waitlisted'));
+      const got = inLine.map((row) => (row.status === 'cancelled' ? 'confirmed' : row.status));
+      const firstWrong = got.findIndex((status, index) => status !== expected[index]);
       if (firstWrong !== -1) {
         violations.push(
-          `event ${event.id}: not decided in queue order: #${firstWrong + 1} by seq is ${rows[firstWrong]?.status}, expected ${expected[firstWrong]}`,
+          `event ${event.id}: not decided in queue order: #${firstWrong + 1} by seq is ${inLine[firstWrong]?.status}, expected ${expected[firstWrong]}`,
         );
       }
     }
@@ -141,4 +171,24 @@ export async function auditBooks(db: pg.Pool, buyers: Buyers, options: { fifo: b
     waitSeconds,
     violations,
   };
+}
+
+/**
+ * The same audit on a database of its own connections, for tests that run the system in-process (the
+ * negative controls): a pool that is opened, used and closed.
+ */
+export async function auditDatabase(
+  databaseUrl: string,
+  buyers: BuyersSeen,
+  options: { fifo: boolean },
+): Promise<Books> {
+  const db = new pg.Pool({ connectionString: databaseUrl, max: 2 });
+  // Dropping the test's database ends the connections; an ending client must not crash the run.
+  db.on('error', () => {});
+  db.on('connect', (client) => client.on('error', () => {}));
+  try {
+    return await auditBooks(db, buyers, options);
+  } finally {
+    await db.end();
+  }
 }

@@ -1,4 +1,5 @@
 import { sql, type Transaction } from 'kysely';
+import { unsafeSwitches } from '../unsafe-switches.js';
 import type { Database } from './database.js';
 
 /**
@@ -14,6 +15,7 @@ export async function holdAcceptingLocks(
   tx: Transaction<Database>,
   eventIds: readonly string[],
 ): Promise<void> {
+  if (unsafeSwitches['no-accepting-lock']) return;
   const inOrder = [...new Set(eventIds)].sort();
   await sql`
     select pg_advisory_xact_lock(hashtextextended(event_id::text, 0))

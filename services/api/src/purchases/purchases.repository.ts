@@ -6,6 +6,7 @@ import {
   type Database,
   type PurchaseRow,
   type PurchaseViewRow,
+  unsafeSwitches,
 } from '@ticketing/shared';
 import { sql, type Kysely, type Transaction } from 'kysely';
 
@@ -16,6 +17,10 @@ export type AcceptedPurchase = Pick<
   PurchaseRow,
   'id' | 'eventId' | 'userId' | 'quantity' | 'joinWaitlist' | 'idempotencyKey'
 >;
+
+const skipKnownKeys = unsafeSwitches['no-idempotency-conflict']
+  ? sql``
+  : sql`on conflict (event_id, idempotency_key) where idempotency_key is not null do nothing`;
 
 /**
  * Stores purchases, each numbered by the purchase sequence in the order given (see
@@ -43,7 +48,7 @@ export async function insertPurchases(
       ${column('idempotencyKey')}::text[]
     ) with ordinality as request(id, event_id, user_id, quantity, join_waitlist, idempotency_key, n)
     order by n
-    on conflict (event_id, idempotency_key) where idempotency_key is not null do nothing
+    ${skipKnownKeys}
     returning id, seq, created_at`.execute(tx);
     return rows;
   });

@@ -1,4 +1,9 @@
-import type { PendingPurchase, PurchaseRow, PurchaseStatus } from '@ticketing/shared';
+import {
+  unsafeSwitches,
+  type PendingPurchase,
+  type PurchaseRow,
+  type PurchaseStatus,
+} from '@ticketing/shared';
 import { sql } from 'kysely';
 import type { StatusChange } from './status-change.js';
 import { targetArrays, type DrainTarget } from './target.js';
@@ -52,6 +57,10 @@ export async function findQueuedPurchases(
   return rows;
 }
 
+/** The condition that a purchase `p` still has one of the statuses a change expects. */
+const inStatus = (from: readonly PurchaseStatus[]) =>
+  unsafeSwitches['any-prior-status'] ? sql`true` : sql`p.status = any(${from}::text[])`;
+
 /**
  * Moves purchases from an expected status to their new one. Every purchase must be in an expected
  * status: anything else means two deciders disagree, and the transaction must not commit.
@@ -70,7 +79,7 @@ export async function setStatuses(
       ${changes.map((change) => change.status)}::text[],
       ${changes.map((change) => change.reason ?? null)}::text[]
     ) as c(id, status, reason)
-    where p.id = c.id and p.status = any(${from}::text[])`.execute(tx);
+    where p.id = c.id and ${inStatus(from)}`.execute(tx);
   if (result.numAffectedRows !== BigInt(changes.length)) {
     throw new Error(
       `Expected ${changes.length} purchases in status ${from.join('/')}, found ${result.numAffectedRows}`,
@@ -106,7 +115,7 @@ export async function holdPurchases(
     from unnest(
       ${holds.map((hold) => hold.purchaseId)}::uuid[], ${holds.map((hold) => hold.holdSeconds)}::integer[]
     ) as h(id, hold_seconds)
-    where p.id = h.id and p.status = any(${from}::text[])
+    where p.id = h.id and ${inStatus(from)}
     returning p.id, p.hold_expires_at`.execute(tx);
   if (rows.length !== holds.length) {
     throw new Error(`Expected ${holds.length} purchases in status ${from.join('/')}, found ${rows.length}`);

@@ -1,4 +1,4 @@
-import type { WaitlistEntry } from '@ticketing/shared';
+import { unsafeSwitches, type WaitlistEntry } from '@ticketing/shared';
 import { sql } from 'kysely';
 import type { Tx } from './tx.js';
 
@@ -41,6 +41,7 @@ export async function waitlistHead(tx: Tx, eventId: string, limit: number): Prom
     .where('w.eventId', '=', eventId)
     .orderBy('w.lineNo')
     .limit(limit)
+    .$if(unsafeSwitches['waitlist-skips-head'], (query) => query.offset(1))
     .execute();
 }
 

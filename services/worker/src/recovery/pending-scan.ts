@@ -2,6 +2,7 @@ import {
   hasPendingCancellation,
   hasPendingExpiry,
   isAwaitingDecision,
+  unsafeSwitches,
   type Database,
 } from '@ticketing/shared';
 import type { Kysely } from 'kysely';
@@ -13,6 +14,7 @@ import type { Kysely } from 'kysely';
  * finds from Postgres, so work whose job or wake-up Redis lost is still done.
  */
 export async function findEventsWithPendingWork(db: Kysely<Database>): Promise<string[]> {
+  if (unsafeSwitches['no-pending-scan']) return [];
   const eventsWhere = (pending: typeof isAwaitingDecision) =>
     db.selectFrom('purchases').select('eventId').distinct().where(pending).execute();
   const found = await Promise.all([

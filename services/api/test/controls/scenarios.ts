@@ -1,0 +1,126 @@
+import type { AddressInfo } from 'node:net';
+import { auditDatabase, waitAllFinal, type Books, type BuyersSeen } from '@ticketing/faults/books';
+import { Buyers } from '@ticketing/faults/buyers';
+import { sleep } from '@ticketing/harness';
+import { loadOptions, runLoad, type LoadResult } from '@ticketing/loadtest';
+import { waitUntilNothingQueued } from '@ticketing/shared/testing';
+import pg from 'pg';
+import { httpHelpers } from '../support/http.js';
+import type { TestSystem } from '../support/test-system.js';
+
+// The negative controls' scenarios through the api (docs/controls.md): each control runs one with its
+// switches on and expects the audit to report the violation; without-switches.test.ts runs them all
+// with the switches off and expects clean books.
+
+/** The system's address, listening on a free port from the first call. */
+async function urlOf(system: TestSystem): Promise<string> {
+  if (!system.app.server.listening) await system.app.listen({ port: 0, host: '127.0.0.1' });
+  return `http://127.0.0.1:${(system.app.server.address() as AddressInfo).port}`;
+}
+
+async function waitFinal(system: TestSystem, buyers: BuyersSeen, timeoutMs: number): Promise<number> {
+  const pool = new pg.Pool({ connectionString: system.config.databaseUrl, max: 1 });
+  try {
+    return await waitAllFinal(pool, buyers, timeoutMs);
+  } finally {
+    await pool.end();
+  }
+}
+
+const seen = (eventId: string, purchaseIds: readonly string[]): BuyersSeen => ({
+  accepted: new Map(purchaseIds.map((purchaseId) => [purchaseId, { purchaseId, eventId }])),
+  duplicated: 0,
+  rejected: [],
+});
+
+/** The fault suite's buyers (one in ten sends its accepted purchase again, same key): 200 for 50 tickets. */
+export async function resendingBuyers(system: TestSystem): Promise<{ buyers: Buyers; books: Books }> {
+  const { createEvent } = httpHelpers(() => system);
+  const url = await urlOf(system);
+  const event = await createEvent({ totalTickets: 50 });
+  const buyers = await new Buyers(() => url, { events: [event.id], purchases: 200, concurrency: 20 }).run();
+  await waitFinal(system, buyers, 30_000);
+  return { buyers, books: await auditDatabase(system.config.databaseUrl, buyers, { fifo: false }) };
+}
+
+/** A sold-out event (10 tickets, 30 buyers), then 3 of the confirmed cancel: their tickets go to the line. */
+export async function cancelAfterSellOut(system: TestSystem): Promise<Books> {
+  const { createEvent, submit, poll, cancel } = httpHelpers(() => system);
+  const event = await createEvent({ totalTickets: 10 });
+  const purchases = await Promise.all(
+    Array.from({ length: 30 }, (_, index) => submit(event.id, { userId: `buyer-${index}` })),
+  );
+  await waitUntilNothingQueued(system.deps.db, event.id);
+  const confirmed: string[] = [];
+  for (const purchase of purchases) {
+    if ((await poll(purchase.purchaseId)).status === 'confirmed') confirmed.push(purchase.purchaseId);
+  }
+  for (const purchaseId of confirmed.slice(0, 3)) await cancel(purchaseId);
+  const buyers = seen(
+    event.id,
+    purchases.map((purchase) => purchase.purchaseId),
+  );
+  return auditDatabase(system.config.databaseUrl, buyers, { fifo: true });
+}
+
+/** The load client (`pnpm loadtest`) on a sold-out event, cancelling some of its confirmed purchases. */
+export async function cancellingLoadClient(system: TestSystem): Promise<LoadResult> {
+  return runLoad(
+    loadOptions({
+      url: await urlOf(system),
+      events: 1,
+      tickets: 20,
+      purchases: 120,
+      concurrency: 24,
+      quantity: { min: 1, max: 1 },
+      cancelRatio: 0.3,
+    }),
+  );
+}
+
+/**
+ * A hold of 1 s, then its confirmation after it ran out but before its expiry is carried out (no
+ * worker runs meanwhile, so no sweep). Returns the confirmation's status code and the books.
+ */
+export async function confirmAfterHoldRanOut(
+  system: TestSystem,
+): Promise<{ statusCode: number; books: Books }> {
+  const { inject, createEvent, buy } = httpHelpers(() => system);
+  const event = await createEvent({ totalTickets: 1, holdSeconds: 1 });
+  const held = (await buy(event.id, { userId: 'p1' })) as { purchaseId: string; holdExpiresAt?: string };
+  await system.stopWorker();
+  let statusCode: number;
+  try {
+    await sleep(Math.max(0, Date.parse(held.holdExpiresAt ?? '') - Date.now()) + 50);
+    statusCode = (await inject({ method: 'POST', url: `/purchases/${held.purchaseId}/confirm` })).statusCode;
+  } finally {
+    await system.startWorker();
+  }
+  const books = await auditDatabase(system.config.databaseUrl, seen(event.id, [held.purchaseId]), {
+    fifo: false,
+  });
+  return { statusCode, books };
+}
+
+/**
+ * 20 purchases accepted while no worker runs (start the system without one), every Redis key lost,
+ * then a worker; the books after `settleMs` or once every purchase is final.
+ */
+export async function acceptThenLoseRedis(
+  system: TestSystem,
+  settleMs: number,
+): Promise<{ eventId: string; books: Books }> {
+  const { createEvent, submit } = httpHelpers(() => system);
+  const event = await createEvent({ totalTickets: 5 });
+  const purchases = await Promise.all(
+    Array.from({ length: 20 }, (_, index) => submit(event.id, { userId: `buyer-${index}` })),
+  );
+  await system.environment.redis.deleteKeys();
+  await system.startWorker();
+  const buyers = seen(
+    event.id,
+    purchases.map((purchase) => purchase.purchaseId),
+  );
+  await waitFinal(system, buyers, settleMs);
+  return { eventId: event.id, books: await auditDatabase(system.config.databaseUrl, buyers, { fifo: true }) };
+}

@@ -1,0 +1,59 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { unsafeSwitches } from '@ticketing/shared';
+import { startTestSystem, type TestSystem } from '../support/test-system.js';
+import {
+  acceptThenLoseRedis,
+  cancelAfterSellOut,
+  cancellingLoadClient,
+  confirmAfterHoldRanOut,
+  resendingBuyers,
+} from './scenarios.js';
+
+// The negative controls' scenarios through the api with every switch off and every index in place:
+// the audits are clean, so what the controls see comes from what their switches take away
+// (docs/controls.md). The fault audit reads every event of the database: the hold's scenario, whose
+// expired purchase is no FIFO sale, comes after those audited for queue order.
+
+let system: TestSystem;
+beforeAll(async () => {
+  system = await startTestSystem();
+});
+afterAll(async () => {
+  await system?.close();
+});
+
+describe('the controls without their switches', () => {
+  it('when no switch is on, then none is', () => {
+    expect(Object.values(unsafeSwitches)).not.toContain(true);
+  });
+
+  it('when buyers resend with their key, then each key holds one purchase', async () => {
+    const { buyers, books } = await resendingBuyers(system);
+    expect(buyers.duplicated).toBe(0);
+    expect(books.violations).toEqual([]);
+  });
+
+  it('when confirmed purchases of a sold-out event cancel, then the head of the line gets their tickets', async () => {
+    expect((await cancelAfterSellOut(system)).violations).toEqual([]);
+    const result = await cancellingLoadClient(system);
+    expect(result.audit).toEqual({ ok: true, violations: [] });
+  });
+
+  it('when a hold is confirmed after it ran out, then the confirmation is refused and the books are clean', async () => {
+    const { statusCode, books } = await confirmAfterHoldRanOut(system);
+    expect(statusCode).toBe(409);
+    expect(books.violations).toEqual([]);
+  });
+
+  it('when Redis loses every job, then the scan of Postgres decides every purchase', async () => {
+    // A system of its own: the audit reads every event of its database, and this one starts without
+    // a worker.
+    const lossy = await startTestSystem({}, { worker: false });
+    try {
+      const { books } = await acceptThenLoseRedis(lossy, 15_000);
+      expect(books.violations).toEqual([]);
+    } finally {
+      await lossy.close();
+    }
+  });
+});

@@ -1,0 +1,53 @@
+import { sql, type Kysely } from 'kysely';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+
+vi.hoisted(() => {
+  process.env.TICKETING_UNSAFE_SWITCHES = 'no-event-lock,unconditional-allotment';
+});
+
+import {
+  createDb,
+  createTestEnvironment,
+  unsafeSwitches,
+  type Database,
+  type TestEnvironment,
+} from '@ticketing/shared/testing';
+import { auditControl } from './control-books.js';
+import { decideInOverlappingRounds, staleCounts } from './overlapping-rounds.js';
+
+// Negative control of "never oversold" (docs/controls.md), whose own tests are idempotency.test.ts
+// ("two workers run the same jobs at once") and the fault suite's zombie worker: rounds overlap as a
+// zombie's would, without the event row lock and the conditional update. The CHECK still stands,
+// then is dropped in this test's own database.
+
+let environment: TestEnvironment;
+let db: Kysely<Database>;
+beforeAll(async () => {
+  environment = await createTestEnvironment();
+  db = createDb(environment.config.databaseUrl, { poolSize: 12 });
+});
+afterAll(async () => {
+  await db?.destroy();
+  await environment?.destroy();
+});
+
+describe('negative control: never oversold', () => {
+  it('when rounds overlap without the event lock and the conditional update, then only the CHECK refuses the oversell', async () => {
+    expect(unsafeSwitches['no-event-lock'] && unsafeSwitches['unconditional-allotment']).toBe(true);
+    const { purchases, errors } = await decideInOverlappingRounds(db, staleCounts(5, 30));
+    expect(
+      errors.some((error) => error.includes('events_sold_and_held_within_total')),
+      errors.join('\n'),
+    ).toBe(true);
+    expect((await auditControl(environment, purchases, { fifo: true })).violations).toEqual([]);
+  });
+
+  it('when the CHECK is gone too, then the audit reports an oversell', async () => {
+    await sql`alter table events drop constraint events_sold_and_held_within_total`.execute(db);
+    const { purchases } = await decideInOverlappingRounds(db, staleCounts(5, 30));
+    const books = await auditControl(environment, purchases, { fifo: true });
+    expect(books.final).toBe(30);
+    expect(books.oversold).toBeGreaterThan(0);
+    expect(books.violations).toContain(`${books.oversold} tickets oversold`);
+  });
+});
