@@ -1,5 +1,4 @@
 import { UnrecoverableError, type Job } from 'bullmq';
-import type { RedisClient } from '@ticketing/shared';
 import type { Kysely } from 'kysely';
 import {
   encodeLeaseHolder,
@@ -10,6 +9,7 @@ import {
   type Logger,
   type OutboxRecorder,
   type PurchaseUpdate,
+  type RedisClient,
 } from '@ticketing/shared';
 import { applyRound, latestSeq, type RoundOutcome } from '../decide/round.js';
 import type { DrainTarget } from '../decide/target.js';
@@ -173,10 +173,9 @@ export class EventDrainer {
    */
   private async topUp(work: EventWork, forNextRound = false): Promise<void> {
     if (!work.mayHaveJobs || this.closing || (!forNextRound && work.jobs.length > 0)) return;
-    const room = this.deps.config.workerBatchSize;
     const worker = this.workers.get(work.eventId);
     try {
-      const want = Math.min(await worker.ready(), room);
+      const want = Math.min(await worker.ready(), this.deps.config.workerBatchSize);
       work.tookJobs(want > 0 ? await worker.take(work.token, want) : [], want, forNextRound);
     } catch (err) {
       if (!forNextRound) throw err;
@@ -271,18 +270,18 @@ export class EventDrainer {
   /** Events with jobs in hand or work left go to the end of the line; the others let go. */
   private async lineUpOrLetGo(works: EventWork[]): Promise<void> {
     const done = new Set(works.filter((work) => work.idle));
-    await Promise.all(
-      [...done].map(async (work) => {
-        // Its jobs are completed before the lease goes, so the next holder never sees them active.
-        await work.completions();
-        await work.lease?.release().catch(() => undefined);
-      }),
-    );
+    await Promise.all([...done].map((work) => this.letGo(work)));
     for (const work of works) {
       const next = work.leaveRound(done.has(work), this.closing);
       if (next === 'forget') this.forget(work);
       else if (next === 'line-up') this.line.push(work);
     }
+  }
+
+  /** Releases the event's lease once its jobs are completed, so the next holder never sees them active. */
+  private async letGo(work: EventWork): Promise<void> {
+    await work.completions();
+    await work.lease?.release().catch(() => undefined);
   }
 
   private forget(work: EventWork): void {
@@ -299,12 +298,7 @@ export class EventDrainer {
     while (this.line.length > 0) {
       await this.startRound(this.line.splice(0, MAX_EVENTS_PER_ROUND), false);
     }
-    await Promise.all(
-      [...this.work.values()].map(async (work) => {
-        await work.completions();
-        await work.lease?.release().catch(() => undefined);
-      }),
-    );
+    await Promise.all([...this.work.values()].map((work) => this.letGo(work)));
     await Promise.all(this.announcing);
     this.work.clear();
     await this.workers.close();
