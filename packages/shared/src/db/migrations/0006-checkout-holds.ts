@@ -6,6 +6,30 @@ import { sql, type Kysely } from 'kysely';
  * purchase is active like a confirmed one (one active purchase per user, cancellations), and its expiry
  * takes a place in the event's queue (`expire_seq`) like a cancellation.
  */
+/**
+ * The two partial indexes over active purchases, rebuilt for a list of active statuses: one active
+ * purchase per user and event, and pending cancellations (of queued or active purchases).
+ */
+async function indexActivePurchases(db: Kysely<unknown>, active: readonly string[]): Promise<void> {
+  const statuses = (list: readonly string[]) => sql`(${sql.join(list.map((status) => sql.lit(status)))})`;
+  await db.schema.dropIndex('purchases_one_active_per_user').execute();
+  await db.schema
+    .createIndex('purchases_one_active_per_user')
+    .on('purchases')
+    .columns(['event_id', 'user_id'])
+    .unique()
+    .where(sql.ref('status'), 'in', statuses(active))
+    .execute();
+  await db.schema.dropIndex('purchases_pending_cancellation').execute();
+  await db.schema
+    .createIndex('purchases_pending_cancellation')
+    .on('purchases')
+    .columns(['event_id', 'cancel_seq'])
+    .where(sql.ref('cancel_seq'), 'is not', null)
+    .where(sql.ref('status'), 'in', statuses(['queued', ...active]))
+    .execute();
+}
+
 export async function up(db: Kysely<unknown>): Promise<void> {
   await db.schema
     .alterTable('events')
@@ -53,22 +77,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .execute();
 
   // A held purchase is active: one per user, and its cancellations are found like any other.
-  await db.schema.dropIndex('purchases_one_active_per_user').execute();
-  await db.schema
-    .createIndex('purchases_one_active_per_user')
-    .on('purchases')
-    .columns(['event_id', 'user_id'])
-    .unique()
-    .where(sql.ref('status'), 'in', sql`('held', 'confirmed', 'waitlisted')`)
-    .execute();
-  await db.schema.dropIndex('purchases_pending_cancellation').execute();
-  await db.schema
-    .createIndex('purchases_pending_cancellation')
-    .on('purchases')
-    .columns(['event_id', 'cancel_seq'])
-    .where(sql.ref('cancel_seq'), 'is not', null)
-    .where(sql.ref('status'), 'in', sql`('queued', 'held', 'confirmed', 'waitlisted')`)
-    .execute();
+  await indexActivePurchases(db, ['held', 'confirmed', 'waitlisted']);
 
   // The sweep for holds past their time reads only holds whose expiry has no place in the queue yet.
   await db.schema
@@ -102,22 +111,7 @@ export async function down(db: Kysely<unknown>): Promise<void> {
     'purchases_unnumbered_holds',
   ])
     await db.schema.dropIndex(index).execute();
-  await db.schema.dropIndex('purchases_pending_cancellation').execute();
-  await db.schema
-    .createIndex('purchases_pending_cancellation')
-    .on('purchases')
-    .columns(['event_id', 'cancel_seq'])
-    .where(sql.ref('cancel_seq'), 'is not', null)
-    .where(sql.ref('status'), 'in', sql`('queued', 'confirmed', 'waitlisted')`)
-    .execute();
-  await db.schema.dropIndex('purchases_one_active_per_user').execute();
-  await db.schema
-    .createIndex('purchases_one_active_per_user')
-    .on('purchases')
-    .columns(['event_id', 'user_id'])
-    .unique()
-    .where(sql.ref('status'), 'in', sql`('confirmed', 'waitlisted')`)
-    .execute();
+  await indexActivePurchases(db, ['confirmed', 'waitlisted']);
   await db.schema.alterTable('bookings').dropColumn('payment_reference').execute();
   await db.schema.alterTable('purchases').dropConstraint('purchases_held_has_expiry').execute();
   await db.schema.alterTable('purchases').dropColumn('expire_seq').dropColumn('hold_expires_at').execute();
