@@ -6,8 +6,14 @@ import type {
   RawServerDefault,
 } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import type { Config, Database, EventQueues, OutboxRecorder, WebhookSubscriptions } from '@ticketing/shared';
-import type { RedisClient } from '@ticketing/shared';
+import type {
+  Config,
+  Database,
+  EventQueues,
+  OutboxRecorder,
+  WebhookSubscriptions,
+  RedisClient,
+} from '@ticketing/shared';
 import type { Kysely } from 'kysely';
 import type { EventCache } from './events/event-cache.js';
 import type { BuyerAccess } from './http/buyer-auth.js';

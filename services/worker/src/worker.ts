@@ -1,5 +1,4 @@
 import { hostname } from 'node:os';
-import type { RedisClient } from '@ticketing/shared';
 import type { Kysely } from 'kysely';
 import {
   EventQueues,
@@ -14,6 +13,7 @@ import {
   type Logger,
   workerConnectionName,
   workerProcessName,
+  type RedisClient,
 } from '@ticketing/shared';
 import { EventDrainer } from './drain/drainer.js';
 import { queueDueExpiries } from './holds/expiry-sweep.js';

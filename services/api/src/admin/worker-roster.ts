@@ -4,8 +4,8 @@ import {
   parseLeaseHolder,
   workerOfConnection,
   type LeaseHolder,
+  type RedisClient,
 } from '@ticketing/shared';
-import type { RedisClient } from '@ticketing/shared';
 
 /** A worker process as Bull Board lists a queue's workers. */
 export interface DashboardWorker {

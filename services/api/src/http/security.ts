@@ -2,8 +2,7 @@ import cors from '@fastify/cors';
 import helmet from 'helmet';
 import rateLimit from '@fastify/rate-limit';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { RedisClient } from '@ticketing/shared';
-import { AppError, type Config } from '@ticketing/shared';
+import { AppError, type Config, type RedisClient } from '@ticketing/shared';
 import type { App } from '../app-types.js';
 
 const rateLimited = (retryAfterSeconds: number): AppError =>

@@ -1,5 +1,9 @@
-import type { RedisClient } from '@ticketing/shared';
-import { parsePurchaseUpdates, purchaseUpdatesChannel, type PurchaseUpdate } from '@ticketing/shared';
+import {
+  parsePurchaseUpdates,
+  purchaseUpdatesChannel,
+  type PurchaseUpdate,
+  type RedisClient,
+} from '@ticketing/shared';
 
 /**
  * Delivers the workers' announcements of decided purchases to the requests long-polling for them, so

@@ -1,6 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import { AppError, notFound, unavailable, type Database, type PurchaseRow } from '@ticketing/shared';
-import type { RedisClient } from '@ticketing/shared';
+import {
+  AppError,
+  notFound,
+  unavailable,
+  type Database,
+  type PurchaseRow,
+  type RedisClient,
+} from '@ticketing/shared';
 import type { Kysely } from 'kysely';
 import type { EventCache } from '../events/event-cache.js';
 import type { AcceptedPurchases } from './accepted-purchases.js';

@@ -1,5 +1,4 @@
-import type { RedisClient } from '@ticketing/shared';
-import { LuaScript } from '@ticketing/shared';
+import { LuaScript, type RedisClient } from '@ticketing/shared';
 
 // Compare-and-act scripts: a lease is only extended or released by the process that holds it.
 const EXTEND = new LuaScript(

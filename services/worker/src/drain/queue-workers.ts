@@ -1,6 +1,5 @@
 import { Worker, createRedisBackend, type BackendFactory, type Job, type RedisQueueBackend } from 'bullmq';
-import type { RedisClient } from '@ticketing/shared';
-import { eventQueueName, type Config, type Logger } from '@ticketing/shared';
+import { eventQueueName, type Config, type Logger, type RedisClient } from '@ticketing/shared';
 
 /** Queue workers kept for recently drained events (about 9 KB each). */
 const MAX_QUEUE_WORKERS = 2_000;

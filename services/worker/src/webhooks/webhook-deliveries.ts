@@ -1,5 +1,4 @@
 import { Queue, UnrecoverableError, Worker, type Job } from 'bullmq';
-import type { RedisClient } from '@ticketing/shared';
 import type { Kysely } from 'kysely';
 import {
   WEBHOOK_QUEUE_NAME,
@@ -13,6 +12,7 @@ import {
   type Database,
   type DeliveryJob,
   type Logger,
+  type RedisClient,
 } from '@ticketing/shared';
 import { DeliveryFailed, deliver } from './deliver.js';
 import { lineHeads, overdueHeads, relayMessages } from './deliveries.repository.js';
