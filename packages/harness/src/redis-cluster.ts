@@ -1,9 +1,10 @@
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Redis } from 'ioredis';
+import { RedisProcess } from './redis-process.js';
 import type { RedisTarget } from './redis.js';
 import { freePort, sleep, waitFor } from './wait.js';
 
@@ -40,65 +41,23 @@ export function parseClusterNodes(text: string): ClusterNodeInfo[] {
     });
 }
 
-/** One `redis-server --cluster-enabled yes`: its client port, its cluster bus port and its folder. */
-class ClusterNode {
-  private child: ChildProcess | undefined;
-
-  constructor(
-    readonly port: number,
-    private readonly busPort: number,
-    private readonly dir: string,
-    private readonly nodeTimeoutMs: number,
-  ) {}
-
-  get pid(): number | undefined {
-    return this.child?.pid;
-  }
-
-  get running(): boolean {
-    return this.child !== undefined;
-  }
-
-  /**
-   * Starts the node and waits until it answers. Without persistence of data (a killed node comes
-   * back empty, and gets its data again from its shard's master), but its cluster configuration
-   * (nodes.conf in its folder) survives, so a restarted node rejoins as the member it was.
-   */
-  async start(): Promise<void> {
-    // `cluster-port` names the bus port (else port + 10000, which may be taken or out of range).
-    const args = [
-      ['--port', String(this.port)],
-      ['--cluster-port', String(this.busPort)],
-      ['--bind', '127.0.0.1'],
-      ['--cluster-enabled', 'yes'],
-      ['--cluster-config-file', 'nodes.conf'],
-      ['--cluster-node-timeout', String(this.nodeTimeoutMs)],
-      ['--dir', this.dir],
-      ['--save', ''],
-      ['--appendonly', 'no'],
-      ['--maxmemory-policy', 'noeviction'],
-    ].flat();
-    this.child = spawn('redis-server', args, { stdio: 'ignore' });
-    await waitFor(
-      `cluster node ${this.port} to answer`,
-      async () => (await this.cli('ping')) === 'PONG',
-      10_000,
-      50,
-    );
-  }
-
-  async cli(...args: string[]): Promise<string> {
-    return (await run('redis-cli', ['-p', String(this.port), ...args])).stdout.trim();
-  }
-
-  async kill(): Promise<void> {
-    const child = this.child;
-    this.child = undefined;
-    if (child === undefined || child.exitCode !== null || child.signalCode !== null) return;
-    const exited = new Promise((resolve) => child.once('exit', resolve));
-    child.kill('SIGKILL');
-    await exited;
-  }
+/**
+ * One `redis-server --cluster-enabled yes` on its client port and its cluster bus port, in its own
+ * folder. Without persistence of data (a killed node comes back empty, and gets its data again from
+ * its shard's master), but its cluster configuration (nodes.conf in its folder) survives, so a
+ * restarted node rejoins as the member it was.
+ */
+function clusterNode(port: number, busPort: number, dir: string, nodeTimeoutMs: number): RedisProcess {
+  // `cluster-port` names the bus port (else port + 10000, which may be taken or out of range).
+  return new RedisProcess(port, [
+    ...['--cluster-port', String(busPort)],
+    ...['--cluster-enabled', 'yes'],
+    ...['--cluster-config-file', 'nodes.conf'],
+    ...['--cluster-node-timeout', String(nodeTimeoutMs)],
+    ...['--dir', dir],
+    ...['--save', '', '--appendonly', 'no'],
+    ...['--maxmemory-policy', 'noeviction'],
+  ]);
 }
 
 export interface RedisClusterOptions {
@@ -123,7 +82,7 @@ export class RedisCluster implements RedisTarget {
   readonly url: string;
 
   private constructor(
-    private readonly nodes: ClusterNode[],
+    private readonly nodes: RedisProcess[],
     private readonly dir: string,
     readonly keyPrefix: string,
   ) {
@@ -136,9 +95,8 @@ export class RedisCluster implements RedisTarget {
     const ports = new Set<number>();
     while (ports.size < count * 2) ports.add(await freePort());
     const [clientPorts, busPorts] = [[...ports].slice(0, count), [...ports].slice(count)];
-    const nodes = clientPorts.map(
-      (port, index) =>
-        new ClusterNode(port, busPorts[index] ?? 0, join(dir, String(port)), options.nodeTimeoutMs ?? 2_000),
+    const nodes = clientPorts.map((port, index) =>
+      clusterNode(port, busPorts[index] ?? 0, join(dir, String(port)), options.nodeTimeoutMs ?? 2_000),
     );
     const cluster = new RedisCluster(nodes, dir, options.keyPrefix);
     try {
@@ -174,13 +132,13 @@ export class RedisCluster implements RedisTarget {
     return this.nodes.flatMap((node) => (node.pid === undefined ? [] : [node.pid]));
   }
 
-  private node(port: number): ClusterNode {
+  private node(port: number): RedisProcess {
     const node = this.nodes.find((candidate) => candidate.port === port);
     if (node === undefined) throw new Error(`No cluster node on port ${port}`);
     return node;
   }
 
-  private get live(): ClusterNode[] {
+  private get live(): RedisProcess[] {
     return this.nodes.filter((node) => node.running);
   }
 

@@ -1,13 +1,10 @@
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { Redis } from 'ioredis';
 import { runId } from './run-id.js';
-import { freePort, waitFor } from './wait.js';
-
-const run = promisify(execFile);
+import { RedisProcess } from './redis-process.js';
+import { freePort } from './wait.js';
 
 /**
  * Where a system keeps its queues: a key prefix on the machine's Redis, or a Redis of its own. A
@@ -70,7 +67,7 @@ export function sharedRedisPrefix(keyPrefix = `test_${runId()}`): RedisTarget {
  * memory and CPU are the system's alone.
  */
 export class RedisServer implements RedisTarget {
-  private child: ChildProcess | undefined;
+  private readonly server: RedisProcess;
   readonly url: string;
 
   private constructor(
@@ -79,6 +76,10 @@ export class RedisServer implements RedisTarget {
     readonly keyPrefix: string,
   ) {
     this.url = `redis://127.0.0.1:${port}`;
+    this.server = new RedisProcess(port, [
+      ...['--save', '', '--appendonly', 'no'],
+      ...['--dir', dir, '--maxmemory-policy', 'noeviction'],
+    ]);
   }
 
   static async start(options: { keyPrefix: string }): Promise<RedisServer> {
@@ -103,30 +104,21 @@ export class RedisServer implements RedisTarget {
 
   /** The server process (for CPU accounting); undefined while it is down. */
   get pid(): number | undefined {
-    return this.child?.pid;
+    return this.server.pid;
   }
 
   /** Starts the server (again, after `kill`: empty) and waits until it answers. */
-  async start(): Promise<void> {
-    const args = ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'];
-    this.child = spawn('redis-server', [...args, '--dir', this.dir, '--maxmemory-policy', 'noeviction'], {
-      stdio: 'ignore',
-    });
-    await waitFor('redis-server to answer', async () => (await this.cli('ping')) === 'PONG', 10_000, 50);
+  start(): Promise<void> {
+    return this.server.start();
   }
 
-  async cli(...args: string[]): Promise<string> {
-    return (await run('redis-cli', ['-p', String(this.port), ...args])).stdout.trim();
+  cli(...args: string[]): Promise<string> {
+    return this.server.cli(...args);
   }
 
   /** kill -9: gone with everything it held. */
-  async kill(): Promise<void> {
-    const child = this.child;
-    this.child = undefined;
-    if (child === undefined || child.exitCode !== null || child.signalCode !== null) return;
-    const exited = new Promise((resolve) => child.once('exit', resolve));
-    child.kill('SIGKILL');
-    await exited;
+  kill(): Promise<void> {
+    return this.server.kill();
   }
 
   /** A crash and a start: the server comes back empty. */
