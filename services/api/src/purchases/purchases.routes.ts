@@ -1,4 +1,5 @@
 import { isDecided, notFound, readQueuePosition, toPurchaseView } from '@ticketing/shared';
+import type { FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import { IdParams, buyerErrors, buyerRoute, commonErrors, errorResponse } from '../http/common.schemas.js';
 import { preferredWaitSeconds } from '../http/prefer.js';
@@ -19,6 +20,11 @@ import {
 import { submitPurchase, toPurchaseRequest } from './submit-purchase.js';
 
 const purchaseLocation = (purchaseId: string): string => `/purchases/${purchaseId}`;
+
+/** The body is optional: a request without one is validated as an empty object. */
+const bodyOptional = async (request: FastifyRequest): Promise<void> => {
+  request.body ??= {};
+};
 
 export function registerPurchaseRoutes(app: App, deps: AppDeps): void {
   const authenticate = deps.buyers.authenticate;
@@ -111,10 +117,7 @@ export function registerPurchaseRoutes(app: App, deps: AppDeps): void {
     '/purchases/:id/cancel',
     {
       onRequest: authenticate,
-      // The body is optional: a request without one is validated as an empty object.
-      preValidation: async (request) => {
-        request.body ??= {};
-      },
+      preValidation: bodyOptional,
       preHandler: ownPurchase,
       schema: {
         ...buyerRoute,
@@ -143,10 +146,7 @@ export function registerPurchaseRoutes(app: App, deps: AppDeps): void {
     '/purchases/:id/confirm',
     {
       onRequest: authenticate,
-      // The body is optional: a request without one is validated as an empty object.
-      preValidation: async (request) => {
-        request.body ??= {};
-      },
+      preValidation: bodyOptional,
       preHandler: ownPurchase,
       schema: {
         ...buyerRoute,
