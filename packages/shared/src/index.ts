@@ -13,6 +13,8 @@ export * from './domain/waitlist.js';
 export * from './domain/cancellation.js';
 export * from './domain/hold.js';
 export * from './domain/report.js';
+export * from './domain/draw.js';
+export * from './domain/sale-window.js';
 export * from './domain/purchase-view.js';
 export * from './queue/queues.js';
 export * from './queue/redis.js';

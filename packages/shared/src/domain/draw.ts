@@ -1,0 +1,56 @@
+/**
+ * The on-sale draw, a commit-reveal scheme any buyer can check (docs/on-sale.md):
+ * - an event with a sale start gets a secret 32-byte seed; its `commitment`, hex SHA-256 of the seed,
+ *   is public from the moment the pre-queue can open and never changes;
+ * - every pre-queued purchase's draw key is hex HMAC-SHA256(key = the seed's bytes, message = the
+ *   purchase id as lower-case UUID text);
+ * - at the start the seed is revealed, and the pre-queue is decided in ascending draw key.
+ * The key depends only on the seed and the purchase id, so there is exactly one draw however often it
+ * is computed, and a buyer checks their place without learning anyone else's purchase id.
+ */
+import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+
+export const DRAW_SEED_BYTES = 32;
+
+/** A new secret seed. Randomness is an input like any other: this is the one impure helper here. */
+export const newDrawSeed = (): Buffer => randomBytes(DRAW_SEED_BYTES);
+
+export const drawCommitment = (seed: Uint8Array): string => createHash('sha256').update(seed).digest('hex');
+
+export const drawKey = (seed: Uint8Array, purchaseId: string): string =>
+  createHmac('sha256', seed).update(purchaseId.toLowerCase()).digest('hex');
+
+/** Drawn order: ascending draw key (hex of equal length, so text order is numeric order). */
+export const compareDrawKeys = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+
+export const drawOrder = (keys: readonly string[]): string[] => [...keys].sort(compareDrawKeys);
+
+export type DrawCheck =
+  | { readonly ok: true; readonly place: number; readonly entrants: number }
+  | { readonly ok: false; readonly reason: string };
+
+/**
+ * What a buyer checks once the seed is revealed: the seed matches the commitment published before the
+ * start, the published keys are in drawn order, and their own key is among them (its 1-based place).
+ */
+export function checkDraw(input: {
+  readonly commitment: string;
+  readonly seedHex: string;
+  readonly keys: readonly string[];
+  readonly purchaseId: string;
+}): DrawCheck {
+  if (!/^[0-9a-f]{64}$/.test(input.seedHex))
+    return { ok: false, reason: 'the seed is not 64 hex characters' };
+  const seed = Buffer.from(input.seedHex, 'hex');
+  const expected = Buffer.from(drawCommitment(seed), 'hex');
+  const published = Buffer.from(input.commitment, 'hex');
+  if (published.length !== expected.length || !timingSafeEqual(published, expected))
+    return { ok: false, reason: 'SHA-256 of the seed does not match the commitment' };
+  for (let i = 1; i < input.keys.length; i++)
+    if (compareDrawKeys(input.keys[i - 1]!, input.keys[i]!) >= 0)
+      return { ok: false, reason: `the keys are not in ascending order at place ${i + 1}` };
+  const mine = drawKey(seed, input.purchaseId);
+  const index = input.keys.indexOf(mine);
+  if (index < 0) return { ok: false, reason: 'this purchase is not among the entrants' };
+  return { ok: true, place: index + 1, entrants: input.keys.length };
+}

@@ -1,0 +1,35 @@
+/**
+ * An event's sale window: when purchases are refused, pre-queued or decided. Times are passed in (read
+ * from Postgres's clock by the caller), so every api and worker process agrees on them.
+ */
+export const SALE_STATES = ['scheduled', 'prequeue', 'on_sale', 'ended'] as const;
+export type SaleWindowState = (typeof SALE_STATES)[number];
+
+export interface SaleWindow {
+  /** Without a start, the event is on sale from creation. */
+  readonly salesStartAt: Date | null;
+  readonly salesEndAt: Date | null;
+  /** Without it, the pre-queue is open from creation until the start. */
+  readonly preQueueOpensAt: Date | null;
+}
+
+export function saleWindowState(window: SaleWindow, now: Date): SaleWindowState {
+  const t = now.getTime();
+  if (window.salesEndAt && t >= window.salesEndAt.getTime()) return 'ended';
+  if (window.salesStartAt && t < window.salesStartAt.getTime())
+    return window.preQueueOpensAt && t < window.preQueueOpensAt.getTime() ? 'scheduled' : 'prequeue';
+  return 'on_sale';
+}
+
+export type SaleWindowProblem = { readonly field: keyof SaleWindow; readonly message: string };
+
+/** The window's own consistency: start before end, pre-queue opening no later than the start. */
+export function checkSaleWindow(window: SaleWindow): SaleWindowProblem | null {
+  const { salesStartAt: start, salesEndAt: end, preQueueOpensAt: opens } = window;
+  if (start && end && start.getTime() >= end.getTime())
+    return { field: 'salesEndAt', message: 'salesEndAt must be after salesStartAt' };
+  if (opens && !start) return { field: 'preQueueOpensAt', message: 'preQueueOpensAt needs salesStartAt' };
+  if (opens && start && opens.getTime() > start.getTime())
+    return { field: 'preQueueOpensAt', message: 'preQueueOpensAt must not be after salesStartAt' };
+  return null;
+}
