@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Transaction } from 'kysely';
 import type { Database, PurchaseRow } from '../db/database.js';
 import type { PurchaseStatus, RejectionReason } from '../domain/purchase.js';
-import { toPurchaseView } from '../domain/purchase-view.js';
+import { toPurchaseView } from '../views/purchase-view.js';
 import { waitlistLength } from '../db/waitlist-line.js';
 import { purchaseEventType, type WebhookEventType } from './event-types.js';
 
