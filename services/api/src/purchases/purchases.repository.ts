@@ -7,10 +7,9 @@ import {
   type PurchaseRow,
   type PurchaseViewRow,
   unsafeSwitches,
+  type Db,
 } from '@ticketing/shared';
-import { sql, type Kysely, type Transaction } from 'kysely';
-
-type Db = Kysely<Database> | Transaction<Database>;
+import { sql, type Kysely } from 'kysely';
 
 /** A purchase request as the api accepts it, before Postgres numbers it. */
 export type AcceptedPurchase = Pick<

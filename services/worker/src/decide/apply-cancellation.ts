@@ -1,11 +1,10 @@
-import { cancellationEffect, type CancellationEffect, type PurchaseStatus } from '@ticketing/shared';
+import { cancellationEffect, type CancellationEffect, type PurchaseStatus, type Tx } from '@ticketing/shared';
 import { cancelBooking } from './bookings.repository.js';
 import { returnTickets } from './events.repository.js';
 import { promoteWaitlist } from './promote-waitlist.js';
 import { findPurchase, setStatuses } from './purchases.repository.js';
 import type { Released } from './released.js';
 import type { StatusChange } from './status-change.js';
-import type { Tx } from './tx.js';
 import { leaveLine } from './waitlist.repository.js';
 
 /**

@@ -1,8 +1,8 @@
+import type { Tx } from '@ticketing/shared';
 import { returnTickets } from './events.repository.js';
 import { promoteWaitlist } from './promote-waitlist.js';
 import { expireHolds } from './purchases.repository.js';
 import type { Released } from './released.js';
-import type { Tx } from './tx.js';
 
 /**
  * Carries out an expiry: the holds the sweep gave this place in the event's queue end as `expired`

@@ -1,4 +1,4 @@
-import { decidePurchases, type EventRow } from '@ticketing/shared';
+import { decidePurchases, type EventRow, type Tx } from '@ticketing/shared';
 import { insertBookings, type Allocation } from './bookings.repository.js';
 import { allotTickets, type Allotment } from './events.repository.js';
 import {
@@ -9,7 +9,6 @@ import {
   type QueuedPurchase,
 } from './purchases.repository.js';
 import type { StatusChange } from './status-change.js';
-import type { Tx } from './tx.js';
 import { appendToWaitlists } from './waitlist.repository.js';
 
 export interface SaleToDecide {

@@ -1,6 +1,5 @@
-import { unsafeSwitches, type EventRow } from '@ticketing/shared';
+import { unsafeSwitches, type EventRow, type Tx } from '@ticketing/shared';
 import { sql } from 'kysely';
-import type { Tx } from './tx.js';
 
 /**
  * Takes the events' row locks for the rest of the transaction, always in id order so two workers

@@ -3,11 +3,11 @@ import {
   type PendingPurchase,
   type PurchaseRow,
   type PurchaseStatus,
+  type Tx,
 } from '@ticketing/shared';
 import { sql } from 'kysely';
 import type { StatusChange } from './status-change.js';
 import { targetArrays, type DrainTarget } from './target.js';
-import type { Tx } from './tx.js';
 
 export async function findPurchase(tx: Tx, purchaseId: string): Promise<PurchaseRow | undefined> {
   return tx.selectFrom('purchases').selectAll().where('id', '=', purchaseId).executeTakeFirst();

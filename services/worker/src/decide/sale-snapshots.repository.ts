@@ -1,7 +1,6 @@
-import { activeStatusesArray, waitlistLength } from '@ticketing/shared';
+import { activeStatusesArray, waitlistLength, type Tx } from '@ticketing/shared';
 import { sql } from 'kysely';
 import { targetArrays, type DrainTarget } from './target.js';
-import type { Tx } from './tx.js';
 
 /**
  * A request that gives tickets back, with its place in the event's queue: a cancellation of one

@@ -1,13 +1,9 @@
-import type { Database, DeliveryJob, WebhookDeliveryStatus } from '@ticketing/shared';
-import { sql, type Kysely, type Transaction } from 'kysely';
+import type { DeliveryJob, WebhookDeliveryStatus, Db, Tx } from '@ticketing/shared';
+import { sql } from 'kysely';
 
-/**
- * The webhook tables as the relay and the deliveries use them. Each endpoint has a line of deliveries
- * per subject (a purchase, or an event for event messages), in message order; only a line's head,
- * its oldest pending delivery, is ever attempted, so a subject's messages arrive in order.
- */
-type Db = Kysely<Database>;
-type Tx = Transaction<Database>;
+// The webhook tables as the relay and the deliveries use them. Each endpoint has a line of deliveries
+// per subject (a purchase, or an event for event messages), in message order; only a line's head,
+// its oldest pending delivery, is ever attempted, so a subject's messages arrive in order.
 
 /** Relaying is one process at a time (a transaction-scoped advisory lock on this key). */
 const RELAY_LOCK = 0x77656268; // "webh"
