@@ -3,13 +3,13 @@ import {
   isActive,
   nextQueueSeq,
   waitlistPosition,
-  type Database,
   type PurchaseRow,
   type PurchaseViewRow,
   unsafeSwitches,
   type Db,
+  type Tx,
 } from '@ticketing/shared';
-import { sql, type Kysely } from 'kysely';
+import { sql } from 'kysely';
 
 /** A purchase request as the api accepts it, before Postgres numbers it. */
 export type AcceptedPurchase = Pick<
@@ -22,24 +22,24 @@ const skipKnownKeys = unsafeSwitches['no-idempotency-conflict']
   : sql`on conflict (event_id, idempotency_key) where idempotency_key is not null do nothing`;
 
 /**
- * Stores purchases, each numbered by the purchase sequence in the order given (see
- * holdAcceptingLocks). Those whose idempotency key another purchase of the event already holds are
- * skipped (not returned). The rows travel as one array per column: the statement stays the same size
- * however many rows it carries, so neither Kysely nor Postgres does per-row work to build or plan it.
+ * Stores purchases, each numbered by the purchase sequence in the order given, under their events'
+ * accepting locks, which the caller's transaction holds until it commits (see holdAcceptingLocks).
+ * Those whose idempotency key another purchase of the event already holds are skipped (not
+ * returned). The rows travel as one array per column: the statement stays the same size however many
+ * rows it carries, so neither Kysely nor Postgres does per-row work to build or plan it.
  */
 export async function insertPurchases(
-  db: Kysely<Database>,
+  tx: Tx,
   purchases: readonly AcceptedPurchase[],
 ): Promise<Pick<PurchaseRow, 'id' | 'seq' | 'createdAt'>[]> {
   if (purchases.length === 0) return [];
   const column = <K extends keyof AcceptedPurchase>(key: K): AcceptedPurchase[K][] =>
     purchases.map((purchase) => purchase[key]);
-  return db.transaction().execute(async (tx) => {
-    await holdAcceptingLocks(
-      tx,
-      purchases.map((purchase) => purchase.eventId),
-    );
-    const { rows } = await sql<Pick<PurchaseRow, 'id' | 'seq' | 'createdAt'>>`
+  await holdAcceptingLocks(
+    tx,
+    purchases.map((purchase) => purchase.eventId),
+  );
+  const { rows } = await sql<Pick<PurchaseRow, 'id' | 'seq' | 'createdAt'>>`
     insert into purchases (id, event_id, user_id, quantity, join_waitlist, idempotency_key)
     select id, event_id, user_id, quantity, join_waitlist, idempotency_key from unnest(
       ${column('id')}::uuid[], ${column('eventId')}::uuid[], ${column('userId')}::text[],
@@ -49,8 +49,7 @@ export async function insertPurchases(
     order by n
     ${skipKnownKeys}
     returning id, seq, created_at`.execute(tx);
-    return rows;
-  });
+  return rows;
 }
 
 export async function findPurchaseByIdempotencyKey(
@@ -108,34 +107,25 @@ export async function findActivePurchaseOfUser(
 
 /**
  * Marks a cancellation as requested, once: a second request finds nothing to update. The cancellation
- * takes the next number of the purchase sequence under the event's accepting lock: its place in the
- * event's queue.
+ * takes the next number of the purchase sequence under the event's accepting lock, held by the
+ * caller's transaction until it commits: its place in the event's queue.
  */
-export async function markCancellationRequested(
-  db: Kysely<Database>,
-  id: string,
-): Promise<PurchaseRow | undefined> {
-  return db.transaction().execute(async (tx) => {
-    const purchase = await tx
-      .selectFrom('purchases')
-      .select('eventId')
-      .where('id', '=', id)
-      .executeTakeFirst();
-    if (purchase === undefined) return undefined;
-    await holdAcceptingLocks(tx, [purchase.eventId]);
-    return tx
-      .updateTable('purchases')
-      .set({
-        cancelRequestedAt: new Date(),
-        cancelSeq: nextQueueSeq(),
-      })
-      .where('id', '=', id)
-      .where('cancelRequestedAt', 'is', null)
-      .where('expireSeq', 'is', null)
-      .where(isActive)
-      .returningAll()
-      .executeTakeFirst();
-  });
+export async function markCancellationRequested(tx: Tx, id: string): Promise<PurchaseRow | undefined> {
+  const purchase = await tx.selectFrom('purchases').select('eventId').where('id', '=', id).executeTakeFirst();
+  if (purchase === undefined) return undefined;
+  await holdAcceptingLocks(tx, [purchase.eventId]);
+  return tx
+    .updateTable('purchases')
+    .set({
+      cancelRequestedAt: new Date(),
+      cancelSeq: nextQueueSeq(),
+    })
+    .where('id', '=', id)
+    .where('cancelRequestedAt', 'is', null)
+    .where('expireSeq', 'is', null)
+    .where(isActive)
+    .returningAll()
+    .executeTakeFirst();
 }
 
 export async function clearCancellationRequest(db: Db, id: string): Promise<void> {
