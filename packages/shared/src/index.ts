@@ -8,6 +8,7 @@ export * from './db/accepting-locks.js';
 export * from './db/connection.js';
 export * from './db/database.js';
 export * from './db/executor.js';
+export * from './db/sql-list.js';
 export * from './db/migrate.js';
 export * from './db/pending-work.js';
 export * from './domain/purchase.js';

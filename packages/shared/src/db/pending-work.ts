@@ -1,4 +1,4 @@
-import { sql, type ExpressionBuilder, type RawBuilder } from 'kysely';
+import { sql, type ExpressionBuilder } from 'kysely';
 import { ACTIVE_STATUSES } from '../domain/purchase.js';
 import type { Database } from './database.js';
 
@@ -32,6 +32,3 @@ export const isDueHold = (eb: PurchasesExpression) =>
 
 export const hasPendingExpiry = (eb: PurchasesExpression) =>
   eb.and([eb('expireSeq', 'is not', null), eb('status', '=', 'held')]);
-
-/** `ACTIVE_STATUSES` as a Postgres text array, for raw SQL (`status = any(...)`). */
-export const activeStatusesArray = (): RawBuilder<string[]> => sql`${ACTIVE_STATUSES}::text[]`;

@@ -16,8 +16,14 @@ export type PurchaseStatus = (typeof PURCHASE_STATUSES)[number];
 export const REJECTION_REASONS = ['sold_out', 'duplicate_purchase'] as const;
 export type RejectionReason = (typeof REJECTION_REASONS)[number];
 
-/** A purchase is active while it holds, or may come to hold, tickets. */
-export const ACTIVE_STATUSES: readonly PurchaseStatus[] = ['queued', 'held', 'confirmed', 'waitlisted'];
+/**
+ * A purchase is placed once it is decided into a place it keeps: tickets held or sold, or a place on
+ * the waiting list. A user has one placed purchase per event at most.
+ */
+export const PLACED_STATUSES: readonly PurchaseStatus[] = ['held', 'confirmed', 'waitlisted'];
+
+/** A purchase is active while it holds, or may come to hold, tickets: placed, or still queued. */
+export const ACTIVE_STATUSES: readonly PurchaseStatus[] = ['queued', ...PLACED_STATUSES];
 
 /** Statuses a buyer polling for an outcome can stop waiting on. */
 export const isDecided = (status: PurchaseStatus): boolean => status !== 'queued';

@@ -1,4 +1,6 @@
 import {
+  PLACED_STATUSES,
+  sqlList,
   unsafeSwitches,
   type PendingPurchase,
   type PurchaseRow,
@@ -50,7 +52,7 @@ export async function findQueuedPurchases(
     ) p
     left join lateral (
       select true as active from purchases a
-      where a.event_id = p.event_id and a.user_id = p.user_id and a.status in ('held', 'confirmed', 'waitlisted')
+      where a.event_id = p.event_id and a.user_id = p.user_id and a.status in ${sqlList(PLACED_STATUSES)}
       limit 1
     ) a on true
     order by p.event_id, p.seq`.execute(tx);

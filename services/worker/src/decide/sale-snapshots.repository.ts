@@ -1,4 +1,4 @@
-import { activeStatusesArray, waitlistLength, type Tx } from '@ticketing/shared';
+import { ACTIVE_STATUSES, sqlList, waitlistLength, type Tx } from '@ticketing/shared';
 import { sql } from 'kysely';
 import { targetArrays, type DrainTarget } from './target.js';
 
@@ -43,7 +43,7 @@ export async function loadSaleSnapshots(
       select * from (
         (select 'cancel' as kind, p.id, p.cancel_seq as seq from purchases p
           where p.event_id = t.event_id and p.cancel_seq <= t.up_to_seq
-            and p.status = any(${activeStatusesArray()})
+            and p.status in ${sqlList(ACTIVE_STATUSES)}
           order by p.cancel_seq limit 1)
         union all
         (select 'expire' as kind, p.id, p.expire_seq as seq from purchases p
