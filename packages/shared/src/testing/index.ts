@@ -53,6 +53,17 @@ export async function createTestEnvironment(
   }
 }
 
+/**
+ * A test file's own database and key prefix (`createTestEnvironment(env)`), removed after the file's
+ * tests, for files that start processes on them rather than query them. Awaited at the top of the
+ * file, like `useTestDatabase`.
+ */
+export async function useTestEnvironment(env: Record<string, string> = {}): Promise<TestEnvironment> {
+  const environment = await createTestEnvironment(env);
+  afterAll(() => environment.destroy());
+  return environment;
+}
+
 /** A test file's own database (see `useTestDatabase`): its environment and a pool on it. */
 export interface TestDatabase {
   readonly environment: TestEnvironment;
@@ -80,7 +91,7 @@ export async function useTestDatabase(options: {
   /** Settings beyond the test defaults, as environment variables (`RECONCILE_AFTER_MS: '0'`). */
   readonly env?: Record<string, string>;
 }): Promise<TestDatabase> {
-  const environment = await createTestEnvironment(options.env);
+  const environment = await useTestEnvironment(options.env);
   const pools: Kysely<Database>[] = [];
   const newPool = (poolSize: number): Kysely<Database> => {
     const pool = createDb(environment.config.databaseUrl, { poolSize });
@@ -88,9 +99,9 @@ export async function useTestDatabase(options: {
     return pool;
   };
   const db = newPool(options.poolSize);
+  // Registered after the environment's: hooks run in reverse, so the pools end before it goes.
   afterAll(async () => {
     await Promise.all(pools.map((pool) => pool.destroy()));
-    await environment.destroy();
   });
   return { environment, config: environment.config, db, newPool };
 }
