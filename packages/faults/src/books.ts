@@ -4,6 +4,7 @@ import type { Buyers } from './buyers.js';
 /** What the audit needs to know of the buyers: the 202s they got, and what went wrong on their side. */
 export type BuyersSeen = Pick<Buyers, 'accepted' | 'duplicated' | 'rejected'>;
 import { sleep } from '@ticketing/harness';
+import { PLACED_STATUSES } from '@ticketing/shared';
 
 export interface Books {
   readonly accepted: number;
@@ -83,8 +84,9 @@ export async function auditBooks(
      group by event_id, idempotency_key having count(*) > 1`,
   );
   const twoActive = await db.query(
-    `select event_id, user_id from purchases where status in ('held', 'confirmed', 'waitlisted')
+    `select event_id, user_id from purchases where status = any($1::text[])
      group by event_id, user_id having count(*) > 1`,
+    [PLACED_STATUSES],
   );
   const duplicated = doubleBooked.rowCount! + doubleKeyed.rowCount! + twoActive.rowCount! + buyers.duplicated;
   if (duplicated > 0) {
