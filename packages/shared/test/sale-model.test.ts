@@ -224,7 +224,7 @@ function applyUpTo(sale: Sale, position: number): void {
     if (request.kind === 'cancel') {
       const purchase = purchaseOf(sale, request.id);
       const effect = cancellationEffect(purchase.status);
-      if (effect === 'release_booking' || effect === 'release_hold') sale.available += purchase.quantity;
+      if (effect === 'free_booking' || effect === 'free_hold') sale.available += purchase.quantity;
       if (effect === 'leave_waitlist') sale.waitlist = sale.waitlist.filter((id) => id !== purchase.id);
       if (effect !== 'none') purchase.status = 'cancelled';
     } else if (request.kind === 'expire') {

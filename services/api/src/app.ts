@@ -75,7 +75,7 @@ export function buildApp(
   app.addHook('preClose', async () => {
     closing = true;
     // Long-polls answer with what they have instead of holding the shutdown up for their full wait.
-    deps.updates.release();
+    deps.updates.stopWaiting();
   });
   return app;
 }

@@ -20,7 +20,7 @@ export const hasPendingCancellation = (eb: PurchasesExpression) =>
 
 /**
  * A hold past its time (by the database's clock) whose expiry has no place in the queue yet. One with
- * a cancellation on its way is left to the cancellation, which releases it too.
+ * a cancellation on its way is left to the cancellation, which ends it too.
  */
 export const isDueHold = (eb: PurchasesExpression) =>
   eb.and([

@@ -42,7 +42,7 @@ export async function awaitPurchase(
       const remaining = deadline - Date.now();
       if (row === undefined || isDone(row)) return row;
       // Whatever is answered was read or announced, never only remembered.
-      if (remaining <= 0 || deps.updates.released)
+      if (remaining <= 0 || deps.updates.stopping)
         return row === accepted ? deps.purchases.loadView(purchaseId) : row;
       const update = await watch.wait(Math.min(remaining, RECHECK_MS));
       row =

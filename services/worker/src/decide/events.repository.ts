@@ -72,7 +72,7 @@ export async function allotTickets(tx: Tx, allotments: readonly Allotment[]): Pr
   }
 }
 
-/** Gives an event back tickets a cancelled booking or a released hold had. */
+/** Gives an event back tickets a cancelled booking or an ended hold had. */
 export async function returnTickets(tx: Tx, returned: Allotment): Promise<void> {
   await tx
     .updateTable('events')
