@@ -68,13 +68,13 @@ export async function decideSales(
     if (purchases === undefined) continue;
     decidedThrough.set(event.id, purchases.at(-1)?.seq ?? 0);
     if (purchases.length === limit) unfinished.set(event.id, purchases.at(-1)?.seq ?? 0);
-    const activeUsers = new Set(purchases.filter((purchase) => purchase.userActive).map((p) => p.userId));
+    const placedUsers = new Set(purchases.filter((purchase) => purchase.userPlaced).map((p) => p.userId));
     const { decided } = decidePurchases(
       {
         availableTickets: event.totalTickets - event.soldTickets - event.heldTickets,
         holds: event.holdSeconds > 0,
         waitlistLength,
-        activeUsers,
+        placedUsers,
       },
       purchases,
     );
