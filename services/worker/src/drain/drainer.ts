@@ -187,7 +187,7 @@ export class EventDrainer {
     if (jobsFor === 'this-round' && work.jobs.length > 0) return;
     const worker = this.workers.get(work.eventId);
     try {
-      const want = Math.min(await worker.ready(), this.deps.config.workerBatchSize);
+      const want = Math.min(await worker.jobsToAskFor(), this.deps.config.workerBatchSize);
       work.tookJobs(want > 0 ? await worker.take(work.token, want) : [], want, jobsFor);
     } catch (err) {
       if (jobsFor === 'this-round') throw err;
