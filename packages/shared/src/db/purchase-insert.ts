@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import { unsafeSwitches } from '../unsafe-switches.js';
-import { holdAcceptingLocks } from './accepting-locks.js';
+import { takeAcceptingLocks } from './accepting-locks.js';
 import type { PurchaseRow } from './database.js';
 import type { Tx } from './executor.js';
 
@@ -19,7 +19,7 @@ const skipKnownKeys = unsafeSwitches['no-idempotency-conflict']
 
 /**
  * Stores purchases, each numbered by the purchase sequence in the order given, under their events'
- * accepting locks, which the caller's transaction holds until it commits (see holdAcceptingLocks).
+ * accepting locks, which the caller's transaction holds until it commits (see takeAcceptingLocks).
  * Those whose idempotency key another purchase of the event already holds are skipped (not
  * returned). The rows travel as one array per column: the statement stays the same size
  * however many rows it carries, so neither Kysely nor Postgres does per-row work to build or plan it.
@@ -32,7 +32,7 @@ export async function insertPurchases(
   if (purchases.length === 0) return [];
   const column = <K extends keyof AcceptedPurchase>(key: K): AcceptedPurchase[K][] =>
     purchases.map((purchase) => purchase[key]);
-  await holdAcceptingLocks(
+  await takeAcceptingLocks(
     tx,
     purchases.map((purchase) => purchase.eventId),
   );

@@ -1,5 +1,5 @@
 import {
-  holdAcceptingLocks,
+  takeAcceptingLocks,
   isActive,
   nextQueueSeq,
   waitlistPosition,
@@ -70,7 +70,7 @@ export async function findActivePurchaseOfUser(
 export async function markCancellationRequested(tx: Tx, id: string): Promise<PurchaseRow | undefined> {
   const purchase = await tx.selectFrom('purchases').select('eventId').where('id', '=', id).executeTakeFirst();
   if (purchase === undefined) return undefined;
-  await holdAcceptingLocks(tx, [purchase.eventId]);
+  await takeAcceptingLocks(tx, [purchase.eventId]);
   return tx
     .updateTable('purchases')
     .set({
