@@ -2,7 +2,7 @@ import { NO_OUTBOX, type Database, type OutboxRecorder, type PurchaseUpdate } fr
 import { sql, type Kysely } from 'kysely';
 import { applyCancellation } from './apply-cancellation.js';
 import { applyExpiry } from './apply-expiry.js';
-import { decideSales, type SaleToDecide } from './decide-purchases.js';
+import { decideSales, type SaleToDecide } from './decide-sales.js';
 import { lockEvents } from './events.repository.js';
 import { loadSaleSnapshots, type Ending } from './sale-snapshots.repository.js';
 import { toPurchaseUpdate, type StatusChange } from './status-change.js';
