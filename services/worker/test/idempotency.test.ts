@@ -6,6 +6,7 @@ import {
   createLogger,
   createRedis,
   encodePendingEvents,
+  insertAcceptedPurchase,
   insertEvent,
   newPurchaseRow,
   pendingEventsChannel,
@@ -21,13 +22,8 @@ async function eventWith(totalTickets: number) {
   return insertEvent(db, { totalTickets, priceCents: 700 });
 }
 
-async function queuedPurchase(eventId: string, userId: string, quantity = 1) {
-  return db
-    .insertInto('purchases')
-    .values(newPurchaseRow(eventId, userId, quantity))
-    .returningAll()
-    .executeTakeFirstOrThrow();
-}
+const queuedPurchase = (eventId: string, userId: string, quantity = 1) =>
+  insertAcceptedPurchase(db, newPurchaseRow(eventId, userId, quantity));
 
 describe('at-least-once jobs', () => {
   it('when the same job runs twice, then it commits once', async () => {

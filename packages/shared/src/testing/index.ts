@@ -146,6 +146,16 @@ export async function insertAcceptedPurchases(
   });
 }
 
+/** Stores one purchase as `insertAcceptedPurchases` does; fails when its idempotency key is taken. */
+export async function insertAcceptedPurchase(
+  db: Kysely<Database>,
+  purchase: AcceptedPurchase,
+): Promise<PurchaseRow> {
+  const [row] = await insertAcceptedPurchases(db, [purchase]);
+  if (row === undefined) throw new Error(`purchase ${purchase.id} was not stored: its key is taken`);
+  return row;
+}
+
 /** Waits until no purchase of the event is queued any more (every one decided). */
 export async function waitUntilNothingQueued(
   db: Kysely<Database>,
