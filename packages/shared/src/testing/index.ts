@@ -138,7 +138,8 @@ export async function insertAcceptedPurchases(
   db: Kysely<Database>,
   purchases: readonly AcceptedPurchase[],
 ): Promise<PurchaseRow[]> {
-  const stored = new Map((await insertPurchases(db, purchases)).map((row) => [row.id, row]));
+  const inserted = await db.transaction().execute((tx) => insertPurchases(tx, purchases));
+  const stored = new Map(inserted.map((row) => [row.id, row]));
   return purchases.flatMap((purchase) => {
     const row = stored.get(purchase.id);
     return row === undefined ? [] : [storedPurchaseRow(purchase, row)];
