@@ -1,7 +1,12 @@
 import { sql, type RawBuilder } from 'kysely';
 import { describe, expect, it } from 'vitest';
-import { insertEvent, useTestDatabase } from '@ticketing/shared/testing';
-import { latestSeq } from '../src/decide/round.js';
+import {
+  insertAcceptedPurchase,
+  insertEvent,
+  newPurchaseRow,
+  useTestDatabase,
+} from '@ticketing/shared/testing';
+import { applyRound, latestSeq } from '../src/decide/round.js';
 import { leaveLine, waitlistHeadQuery } from '../src/decide/waitlist.repository.js';
 import { drainEvent } from './support/rounds.js';
 
@@ -145,5 +150,71 @@ describe('a cancellation on a sold-out event with a long line', () => {
     const { rows: line } = await sql<{ count: number }>`
       select count(*)::int as count from waitlist_entries where event_id = ${event.id}`.execute(db);
     expect(line[0]?.count).toBe(49_998);
+  });
+});
+
+/** Asks for the cancellation of the purchases, in the order given, as the api does (each a place in the queue). */
+async function requestCancellations(ids: readonly string[]): Promise<void> {
+  for (const id of ids)
+    await sql`update purchases set cancel_requested_at = now(), cancel_seq = nextval('purchases_seq_seq')
+      where id = ${id}`.execute(db);
+}
+
+async function confirmedOf(eventId: string, userIds: readonly string[]): Promise<string[]> {
+  const { rows } = await sql<{ id: string }>`
+    select id from purchases where event_id = ${eventId} and user_id = any(${userIds}::text[])
+    order by substr(user_id, 3)::int`.execute(db);
+  return rows.map((row) => row.id);
+}
+
+describe('a burst of cancellations', () => {
+  it('when cancellations follow one another in the queue, then one round carries them all out, promoting the line in order', async () => {
+    const event = await soldOutEventWithLine(10_000);
+    const cancelled = await confirmedOf(event.id, ['u-2', 'u-3', 'u-4', 'u-5', 'u-6']);
+    await requestCancellations(cancelled);
+
+    const round = await applyRound(db, [{ eventId: event.id, upToSeq: await latestSeq(db) }], 100);
+
+    // Each cancellation, then the promotion it made, one after the other.
+    expect(round.updates.map((update) => [update.id, update.status])).toEqual(
+      cancelled.flatMap((id) => [
+        [id, 'cancelled'],
+        [expect.any(String), 'confirmed'],
+      ]),
+    );
+    const promoted = round.updates
+      .filter((update) => update.status === 'confirmed')
+      .map((update) => update.id);
+    expect(promoted).toEqual(await confirmedOf(event.id, ['u-10', 'u-11', 'u-12', 'u-13', 'u-14']));
+    expect(round.promotions).toBe(5);
+    const after = await db
+      .selectFrom('events')
+      .selectAll()
+      .where('id', '=', event.id)
+      .executeTakeFirstOrThrow();
+    expect(after).toMatchObject({ soldTickets: TICKETS, waitlistHead: 5 });
+  });
+
+  it('when a purchase was accepted between two cancellations, then the round stops before the second, which waits for the purchase to be decided', async () => {
+    const event = await soldOutEventWithLine(100);
+    const [first, second] = await confirmedOf(event.id, ['u-2', 'u-3']);
+    await requestCancellations([first ?? '']);
+    const between = await insertAcceptedPurchase(db, newPurchaseRow(event.id, 'between'));
+    await requestCancellations([second ?? '']);
+    const upToSeq = await latestSeq(db);
+
+    const round = await applyRound(db, [{ eventId: event.id, upToSeq }], 100);
+    expect(
+      round.updates.filter((update) => update.status === 'cancelled').map((update) => update.id),
+    ).toEqual([first]);
+    expect(round.unfinished.has(event.id)).toBe(true);
+
+    const rest = await drainEvent(db, event.id, upToSeq, 100);
+    // The purchase was decided before the second cancellation freed a ticket: it joined the line.
+    expect(rest.map((update) => [update.id, update.status])).toEqual([
+      [between.id, 'waitlisted'],
+      [second, 'cancelled'],
+      [expect.any(String), 'confirmed'],
+    ]);
   });
 });
