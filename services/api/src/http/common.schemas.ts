@@ -17,12 +17,18 @@ export const errorResponse = {
   400: errorMeaning('The request is invalid: body, parameters, query or headers (`invalid_request`, …)'),
   401: errorMeaning('The admin token is missing or wrong (`unauthorized`)'),
   404: errorMeaning('No such resource (`not_found`)'),
-  409: errorMeaning('Not possible in the current state (`already_cancelled`, `not_cancellable`)'),
   422: errorMeaning('Understood but refused (`quantity_over_limit`, `idempotency_key_reused`)'),
   429: errorMeaning('Too many requests; retry later'),
   500: errorMeaning('Internal error (`internal`); details are logged with the request id, never returned'),
   503: errorMeaning('Postgres or Redis is unavailable (`unavailable`); retry shortly'),
 } as const;
+
+/**
+ * A 409 naming every code the route answers it with: the domain's list of its refusals, so a refusal
+ * added there is documented here without anyone remembering to.
+ */
+export const conflictResponse = (codes: readonly string[]) =>
+  errorMeaning(`Not possible in the current state (${codes.map((code) => `\`${code}\``).join(', ')})`);
 
 export const IdParams = Type.Object({ id: Uuid }, { additionalProperties: false });
 

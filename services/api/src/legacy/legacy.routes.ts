@@ -1,11 +1,12 @@
 import { Type } from 'typebox';
-import { notFound, toPurchaseView } from '@ticketing/shared';
+import { CANCELLATION_REFUSAL_CODES, notFound, toPurchaseView } from '@ticketing/shared';
 import {
   Uuid,
   adminErrors,
   buyerErrors,
   buyerRoute,
   commonErrors,
+  conflictResponse,
   errorResponse,
 } from '../http/common.schemas.js';
 import { requireAdmin } from '../http/admin-auth.js';
@@ -107,7 +108,7 @@ export function registerLegacyRoutes(app: App, deps: AppDeps): void {
           202: PurchaseView,
           ...buyerErrors,
           404: errorResponse[404],
-          409: errorResponse[409],
+          409: conflictResponse(CANCELLATION_REFUSAL_CODES),
           ...commonErrors,
         },
       },

@@ -1,7 +1,21 @@
-import { isDecided, notFound, readQueuePosition, toPurchaseView } from '@ticketing/shared';
+import {
+  CANCELLATION_REFUSAL_CODES,
+  CONFIRM_REFUSAL_CODES,
+  isDecided,
+  notFound,
+  readQueuePosition,
+  toPurchaseView,
+} from '@ticketing/shared';
 import type { FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
-import { IdParams, buyerErrors, buyerRoute, commonErrors, errorResponse } from '../http/common.schemas.js';
+import {
+  IdParams,
+  buyerErrors,
+  buyerRoute,
+  commonErrors,
+  conflictResponse,
+  errorResponse,
+} from '../http/common.schemas.js';
 import { preferredWaitSeconds } from '../http/prefer.js';
 import { perUserPurchaseLimit } from '../http/security.js';
 import type { App, AppDeps } from '../app-types.js';
@@ -129,7 +143,7 @@ export function registerPurchaseRoutes(app: App, deps: AppDeps): void {
           202: PurchaseView,
           401: buyerErrors[401],
           404: errorResponse[404],
-          409: errorResponse[409],
+          409: conflictResponse(CANCELLATION_REFUSAL_CODES),
           ...commonErrors,
         },
       },
@@ -162,7 +176,7 @@ export function registerPurchaseRoutes(app: App, deps: AppDeps): void {
           200: PurchaseView,
           401: buyerErrors[401],
           404: errorResponse[404],
-          409: errorResponse[409],
+          409: conflictResponse(CONFIRM_REFUSAL_CODES),
           ...commonErrors,
         },
       },
