@@ -16,6 +16,7 @@ import {
   conflictResponse,
   errorResponse,
 } from '../http/common.schemas.js';
+import { OPTIONAL_BODY } from '../docs/openapi.js';
 import { preferredWaitSeconds } from '../http/prefer.js';
 import { perUserPurchaseLimit } from '../http/security.js';
 import type { App, AppDeps } from '../app-types.js';
@@ -35,7 +36,7 @@ import { submitPurchase, toPurchaseRequest } from './submit-purchase.js';
 
 const purchaseLocation = (purchaseId: string): string => `/purchases/${purchaseId}`;
 
-/** The body is optional: a request without one is validated as an empty object. */
+/** The body is optional (its schema says so, `OPTIONAL_BODY`): a request without one is validated as `{}`. */
 const bodyOptional = async (request: FastifyRequest): Promise<void> => {
   request.body ??= {};
 };
@@ -139,6 +140,7 @@ export function registerPurchaseRoutes(app: App, deps: AppDeps): void {
         summary: 'Cancel a purchase; applied in queue order, freed tickets go to the waiting list',
         params: IdParams,
         body: Type.Object({}, { additionalProperties: false, description: 'No body is needed' }),
+        [OPTIONAL_BODY]: true,
         response: {
           202: PurchaseView,
           401: buyerErrors[401],
@@ -172,6 +174,7 @@ export function registerPurchaseRoutes(app: App, deps: AppDeps): void {
           'expired or was cancelled it is a 409 (`hold_expired`, `purchase_cancelled`).',
         params: IdParams,
         body: ConfirmHoldBody,
+        [OPTIONAL_BODY]: true,
         response: {
           200: PurchaseView,
           401: buyerErrors[401],
