@@ -10,11 +10,14 @@ import type { FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import {
   IdParams,
+  bodyErrors,
   buyerErrors,
   buyerRoute,
   commonErrors,
   conflictResponse,
   errorResponse,
+  invalidRequest,
+  refusedResponse,
 } from '../http/common.schemas.js';
 import { OPTIONAL_BODY } from '../docs/openapi.js';
 import { preferredWaitSeconds } from '../http/prefer.js';
@@ -67,8 +70,10 @@ export function registerPurchaseRoutes(app: App, deps: AppDeps): void {
           202: PurchaseView,
           ...buyerErrors,
           404: errorResponse[404],
-          422: errorResponse[422],
+          422: refusedResponse(['quantity_over_limit', 'idempotency_key_reused']),
+          ...bodyErrors,
           ...commonErrors,
+          400: invalidRequest('user_id_required'),
         },
       },
     },
@@ -146,6 +151,7 @@ export function registerPurchaseRoutes(app: App, deps: AppDeps): void {
           401: buyerErrors[401],
           404: errorResponse[404],
           409: conflictResponse(CANCELLATION_REFUSAL_CODES),
+          ...bodyErrors,
           ...commonErrors,
         },
       },
@@ -180,6 +186,7 @@ export function registerPurchaseRoutes(app: App, deps: AppDeps): void {
           401: buyerErrors[401],
           404: errorResponse[404],
           409: conflictResponse(CONFIRM_REFUSAL_CODES),
+          ...bodyErrors,
           ...commonErrors,
         },
       },
