@@ -9,6 +9,7 @@ import { createWorker, type TicketingWorker } from '@ticketing/worker';
 import { buildApp } from '../../src/app.js';
 import type { App, AppDeps } from '../../src/app-types.js';
 import { closeAppDeps, openAppDeps } from '../../src/compose.js';
+import { conformanceProblems, recordExchanges, type Exchange } from './openapi-conformance.js';
 
 /**
  * The whole system in one test process, on the real Postgres and Redis: an app answering
@@ -20,6 +21,8 @@ export interface TestSystem {
   readonly config: Config;
   /** Its database and key prefix, for processes that join it. */
   readonly environment: TestEnvironment;
+  /** Every `app.inject()` exchange so far; checked against openapi.json by `close()`. */
+  readonly exchanges: readonly Exchange[];
   /** The running in-process worker (replaced by `startWorker`). */
   readonly worker: TicketingWorker;
   stopWorker(): Promise<void>;
@@ -35,6 +38,8 @@ export async function startTestSystem(
   const { config } = environment;
   const deps = await openAppDeps(config);
   const app = buildApp(deps);
+  // Every exchange of the file's tests is checked against openapi.json when the system closes.
+  const exchanges = recordExchanges(app);
   await app.ready();
   const workerDb = createDb(config.databaseUrl, { poolSize: 4 });
   const log = createLogger({ level: 'silent', name: 'worker' });
@@ -45,6 +50,7 @@ export async function startTestSystem(
     deps,
     config,
     environment,
+    exchanges,
     get worker() {
       if (worker === undefined) throw new Error('the in-process worker is not running');
       return worker;
@@ -64,6 +70,11 @@ export async function startTestSystem(
       await workerDb.destroy();
       await closeAppDeps(deps);
       await environment.destroy();
+      const problems = await conformanceProblems(exchanges);
+      if (problems.length > 0)
+        throw new Error(
+          `The API and openapi.json disagree (mend the route's schema, then pnpm openapi):\n${problems.join('\n')}`,
+        );
     },
   };
   if (options.worker !== false) await system.startWorker();
