@@ -1,58 +1,13 @@
 import {
-  holdAcceptingLocks,
+  takeAcceptingLocks,
   isActive,
   nextQueueSeq,
   waitlistPosition,
-  type Database,
   type PurchaseRow,
   type PurchaseViewRow,
-  unsafeSwitches,
+  type Db,
+  type Tx,
 } from '@ticketing/shared';
-import { sql, type Kysely, type Transaction } from 'kysely';
-
-type Db = Kysely<Database> | Transaction<Database>;
-
-/** A purchase request as the api accepts it, before Postgres numbers it. */
-export type AcceptedPurchase = Pick<
-  PurchaseRow,
-  'id' | 'eventId' | 'userId' | 'quantity' | 'joinWaitlist' | 'idempotencyKey'
->;
-
-const skipKnownKeys = unsafeSwitches['no-idempotency-conflict']
-  ? sql``
-  : sql`on conflict (event_id, idempotency_key) where idempotency_key is not null do nothing`;
-
-/**
- * Stores purchases, each numbered by the purchase sequence in the order given (see
- * holdAcceptingLocks). Those whose idempotency key another purchase of the event already holds are
- * skipped (not returned). The rows travel as one array per column: the statement stays the same size
- * however many rows it carries, so neither Kysely nor Postgres does per-row work to build or plan it.
- */
-export async function insertPurchases(
-  db: Kysely<Database>,
-  purchases: readonly AcceptedPurchase[],
-): Promise<Pick<PurchaseRow, 'id' | 'seq' | 'createdAt'>[]> {
-  if (purchases.length === 0) return [];
-  const column = <K extends keyof AcceptedPurchase>(key: K): AcceptedPurchase[K][] =>
-    purchases.map((purchase) => purchase[key]);
-  return db.transaction().execute(async (tx) => {
-    await holdAcceptingLocks(
-      tx,
-      purchases.map((purchase) => purchase.eventId),
-    );
-    const { rows } = await sql<Pick<PurchaseRow, 'id' | 'seq' | 'createdAt'>>`
-    insert into purchases (id, event_id, user_id, quantity, join_waitlist, idempotency_key)
-    select id, event_id, user_id, quantity, join_waitlist, idempotency_key from unnest(
-      ${column('id')}::uuid[], ${column('eventId')}::uuid[], ${column('userId')}::text[],
-      ${column('quantity')}::integer[], ${column('joinWaitlist')}::boolean[],
-      ${column('idempotencyKey')}::text[]
-    ) with ordinality as request(id, event_id, user_id, quantity, join_waitlist, idempotency_key, n)
-    order by n
-    ${skipKnownKeys}
-    returning id, seq, created_at`.execute(tx);
-    return rows;
-  });
-}
 
 export async function findPurchaseByIdempotencyKey(
   db: Db,
@@ -109,34 +64,25 @@ export async function findActivePurchaseOfUser(
 
 /**
  * Marks a cancellation as requested, once: a second request finds nothing to update. The cancellation
- * takes the next number of the purchase sequence under the event's accepting lock: its place in the
- * event's queue.
+ * takes the next number of the purchase sequence under the event's accepting lock, held by the
+ * caller's transaction until it commits: its place in the event's queue.
  */
-export async function markCancellationRequested(
-  db: Kysely<Database>,
-  id: string,
-): Promise<PurchaseRow | undefined> {
-  return db.transaction().execute(async (tx) => {
-    const purchase = await tx
-      .selectFrom('purchases')
-      .select('eventId')
-      .where('id', '=', id)
-      .executeTakeFirst();
-    if (purchase === undefined) return undefined;
-    await holdAcceptingLocks(tx, [purchase.eventId]);
-    return tx
-      .updateTable('purchases')
-      .set({
-        cancelRequestedAt: new Date(),
-        cancelSeq: nextQueueSeq(),
-      })
-      .where('id', '=', id)
-      .where('cancelRequestedAt', 'is', null)
-      .where('expireSeq', 'is', null)
-      .where(isActive)
-      .returningAll()
-      .executeTakeFirst();
-  });
+export async function markCancellationRequested(tx: Tx, id: string): Promise<PurchaseRow | undefined> {
+  const purchase = await tx.selectFrom('purchases').select('eventId').where('id', '=', id).executeTakeFirst();
+  if (purchase === undefined) return undefined;
+  await takeAcceptingLocks(tx, [purchase.eventId]);
+  return tx
+    .updateTable('purchases')
+    .set({
+      cancelRequestedAt: new Date(),
+      cancelSeq: nextQueueSeq(),
+    })
+    .where('id', '=', id)
+    .where('cancelRequestedAt', 'is', null)
+    .where('expireSeq', 'is', null)
+    .where(isActive)
+    .returningAll()
+    .executeTakeFirst();
 }
 
 export async function clearCancellationRequest(db: Db, id: string): Promise<void> {
