@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { httpHelpers, type PurchaseBody } from './support/http.js';
 import {
   answersMet,
@@ -6,7 +6,7 @@ import {
   conformanceProblems,
   type OpenApiDocument,
 } from './support/openapi-conformance.js';
-import { startTestSystem, type TestSystem } from './support/test-system.js';
+import { useTestSystem } from './support/test-system.js';
 
 /**
  * Every route of the document called the way its users call it (the README's body-less cancel and
@@ -14,14 +14,8 @@ import { startTestSystem, type TestSystem } from './support/test-system.js';
  * API test file is checked the same way when its system closes; this one makes sure every operation
  * and the answers that are cheap to provoke are met at least once.
  */
-let system: TestSystem;
+const system = await useTestSystem();
 const { inject, createEvent, submit, poll } = httpHelpers(() => system);
-beforeAll(async () => {
-  system = await startTestSystem();
-});
-afterAll(async () => {
-  await system?.close();
-});
 
 const MISSING = '00000000-0000-4000-8000-000000000000';
 
