@@ -1,16 +1,16 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { freePort, sleep } from '@ticketing/harness';
+import { freePort, sleep, waitFor } from '@ticketing/harness';
 import { describe, expect, it } from 'vitest';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 
 /**
  * `pnpm start` (its processes, from the bundles the test run built) on a machine where nothing listens
- * at the Postgres and Redis addresses: what a newcomer without either sees, for long enough that every
- * process has retried several times.
+ * at the Postgres and Redis addresses: what a newcomer without either sees, until every process has
+ * said what it misses and retried a few times more.
  */
-async function startWhereNothingListens(forMs: number): Promise<string[]> {
+async function startWhereNothingListens(): Promise<string[]> {
   const [postgresPort, redisPort, apiPort] = await Promise.all([freePort(), freePort(), freePort()]);
   const child = spawn(process.execPath, ['scripts/start-all.mjs'], {
     cwd: ROOT,
@@ -29,16 +29,22 @@ async function startWhereNothingListens(forMs: number): Promise<string[]> {
   let output = '';
   child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  await sleep(forMs);
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  child.kill('SIGTERM');
-  await exited;
+  try {
+    // Both processes have said what they miss (on a busy machine a bundle takes a while to load)…
+    await waitFor('a line per store from each process', async () => output.split('\n').length > 4, 30_000);
+    // …and then retry every second: three more rounds of retries, which must stay quiet.
+    await sleep(3_500);
+  } finally {
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    child.kill('SIGTERM');
+    await exited;
+  }
   return output.split('\n').filter((line) => line !== '');
 }
 
 describe('starting without Postgres or Redis', () => {
   it('when nothing listens at the stores, then each process says once per store which is missing and how to get one, and retries quietly', async () => {
-    const lines = await startWhereNothingListens(4_500);
+    const lines = await startWhereNothingListens();
     // Not a terminal: JSON lines, one warning per store and process, after which the retries are silent.
     const messages = lines.map((line) => JSON.parse(line) as { name: string; level: number; msg: string });
     const byProcess = (name: string, store: RegExp) =>
