@@ -1,5 +1,11 @@
 import { notFound } from '@ticketing/shared';
-import { IdParams, commonErrors, errorResponse, adminErrors } from '../http/common.schemas.js';
+import {
+  IdParams,
+  adminErrors,
+  commonErrors,
+  errorResponse,
+  invalidRequest,
+} from '../http/common.schemas.js';
 import type { App, AppDeps } from '../app-types.js';
 import { requireAdmin } from '../http/admin-auth.js';
 import { loadSalesReports } from './reports.repository.js';
@@ -38,7 +44,12 @@ export function registerReportRoutes(app: App, deps: AppDeps): void {
         tags: ['reports'],
         summary: 'Sales reports of every event, a page at a time in creation order (like `GET /events`)',
         querystring: ListEventsQuery,
-        response: { 200: SalesReportPage, ...adminErrors, ...commonErrors },
+        response: {
+          200: SalesReportPage,
+          ...adminErrors,
+          ...commonErrors,
+          400: invalidRequest('invalid_cursor'),
+        },
       },
     },
     async (request) => {
