@@ -291,4 +291,50 @@ describe('the on-sale moment', () => {
     const rows = await purchaseRows(event.id);
     expect(rows.map((row) => row.userId)).toEqual(['in-time']);
   });
+
+  it('when a sale starts, then its webhooks, the monitor and the metrics show the pre-queue, the countdown and the start', async () => {
+    const registered = await inject({
+      method: 'POST',
+      url: '/webhooks',
+      payload: { url: 'http://127.0.0.1:9/hooks', events: ['purchase.prequeued', 'event.sale_started'] },
+    });
+    expect(registered.statusCode, registered.body).toBe(201);
+    await sleep(1_500); // every process re-reads the endpoints within a second
+    const start = later(await dbNow(), 2_500);
+    const event = await createEvent({ totalTickets: 5, salesStartAt: start.toISOString() });
+    const entries = [await submit(event.id, { userId: 'w-0' }), await submit(event.id, { userId: 'w-1' })];
+
+    const overview = await inject({ method: 'GET', url: '/admin/api/sales' });
+    expect(overview.statusCode, overview.body).toBe(200);
+    const item = overview
+      .json<{ items: { eventId: string; saleState: string; prequeueSize: number; startsInMs: number }[] }>()
+      .items.find((each) => each.eventId === event.id);
+    expect(item).toMatchObject({ saleState: 'prequeue', prequeueSize: 2 });
+    expect(item!.startsInMs).toBeGreaterThan(0);
+    expect(item!.startsInMs).toBeLessThanOrEqual(2_500);
+    const metrics = (await inject({ method: 'GET', url: '/metrics' })).body;
+    expect(metrics).toContain(`ticketing_prequeue_size{event_id="${event.id}"} 2`);
+    expect(metrics).toContain(`ticketing_sale_state{event_id="${event.id}",state="prequeue"} 1`);
+
+    await sleepUntil(start);
+    for (const entry of entries) await poll(entry.purchaseId);
+    const messages = await db()
+      .selectFrom('webhookMessages')
+      .select(['type', 'subjectId', 'body'])
+      .where('subjectId', 'in', [event.id, ...entries.map((entry) => entry.purchaseId)])
+      .orderBy('seq')
+      .execute();
+    expect(messages.map((message) => message.type)).toEqual([
+      'purchase.prequeued',
+      'purchase.prequeued',
+      'event.sale_started',
+    ]);
+    expect(JSON.parse(messages[2]!.body)).toMatchObject({
+      type: 'event.sale_started',
+      data: { eventId: event.id, entrants: 2, commitment: (await draw(event.id)).commitment },
+    });
+    expect(JSON.parse(messages[0]!.body)).toMatchObject({ data: { status: 'prequeued' } });
+    const after = (await inject({ method: 'GET', url: '/metrics' })).body;
+    expect(after).toContain(`ticketing_sale_state{event_id="${event.id}",state="on_sale"} 1`);
+  });
 });
