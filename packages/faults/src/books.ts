@@ -22,14 +22,14 @@ export interface Books {
   readonly violations: readonly string[];
 }
 
-/** Waits until no accepted purchase is still queued in Postgres; returns how long that took. */
+/** Waits until no accepted purchase is still queued (or pre-queued) in Postgres; returns how long that took. */
 export async function waitAllFinal(db: pg.Pool, buyers: BuyersSeen, timeoutMs = 120_000): Promise<number> {
   const ids = [...buyers.accepted.values()].map((accepted) => accepted.purchaseId);
   const started = Date.now();
   for (;;) {
     const { rows } = await db
       .query<{ queued: string }>(
-        `select count(*) as queued from purchases where id = any($1::uuid[]) and status = 'queued'`,
+        `select count(*) as queued from purchases where id = any($1::uuid[]) and status in ('queued', 'prequeued')`,
         [ids],
       )
       .catch(() => ({ rows: [{ queued: 'unknown' }] }));
@@ -48,6 +48,11 @@ export async function waitAllFinal(db: pg.Pool, buyers: BuyersSeen, timeoutMs = 
  * ticket (confirmed, or cancelled after their booking) are exactly each event's lowest sequence
  * numbers and all the others still wait: a cancellation hands its ticket to the head of the line.
  * Purchases cancelled while waiting left the line and are not counted.
+ *
+ * On an event with a sale start the queue order is the draw's: every entrant of the pre-queue in
+ * ascending draw key, then the purchases after the start by `seq`; nothing is decided before the start
+ * (by Postgres's clock, which rounds decide by) and the draw itself is made at or after it. A pre-queue
+ * cancellation (made at once by the api before the start, its key dropped) is no decision.
  */
 export async function auditBooks(
   db: pg.Pool,
@@ -105,6 +110,19 @@ export async function auditBooks(
   const late = paidLate.rows[0]?.late ?? 0;
   if (late > 0) violations.push(`${late} holds confirmed after they ran out`);
 
+  const early = await db.query<{ eventId: string; decided: number; drawnEarly: boolean }>(
+    `select e.id as "eventId", e.drawn_at < e.sales_start_at as "drawnEarly",
+       (select count(*)::int from purchases p
+        where p.event_id = e.id and p.processed_at < e.sales_start_at
+          and not (p.status = 'cancelled' and p.draw_key is null and p.cancel_seq is null)) as decided
+     from events e where e.sales_start_at is not null`,
+  );
+  for (const event of early.rows) {
+    if (event.decided > 0)
+      violations.push(`event ${event.eventId}: ${event.decided} purchases decided before the sale start`);
+    if (event.drawnEarly) violations.push(`event ${event.eventId}: the draw was made before the sale start`);
+  }
+
   const ids = [...buyers.accepted.values()].map((accepted) => accepted.purchaseId);
   const statuses = await db.query<{ id: string; status: string; waitedMs: number | null }>(
     `select id, status, extract(epoch from processed_at - created_at) * 1000 as "waitedMs"
@@ -117,7 +135,7 @@ export async function auditBooks(
   const count = (status: string) => statuses.rows.filter((row) => row.status === status).length;
   const lost = ids.length - statuses.rowCount!;
   if (lost > 0) violations.push(`${lost} accepted purchases are not in Postgres`);
-  const final = statuses.rowCount! - count('queued');
+  const final = statuses.rowCount! - count('queued') - count('prequeued');
   if (final !== ids.length) violations.push(`${ids.length - final} accepted purchases not final`);
   if (buyers.rejected.length > 0)
     violations.push(`${buyers.rejected.length} purchases never accepted, e.g. ${buyers.rejected[0]}`);
@@ -132,7 +150,7 @@ export async function auditBooks(
     select p.event_id as "eventId", p.id, p.status, w.line_no::text as entry,
       exists (select 1 from bookings b where b.purchase_id = p.id) as booked
     from purchases p left join waitlist_entries w on w.purchase_id = p.id
-    order by p.event_id, p.seq`);
+    order by p.event_id, p.draw_key is null, p.draw_key, p.seq`);
   const byEvent = new Map<string, typeof queue.rows>();
   for (const row of queue.rows) byEvent.set(row.eventId, [...(byEvent.get(row.eventId) ?? []), row]);
   for (const event of events.rows) {
@@ -146,7 +164,9 @@ export async function auditBooks(
     // Positions are the order of entries; they must follow the queue order of the purchases.
     const entries = waiting.map((row) => BigInt(row.entry ?? '0'));
     if (entries.some((entry, index) => index > 0 && entry <= (entries[index - 1] ?? 0n)))
-      violations.push(`event ${event.id}: waiting list out of queue order (line numbers do not follow seq)`);
+      violations.push(
+        `event ${event.id}: waiting list out of queue order (line numbers do not follow the draw, then seq)`,
+      );
     if (options.fifo) {
       const inLine = rows.filter((row) => row.status !== 'cancelled' || row.booked);
       const handedBack = inLine.filter((row) => row.status === 'cancelled').length;
@@ -156,7 +176,7 @@ export async function auditBooks(
       const firstWrong = got.findIndex((status, index) => status !== expected[index]);
       if (firstWrong !== -1) {
         violations.push(
-          `event ${event.id}: not decided in queue order: #${firstWrong + 1} by seq is ${inLine[firstWrong]?.status}, expected ${expected[firstWrong]}`,
+          `event ${event.id}: not decided in queue order: #${firstWrong + 1} by draw and seq is ${inLine[firstWrong]?.status}, expected ${expected[firstWrong]}`,
         );
       }
     }

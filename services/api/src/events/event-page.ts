@@ -1,5 +1,5 @@
-import { AppError, type Db, type EventRow } from '@ticketing/shared';
-import { findEvent, listEvents } from './events.repository.js';
+import { AppError, type Db } from '@ticketing/shared';
+import { findEvent, listEvents, type EventRowAt } from './events.repository.js';
 import { DEFAULT_PAGE_SIZE } from './events.schemas.js';
 
 /**
@@ -10,7 +10,7 @@ import { DEFAULT_PAGE_SIZE } from './events.schemas.js';
 export async function pageOfEvents(
   db: Db,
   query: { limit?: number; cursor?: string },
-): Promise<{ rows: EventRow[]; nextCursor: string | null }> {
+): Promise<{ rows: EventRowAt[]; nextCursor: string | null }> {
   const limit = query.limit ?? DEFAULT_PAGE_SIZE;
   const { cursor } = query;
   if (cursor !== undefined && (await findEvent(db, cursor)) === undefined) {

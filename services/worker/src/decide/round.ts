@@ -1,5 +1,7 @@
 import {
   NO_OUTBOX,
+  saleWindowState,
+  unsafeSwitches,
   type Database,
   type EventRow,
   type OutboxRecorder,
@@ -9,7 +11,8 @@ import { sql, type Kysely } from 'kysely';
 import { applyCancellation } from './apply-cancellation.js';
 import { applyExpiry } from './apply-expiry.js';
 import { decideSales, type SaleToDecide } from './decide-sales.js';
-import { lockEvents } from './events.repository.js';
+import { makeDraws, type DrawMade } from './draw.repository.js';
+import { lockEvents, type LockedEvent } from './events.repository.js';
 import { loadSaleSnapshots, nextEndingInLine, type Ending } from './sale-snapshots.repository.js';
 import { toPurchaseUpdate, type StatusChange } from './status-change.js';
 import type { DrainTarget } from './target.js';
@@ -35,7 +38,19 @@ export interface RoundOutcome {
   readonly heldPromotions: number;
   /** Per event, the newest purchase decided: it and every purchase before it are decided now. */
   readonly decidedThrough: ReadonlyMap<string, number>;
+  /** Draws this round made (sales that started). */
+  readonly draws: readonly DrawMade[];
 }
+
+/**
+ * Nothing of an event is decided before its sale start, by Postgres's clock at the round's start:
+ * whatever jobs or wake-ups exist, a round leaves the event alone until then (the scan of Postgres
+ * wakes it once the start has passed).
+ */
+const isPastStart = (event: LockedEvent): boolean =>
+  event.salesStartAt === null || saleWindowState(event, event.roundNow) !== 'prequeue';
+const hasStarted = (event: LockedEvent): boolean =>
+  unsafeSwitches['decide-before-start'] || isPastStart(event);
 
 /**
  * Applies, in one transaction, the pending requests of several events accepted up to each one's
@@ -60,12 +75,24 @@ export async function applyRound(
       promotions: 0,
       heldPromotions: 0,
       decidedThrough: new Map(),
+      draws: [],
     };
   return db.transaction().execute(async (tx) => {
-    const decidedAt = new Date();
-    const events = await lockEvents(
+    const locked = await lockEvents(
       tx,
       targets.map((target) => target.eventId),
+    );
+    // Decisions are stamped when they are made, and never before the round's time by Postgres's clock
+    // (the one a sale start is checked against), should this process's clock be behind it.
+    const decidedAt = new Date(Math.max(Date.now(), locked[0]?.roundNow.getTime() ?? 0));
+    const events = locked.filter(hasStarted);
+    // An event's draw comes first in its queue order: at its first round after the start.
+    const draws = await makeDraws(
+      tx,
+      events.filter((event) => event.salesStartAt !== null && event.drawnAt === null).map((e) => e.id),
+    );
+    const drawing = new Set(
+      events.filter((event) => event.salesStartAt !== null && event.drawFinishedAt === null).map((e) => e.id),
     );
     // Read under the locks: nothing another worker committed before them is missed.
     const snapshots = await loadSaleSnapshots(tx, targets);
@@ -78,6 +105,17 @@ export async function applyRound(
       const target = byEvent.get(event.id);
       if (snapshot === undefined || target === undefined) continue;
       const { upToSeq, decidedThrough = 0 } = target;
+      if (drawing.has(event.id)) {
+        // The pre-queue first, every entrant of it before any request of the queue.
+        sales.push({
+          event,
+          waitlistLength: snapshot.waitlistLength,
+          upToSeq,
+          decidedThrough,
+          draw: { cursor: event.drawCursor, mayFinish: isPastStart(event) },
+        });
+        continue;
+      }
       const ending = snapshot.nextEnding;
       // Purchases accepted before the next ending are decided before it is carried out.
       sales.push({
@@ -93,7 +131,9 @@ export async function applyRound(
     const changes: StatusChange[] = [...decided.changes];
     const unfinished = new Set(decided.unfinished.keys());
     const progress = new Map(
-      sales.map((sale) => [sale.event.id, decided.unfinished.get(sale.event.id) ?? sale.upToSeq]),
+      sales
+        .filter((sale) => sale.draw === undefined)
+        .map((sale) => [sale.event.id, decided.unfinished.get(sale.event.id) ?? sale.upToSeq]),
     );
     let promotions = 0;
     let heldPromotions = 0;
@@ -122,6 +162,7 @@ export async function applyRound(
       unfinished.add(eventId);
     }
     await outbox.record(tx, changes, decidedAt);
+    if (draws.length > 0) await outbox.recordSaleStarts?.(tx, draws, decidedAt);
     return {
       updates: changes.map((change) => toPurchaseUpdate(change, decidedAt)),
       unfinished,
@@ -129,6 +170,7 @@ export async function applyRound(
       promotions,
       heldPromotions,
       decidedThrough: decided.decidedThrough,
+      draws,
     };
   });
 }
