@@ -29,6 +29,18 @@ export async function findEvent(db: Db, id: string): Promise<EventRowAt | undefi
   return db.selectFrom('events').selectAll().select(dbNow).where('id', '=', id).executeTakeFirst();
 }
 
+/** How far the event's draw is decided: a primary-key read, for the positions of an on-sale. */
+export async function findDrawProgress(
+  db: Db,
+  eventId: string,
+): Promise<Pick<EventRow, 'drawnAt' | 'drawCursor' | 'drawFinishedAt'> | undefined> {
+  return db
+    .selectFrom('events')
+    .select(['drawnAt', 'drawCursor', 'drawFinishedAt'])
+    .where('id', '=', eventId)
+    .executeTakeFirst();
+}
+
 /** The draw's published keys: every entrant's, in drawn order (ascending). */
 export async function listDrawKeys(db: Db, eventId: string): Promise<string[]> {
   const rows = await db
