@@ -64,6 +64,22 @@ export async function countPrequeued(db: Db, eventIds: readonly string[]): Promi
 }
 
 /**
+ * Purchases withdrawn from each event's pre-queue before the start: cancelled at once, never decided,
+ * so without the place in the queue (`cancel_seq`) every other cancellation has.
+ */
+export async function countPrequeueWithdrawals(
+  db: Db,
+  eventIds: readonly string[],
+): Promise<Map<string, number>> {
+  if (eventIds.length === 0) return new Map();
+  const { rows } = await sql<{ eventId: string; withdrawn: number }>`
+    select event_id, count(*)::integer as withdrawn from purchases
+    where status = 'cancelled' and cancel_seq is null and event_id = any(${eventIds}::uuid[])
+    group by event_id`.execute(db);
+  return new Map(rows.map((row) => [row.eventId, row.withdrawn]));
+}
+
+/**
  * Keyset pagination in creation order; the cursor is the id of the last event already seen. The
  * comparison happens in Postgres so timestamps keep their full (microsecond) precision.
  */
