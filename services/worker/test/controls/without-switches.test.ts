@@ -34,8 +34,8 @@ describe('the controls without their switches', () => {
     expect(Object.values(unsafeSwitches)).not.toContain(true);
   });
 
-  it('when rounds overlap on stale counts or on the same purchases, then the event lock makes them take turns', async () => {
-    for (const overlap of [staleCounts(5, 30), sameDecisions(10, 4)]) {
+  it('when rounds overlap on stale counts (tickets sold or held) or on the same purchases, then the event lock makes them take turns', async () => {
+    for (const overlap of [staleCounts(5, 30), staleCounts(5, 30, 600), sameDecisions(10, 4)]) {
       const { purchases, errors } = await decideInOverlappingRounds(db, overlap);
       expect(errors).toEqual([]);
       expect((await auditControl(environment, purchases, { fifo: true })).violations).toEqual([]);
