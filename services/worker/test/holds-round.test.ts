@@ -1,41 +1,14 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { sql, type Kysely } from 'kysely';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  createDb,
-  createTestEnvironment,
-  isDueHold,
-  newPurchaseRow,
-  type Database,
-  type TestEnvironment,
-} from '@ticketing/shared/testing';
+import { sql } from 'kysely';
+import { describe, expect, it } from 'vitest';
+import { insertEvent, isDueHold, newPurchaseRow, useTestDatabase } from '@ticketing/shared/testing';
 import { drainEvent, latestSeq } from '../src/decide/round.js';
 import { queueDueExpiries } from '../src/holds/expiry-sweep.js';
 
-let environment: TestEnvironment;
-let db: Kysely<Database>;
-beforeAll(async () => {
-  environment = await createTestEnvironment();
-  db = createDb(environment.config.databaseUrl, { poolSize: 8 });
-});
-afterAll(async () => {
-  await db?.destroy();
-  await environment?.destroy();
-});
+const { db } = await useTestDatabase({ poolSize: 8 });
 
 async function eventWith(totalTickets: number, holdSeconds: number) {
-  return db
-    .insertInto('events')
-    .values({
-      name: 'Holds',
-      totalTickets,
-      priceCents: 700,
-      currency: 'USD',
-      maxPerPurchase: 10,
-      holdSeconds,
-    })
-    .returningAll()
-    .executeTakeFirstOrThrow();
+  return insertEvent(db, { totalTickets, holdSeconds });
 }
 
 async function accept(

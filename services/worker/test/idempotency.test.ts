@@ -1,31 +1,12 @@
-import { sql, type Kysely } from 'kysely';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  createDb,
-  createTestEnvironment,
-  newPurchaseRow,
-  type Database,
-  type TestEnvironment,
-} from '@ticketing/shared/testing';
+import { sql } from 'kysely';
+import { describe, expect, it } from 'vitest';
+import { insertEvent, newPurchaseRow, useTestDatabase } from '@ticketing/shared/testing';
 import { applyRound, processJob } from '../src/decide/round.js';
 
-let environment: TestEnvironment;
-let db: Kysely<Database>;
-beforeAll(async () => {
-  environment = await createTestEnvironment();
-  db = createDb(environment.config.databaseUrl, { poolSize: 8 });
-});
-afterAll(async () => {
-  await db?.destroy();
-  await environment?.destroy();
-});
+const { db } = await useTestDatabase({ poolSize: 8 });
 
 async function eventWith(totalTickets: number) {
-  return db
-    .insertInto('events')
-    .values({ name: 'Idempotency', totalTickets, priceCents: 700, currency: 'USD', maxPerPurchase: 10 })
-    .returningAll()
-    .executeTakeFirstOrThrow();
+  return insertEvent(db, { totalTickets, priceCents: 700 });
 }
 
 async function queuedPurchase(eventId: string, userId: string, quantity = 1) {

@@ -7,10 +7,12 @@ import {
   type PostgresTarget,
   type RedisTarget,
 } from '@ticketing/harness';
-import type { Kysely } from 'kysely';
+import type { Insertable, Kysely } from 'kysely';
+import { afterAll } from 'vitest';
 import { loadConfig, type Config } from '../config.js';
 import { holdAcceptingLocks } from '../db/accepting-locks.js';
-import type { Database, NewPurchaseRow, PurchaseRow } from '../db/database.js';
+import { createDb } from '../db/connection.js';
+import type { Database, EventRow, EventsTable, NewPurchaseRow, PurchaseRow } from '../db/database.js';
 import { prepareDatabase } from '../db/migrate.js';
 
 /**
@@ -49,6 +51,78 @@ export async function createTestEnvironment(
     await destroy();
     throw error;
   }
+}
+
+/**
+ * A test file's own database and key prefix (`createTestEnvironment(env)`), removed after the file's
+ * tests, for files that start processes on them rather than query them. Awaited at the top of the
+ * file, like `useTestDatabase`.
+ */
+export async function useTestEnvironment(env: Record<string, string> = {}): Promise<TestEnvironment> {
+  const environment = await createTestEnvironment(env);
+  afterAll(() => environment.destroy());
+  return environment;
+}
+
+/** A test file's own database (see `useTestDatabase`): its environment and a pool on it. */
+export interface TestDatabase {
+  readonly environment: TestEnvironment;
+  readonly config: Config;
+  readonly db: Kysely<Database>;
+  /**
+   * Another pool on the file's database, removed with it: a connection of its own for a worker or a
+   * watcher, so that the test's own queries never wait behind theirs.
+   */
+  newPool(poolSize: number): Kysely<Database>;
+}
+
+/**
+ * The one set-up of a test file that works on the database: a migrated database and key prefix of its
+ * own (`createTestEnvironment(env)`) and a pool of `poolSize` connections on it, both removed after
+ * the file's tests (an `afterAll` it registers; hooks run in reverse, so the file's own `afterAll`s,
+ * registered later, stop what uses the pool first). Awaited at the top of the file, so that the
+ * file's helpers can use `db` as a plain value:
+ *
+ *     const { db, environment } = await useTestDatabase({ poolSize: 8 });
+ */
+export async function useTestDatabase(options: {
+  /** Connections in `db`: as many as the file's tests run queries at once. */
+  readonly poolSize: number;
+  /** Settings beyond the test defaults, as environment variables (`RECONCILE_AFTER_MS: '0'`). */
+  readonly env?: Record<string, string>;
+}): Promise<TestDatabase> {
+  const environment = await useTestEnvironment(options.env);
+  const pools: Kysely<Database>[] = [];
+  const newPool = (poolSize: number): Kysely<Database> => {
+    const pool = createDb(environment.config.databaseUrl, { poolSize });
+    pools.push(pool);
+    return pool;
+  };
+  const db = newPool(options.poolSize);
+  // Registered after the environment's: hooks run in reverse, so the pools end before it goes.
+  afterAll(async () => {
+    await Promise.all(pools.map((pool) => pool.destroy()));
+  });
+  return { environment, config: environment.config, db, newPool };
+}
+
+/** An event with a test's settings and defaults for the rest (10 tickets of 1.00 EUR, up to 10 each). */
+export async function insertEvent(
+  db: Kysely<Database>,
+  overrides: Partial<Insertable<EventsTable>> = {},
+): Promise<EventRow> {
+  return db
+    .insertInto('events')
+    .values({
+      name: 'Test event',
+      totalTickets: 10,
+      priceCents: 100,
+      currency: 'EUR',
+      maxPerPurchase: 10,
+      ...overrides,
+    })
+    .returningAll()
+    .executeTakeFirstOrThrow();
 }
 
 /** A purchase as the api stores it on acceptance: queued, no key, no cancellation. */
