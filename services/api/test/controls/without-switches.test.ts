@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { unsafeSwitches } from '@ticketing/shared';
 import { startTestSystem, type TestSystem } from '../support/test-system.js';
+import { overtakeAtTheGate } from './accepting-race.js';
 import {
   acceptThenLoseRedis,
   cancelAfterSellOut,
@@ -37,6 +38,14 @@ describe('the controls without their switches', () => {
     expect((await cancelAfterSellOut(system)).violations).toEqual([]);
     const result = await cancellingLoadClient(system);
     expect(result.audit).toEqual({ ok: true, violations: [] });
+  });
+
+  it('when a request numbered first commits after a purchase numbered behind it, then the accepting lock makes the purchase wait and the books keep the queue order', async () => {
+    for (const first of ['purchase', 'cancellation', 'expiry'] as const) {
+      const { second, books } = await overtakeAtTheGate(system, first);
+      expect(second, first).toBe('waited for the first');
+      expect(books.violations, first).toEqual([]);
+    }
   });
 
   it('when a hold is confirmed after it ran out, then the confirmation is refused and the books are clean', async () => {
