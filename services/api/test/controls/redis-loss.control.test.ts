@@ -5,8 +5,8 @@ vi.hoisted(() => {
 });
 
 import { unsafeSwitches } from '@ticketing/shared';
-import { startTestSystem, type TestSystem } from '../support/test-system.js';
-import { acceptThenLoseRedis } from './scenarios.js';
+import type { TestSystem } from '../support/test-system.js';
+import { acceptThenLoseRedis, startRedisLossSystem } from './scenarios.js';
 
 // Negative control of "an accepted purchase is never lost" (docs/controls.md), whose own tests are
 // the fault suite's Redis scenarios (kill -9, FLUSHALL): purchases accepted while no worker runs, then
@@ -16,10 +16,7 @@ import { acceptThenLoseRedis } from './scenarios.js';
 
 let system: TestSystem;
 beforeAll(async () => {
-  system = await startTestSystem(
-    { RECONCILE_INTERVAL_MS: '200', RECONCILE_AFTER_MS: '200' },
-    { worker: false },
-  );
+  system = await startRedisLossSystem();
 });
 afterAll(async () => {
   await system?.close();
@@ -28,11 +25,10 @@ afterAll(async () => {
 describe('negative control: an accepted purchase is never lost', () => {
   it('when Redis loses every job and the scan of Postgres is off, then the audit reports accepted purchases never decided, reconciler or not', async () => {
     expect(unsafeSwitches['no-pending-scan']).toBe(true);
-    const { eventId, books } = await acceptThenLoseRedis(system, 3_000);
+    const { books, waitingJobs } = await acceptThenLoseRedis(system);
     expect(books.final).toBe(0);
     expect(books.violations).toContain('20 accepted purchases not final');
     // The reconciler did its part: the event's job is back in Redis, waiting for a wake-up.
-    const jobs = await system.deps.queues.queue(eventId).getJobCounts('waiting');
-    expect(jobs.waiting).toBe(1);
+    expect(waitingJobs).toBe(1);
   });
 });

@@ -7,7 +7,10 @@ import {
   cancelAfterSellOut,
   cancellingLoadClient,
   confirmAfterHoldRanOut,
+  reachForAnothersPurchase,
   resendingBuyers,
+  startBuyerTokenSystem,
+  startRedisLossSystem,
 } from './scenarios.js';
 
 // The negative controls' scenarios through the api with every switch off and every index in place:
@@ -55,14 +58,27 @@ describe('the controls without their switches', () => {
   });
 
   it('when Redis loses every job, then the scan of Postgres decides every purchase', async () => {
-    // A system of its own: the audit reads every event of its database, and this one starts without
-    // a worker.
-    const lossy = await startTestSystem({}, { worker: false });
+    // A system of its own, as the control's: the audit reads every event of its database, and this one
+    // starts without a worker.
+    const lossy = await startRedisLossSystem();
     try {
-      const { books } = await acceptThenLoseRedis(lossy, 15_000);
+      const { books } = await acceptThenLoseRedis(lossy);
       expect(books.violations).toEqual([]);
     } finally {
       await lossy.close();
+    }
+  });
+
+  it("when another buyer reaches for a buyer's purchase, then it does not exist for them and nothing changes", async () => {
+    // A system of its own, as the control's: buyers identified by tokens.
+    const tokens = await startBuyerTokenSystem();
+    try {
+      const { read, cancelStatusCode, cancelRequested } = await reachForAnothersPurchase(tokens);
+      expect(read.statusCode).toBe(404);
+      expect(cancelStatusCode).toBe(404);
+      expect(cancelRequested).toBe(false);
+    } finally {
+      await tokens.close();
     }
   });
 });
