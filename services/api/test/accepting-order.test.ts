@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { insertEvent, useTestDatabase } from '@ticketing/shared/testing';
-import { insertPurchases } from '../src/purchases/purchases.repository.js';
+import { insertEvent, insertPurchases, useTestDatabase } from '@ticketing/shared/testing';
 
 const { db, newPool } = await useTestDatabase({ poolSize: 12 });
 /** Its own connection, so it looks as often as it can while the inserts run. */

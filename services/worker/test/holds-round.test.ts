@@ -2,7 +2,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { sql } from 'kysely';
 import { describe, expect, it } from 'vitest';
 import { insertEvent, isDueHold, newPurchaseRow, useTestDatabase } from '@ticketing/shared/testing';
-import { drainEvent, latestSeq } from '../src/decide/round.js';
+import { latestSeq } from '../src/decide/round.js';
+import { drainEvent } from './support/rounds.js';
 import { queueDueExpiries } from '../src/holds/expiry-sweep.js';
 
 const { db } = await useTestDatabase({ poolSize: 8 });

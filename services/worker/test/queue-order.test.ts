@@ -5,7 +5,8 @@ import {
   newPurchaseRow,
   useTestDatabase,
 } from '@ticketing/shared/testing';
-import { drainEvent, latestSeq } from '../src/decide/round.js';
+import { latestSeq } from '../src/decide/round.js';
+import { drainEvent } from './support/rounds.js';
 
 const { db } = await useTestDatabase({ poolSize: 8 });
 

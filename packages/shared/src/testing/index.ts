@@ -10,10 +10,10 @@ import {
 import type { Insertable, Kysely } from 'kysely';
 import { afterAll } from 'vitest';
 import { loadConfig, type Config } from '../config.js';
-import { holdAcceptingLocks } from '../db/accepting-locks.js';
 import { createDb } from '../db/connection.js';
-import type { Database, EventRow, EventsTable, NewPurchaseRow, PurchaseRow } from '../db/database.js';
+import type { Database, EventRow, EventsTable, PurchaseRow } from '../db/database.js';
 import { prepareDatabase } from '../db/migrate.js';
+import { insertPurchases, storedPurchaseRow, type AcceptedPurchase } from '../db/purchase-insert.js';
 
 /**
  * Test isolation for tests that run a service in-process: every test file gets a migrated database
@@ -125,44 +125,23 @@ export async function insertEvent(
     .executeTakeFirstOrThrow();
 }
 
-/** A purchase as the api stores it on acceptance: queued, no key, no cancellation. */
-export function newPurchaseRow(
-  eventId: string,
-  userId: string,
-  quantity = 1,
-): NewPurchaseRow & { idempotencyKey: string | null } {
-  return {
-    id: randomUUID(),
-    eventId,
-    userId,
-    quantity,
-    joinWaitlist: true,
-    reason: null,
-    idempotencyKey: null,
-    cancelRequestedAt: null,
-    cancelSeq: null,
-    processedAt: null,
-  };
+/** A purchase request as the api accepts it: one ticket, joining the waiting list, no key. */
+export function newPurchaseRow(eventId: string, userId: string, quantity = 1): AcceptedPurchase {
+  return { id: randomUUID(), eventId, userId, quantity, joinWaitlist: true, idempotencyKey: null };
 }
 
 /**
- * Stores purchases the way the api accepts a batch of them: one transaction holding the accepting
- * lock of each of their events, numbered in the order given.
+ * Stores purchases with the api's own statement (`insertPurchases`: one transaction holding the
+ * accepting lock of each of their events, numbered in the order given), and returns their rows.
  */
 export async function insertAcceptedPurchases(
   db: Kysely<Database>,
-  purchases: readonly NewPurchaseRow[],
+  purchases: readonly AcceptedPurchase[],
 ): Promise<PurchaseRow[]> {
-  return db.transaction().execute(async (tx) => {
-    await holdAcceptingLocks(
-      tx,
-      purchases.map((purchase) => purchase.eventId),
-    );
-    return tx
-      .insertInto('purchases')
-      .values([...purchases])
-      .returningAll()
-      .execute();
+  const stored = new Map((await insertPurchases(db, purchases)).map((row) => [row.id, row]));
+  return purchases.flatMap((purchase) => {
+    const row = stored.get(purchase.id);
+    return row === undefined ? [] : [storedPurchaseRow(purchase, row)];
   });
 }
 

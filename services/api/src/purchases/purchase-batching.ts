@@ -1,27 +1,18 @@
-import type {
-  Database,
-  EventQueues,
-  OutboxRecorder,
-  TicketingJob,
-  PurchaseViewRow,
-  PurchaseRow,
+import {
+  insertPurchases,
+  storedPurchaseRow,
+  type AcceptedPurchase,
+  type Database,
+  type EventQueues,
+  type OutboxRecorder,
+  type TicketingJob,
+  type PurchaseViewRow,
+  type PurchaseRow,
 } from '@ticketing/shared';
 import type { Kysely } from 'kysely';
 import { createBatcher } from '../lib/batcher.js';
 import { confirmHeldPurchases, type HoldPayment } from './hold-confirmation.repository.js';
-import { findPurchaseViewRows, insertPurchases, type AcceptedPurchase } from './purchases.repository.js';
-
-/** What a purchase is before any worker has seen it. */
-const newPurchaseRow = (purchase: AcceptedPurchase): Omit<PurchaseRow, 'seq' | 'createdAt'> => ({
-  ...purchase,
-  status: 'queued',
-  reason: null,
-  cancelRequestedAt: null,
-  cancelSeq: null,
-  holdExpiresAt: null,
-  expireSeq: null,
-  processedAt: null,
-});
+import { findPurchaseViewRows } from './purchases.repository.js';
 
 /**
  * The purchase hot path, coalesced: concurrent requests share one multi-row insert, one pipelined
@@ -52,7 +43,7 @@ export function createPurchaseBatching(
       const stored = new Map((await insertPurchases(db, purchases)).map((row) => [row.id, row]));
       return purchases.map((purchase) => {
         const row = stored.get(purchase.id);
-        return row === undefined ? undefined : { ...newPurchaseRow(purchase), ...row };
+        return row === undefined ? undefined : storedPurchaseRow(purchase, row);
       });
     },
   });

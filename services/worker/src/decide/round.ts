@@ -1,11 +1,4 @@
-import { UnrecoverableError } from 'bullmq';
-import {
-  NO_OUTBOX,
-  parseJob,
-  type Database,
-  type OutboxRecorder,
-  type PurchaseUpdate,
-} from '@ticketing/shared';
+import { NO_OUTBOX, type Database, type OutboxRecorder, type PurchaseUpdate } from '@ticketing/shared';
 import { sql, type Kysely } from 'kysely';
 import { applyCancellation } from './apply-cancellation.js';
 import { applyExpiry } from './apply-expiry.js';
@@ -112,32 +105,6 @@ export async function applyRound(
       decidedThrough: decided.decidedThrough,
     };
   });
-}
-
-/** Applies every pending request of one event up to `upToSeq`, a round at a time. */
-export async function drainEvent(
-  db: Kysely<Database>,
-  eventId: string,
-  upToSeq: number,
-  batchSize: number,
-): Promise<PurchaseUpdate[]> {
-  const updates: PurchaseUpdate[] = [];
-  for (;;) {
-    const round = await applyRound(db, [{ eventId, upToSeq }], batchSize);
-    updates.push(...round.updates);
-    if (!round.unfinished.has(eventId)) return updates;
-  }
-}
-
-/** Applies one job's payload; a payload that is not a job fails for good rather than being retried. */
-export async function processJob(
-  db: Kysely<Database>,
-  data: unknown,
-  batchSize = 500,
-): Promise<PurchaseUpdate[]> {
-  const job = parseJob(data);
-  if (job === undefined) throw new UnrecoverableError('Malformed job payload');
-  return drainEvent(db, job.eventId, job.seq, batchSize);
 }
 
 /** The newest sequence number handed out: everything accepted so far is at or below it. */
