@@ -34,7 +34,7 @@ describe('accepting order', () => {
         idempotencyKey: null,
       })),
     );
-    await Promise.all(batches.map((batch) => insertPurchases(db, batch)));
+    await Promise.all(batches.map((batch) => db.transaction().execute((tx) => insertPurchases(tx, batch))));
     inserting = false;
     await watcher;
 

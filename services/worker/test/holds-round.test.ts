@@ -1,7 +1,13 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { sql } from 'kysely';
 import { describe, expect, it } from 'vitest';
-import { insertEvent, isDueHold, newPurchaseRow, useTestDatabase } from '@ticketing/shared/testing';
+import {
+  insertAcceptedPurchase,
+  insertEvent,
+  isDueHold,
+  newPurchaseRow,
+  useTestDatabase,
+} from '@ticketing/shared/testing';
 import { latestSeq } from '../src/decide/round.js';
 import { drainEvent } from './support/rounds.js';
 import { queueDueExpiries } from '../src/holds/expiry-sweep.js';
@@ -17,14 +23,10 @@ async function accept(
   userId: string,
   options: { quantity?: number; joinWaitlist?: boolean } = {},
 ) {
-  return db
-    .insertInto('purchases')
-    .values({
-      ...newPurchaseRow(eventId, userId, options.quantity ?? 1),
-      joinWaitlist: options.joinWaitlist ?? true,
-    })
-    .returningAll()
-    .executeTakeFirstOrThrow();
+  return insertAcceptedPurchase(db, {
+    ...newPurchaseRow(eventId, userId, options.quantity ?? 1),
+    joinWaitlist: options.joinWaitlist ?? true,
+  });
 }
 
 const drainAll = async (eventId: string) => drainEvent(db, eventId, await latestSeq(db), 100);

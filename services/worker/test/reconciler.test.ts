@@ -3,7 +3,7 @@ import {
   EventQueues,
   createLogger,
   createRedis,
-  insertAcceptedPurchases,
+  insertAcceptedPurchase,
   insertEvent,
   newPurchaseRow,
   useTestDatabase,
@@ -30,8 +30,7 @@ async function accept(eventId: string, userIds: readonly string[]): Promise<Purc
     await queues.prepare();
     const accepted: PurchaseRow[] = [];
     for (const userId of userIds) {
-      const [purchase] = await insertAcceptedPurchases(db, [newPurchaseRow(eventId, userId)]);
-      if (purchase === undefined) throw new Error('the purchase was not stored');
+      const purchase = await insertAcceptedPurchase(db, newPurchaseRow(eventId, userId));
       await queues.enqueue({ kind: 'purchase', eventId, purchaseId: purchase.id, seq: purchase.seq });
       accepted.push(purchase);
     }

@@ -4,6 +4,7 @@ import {
   NO_OUTBOX,
   WEBHOOK_EVENT_TYPES,
   WebhookOutbox,
+  insertAcceptedPurchases,
   insertEvent,
   newPurchaseRow,
   useTestDatabase,
@@ -28,16 +29,10 @@ const subscribedTo = (types: readonly WebhookEventType[]) => new WebhookOutbox({
 /** An event with `totalTickets` and queued purchases of the given users. */
 async function sale(totalTickets: number, users: readonly string[]) {
   const event = await insertEvent(db, { totalTickets, priceCents: 500 });
-  const purchases = [];
-  for (const user of users) {
-    purchases.push(
-      await db
-        .insertInto('purchases')
-        .values(newPurchaseRow(event.id, user))
-        .returningAll()
-        .executeTakeFirstOrThrow(),
-    );
-  }
+  const purchases = await insertAcceptedPurchases(
+    db,
+    users.map((user) => newPurchaseRow(event.id, user)),
+  );
   return { event, purchases };
 }
 

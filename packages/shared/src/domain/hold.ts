@@ -11,15 +11,23 @@ export const MAX_HOLD_SECONDS = 3600;
 
 /** What an expiry does to a purchase once its turn in the event queue comes. */
 export type ExpiryEffect =
-  | 'release_hold' // still held: free its tickets, then promote the waiting list
+  | 'free_hold' // still held: free its tickets, then promote the waiting list
   | 'none'; // confirmed in time, or cancelled first: the expiry changes nothing
 
 export const expiryEffect = (status: PurchaseStatus): ExpiryEffect =>
-  status === 'held' ? 'release_hold' : 'none';
+  status === 'held' ? 'free_hold' : 'none';
+
+/** Every code a confirmation is refused with, listed once: the api's OpenAPI 409 names each. */
+export const CONFIRM_REFUSAL_CODES = [
+  'hold_expired',
+  'purchase_cancelled',
+  'not_decided',
+  'not_held',
+  'payment_reference_mismatch',
+] as const;
 
 export interface ConfirmRefusal {
-  readonly code:
-    'hold_expired' | 'purchase_cancelled' | 'not_decided' | 'not_held' | 'payment_reference_mismatch';
+  readonly code: (typeof CONFIRM_REFUSAL_CODES)[number];
   readonly message: string;
 }
 

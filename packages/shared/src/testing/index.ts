@@ -138,11 +138,22 @@ export async function insertAcceptedPurchases(
   db: Kysely<Database>,
   purchases: readonly AcceptedPurchase[],
 ): Promise<PurchaseRow[]> {
-  const stored = new Map((await insertPurchases(db, purchases)).map((row) => [row.id, row]));
+  const inserted = await db.transaction().execute((tx) => insertPurchases(tx, purchases));
+  const stored = new Map(inserted.map((row) => [row.id, row]));
   return purchases.flatMap((purchase) => {
     const row = stored.get(purchase.id);
     return row === undefined ? [] : [storedPurchaseRow(purchase, row)];
   });
+}
+
+/** Stores one purchase as `insertAcceptedPurchases` does; fails when its idempotency key is taken. */
+export async function insertAcceptedPurchase(
+  db: Kysely<Database>,
+  purchase: AcceptedPurchase,
+): Promise<PurchaseRow> {
+  const [row] = await insertAcceptedPurchases(db, [purchase]);
+  if (row === undefined) throw new Error(`purchase ${purchase.id} was not stored: its key is taken`);
+  return row;
 }
 
 /** Waits until no purchase of the event is queued any more (every one decided). */

@@ -1,5 +1,12 @@
 import { AppError, notFound } from '@ticketing/shared';
-import { IdParams, commonErrors, errorResponse, adminErrors } from '../http/common.schemas.js';
+import {
+  IdParams,
+  adminErrors,
+  bodyErrors,
+  commonErrors,
+  errorResponse,
+  invalidRequest,
+} from '../http/common.schemas.js';
 import { requireAdmin } from '../http/admin-auth.js';
 import type { App, AppDeps } from '../app-types.js';
 import { countWaitlist, findEvent, insertEvent, listEvents } from './events.repository.js';
@@ -55,7 +62,7 @@ export function registerEventRoutes(app: App, deps: AppDeps): void {
         tags: ['events'],
         summary: 'Create an event with a fixed ticket inventory',
         body: CreateEventBody,
-        response: { 201: EventView, ...adminErrors, ...commonErrors },
+        response: { 201: EventView, ...adminErrors, ...bodyErrors, ...commonErrors },
       },
     },
     async (request, reply) => reply.status(201).send(await createEvent(deps, request.body)),
@@ -68,7 +75,7 @@ export function registerEventRoutes(app: App, deps: AppDeps): void {
         tags: ['events'],
         summary: 'List events in creation order',
         querystring: ListEventsQuery,
-        response: { 200: EventPage, ...commonErrors },
+        response: { 200: EventPage, ...commonErrors, 400: invalidRequest('invalid_cursor') },
       },
     },
     async (request) => {

@@ -40,7 +40,8 @@ export function createPurchaseBatching(
     maxBatchSize: 500,
     maxConcurrent: 4,
     run: async (purchases) => {
-      const stored = new Map((await insertPurchases(db, purchases)).map((row) => [row.id, row]));
+      const inserted = await db.transaction().execute((tx) => insertPurchases(tx, purchases));
+      const stored = new Map(inserted.map((row) => [row.id, row]));
       return purchases.map((purchase) => {
         const row = stored.get(purchase.id);
         return row === undefined ? undefined : storedPurchaseRow(purchase, row);
@@ -83,7 +84,8 @@ export function createPurchaseBatching(
     maxBatchSize: 500,
     maxConcurrent: 2,
     run: async (payments) => {
-      const confirmed = await confirmHeldPurchases(db, payments, outbox);
+      // One transaction for the batch: each commit is a flush of the log the others would wait for.
+      const confirmed = await db.transaction().execute((tx) => confirmHeldPurchases(tx, payments, outbox));
       // A purchase named twice in the batch is confirmed by its first payment only.
       const first = new Map(payments.map((payment, index) => [payment.purchaseId, index] as const).reverse());
       return payments.map(

@@ -1,15 +1,13 @@
 import {
-  holdAcceptingLocks,
+  takeAcceptingLocks,
   isActive,
   nextQueueSeq,
   waitlistPosition,
-  type Database,
   type PurchaseRow,
   type PurchaseViewRow,
+  type Db,
+  type Tx,
 } from '@ticketing/shared';
-import type { Kysely, Transaction } from 'kysely';
-
-type Db = Kysely<Database> | Transaction<Database>;
 
 export async function findPurchaseByIdempotencyKey(
   db: Db,
@@ -66,34 +64,25 @@ export async function findActivePurchaseOfUser(
 
 /**
  * Marks a cancellation as requested, once: a second request finds nothing to update. The cancellation
- * takes the next number of the purchase sequence under the event's accepting lock: its place in the
- * event's queue.
+ * takes the next number of the purchase sequence under the event's accepting lock, held by the
+ * caller's transaction until it commits: its place in the event's queue.
  */
-export async function markCancellationRequested(
-  db: Kysely<Database>,
-  id: string,
-): Promise<PurchaseRow | undefined> {
-  return db.transaction().execute(async (tx) => {
-    const purchase = await tx
-      .selectFrom('purchases')
-      .select('eventId')
-      .where('id', '=', id)
-      .executeTakeFirst();
-    if (purchase === undefined) return undefined;
-    await holdAcceptingLocks(tx, [purchase.eventId]);
-    return tx
-      .updateTable('purchases')
-      .set({
-        cancelRequestedAt: new Date(),
-        cancelSeq: nextQueueSeq(),
-      })
-      .where('id', '=', id)
-      .where('cancelRequestedAt', 'is', null)
-      .where('expireSeq', 'is', null)
-      .where(isActive)
-      .returningAll()
-      .executeTakeFirst();
-  });
+export async function markCancellationRequested(tx: Tx, id: string): Promise<PurchaseRow | undefined> {
+  const purchase = await tx.selectFrom('purchases').select('eventId').where('id', '=', id).executeTakeFirst();
+  if (purchase === undefined) return undefined;
+  await takeAcceptingLocks(tx, [purchase.eventId]);
+  return tx
+    .updateTable('purchases')
+    .set({
+      cancelRequestedAt: new Date(),
+      cancelSeq: nextQueueSeq(),
+    })
+    .where('id', '=', id)
+    .where('cancelRequestedAt', 'is', null)
+    .where('expireSeq', 'is', null)
+    .where(isActive)
+    .returningAll()
+    .executeTakeFirst();
 }
 
 export async function clearCancellationRequest(db: Db, id: string): Promise<void> {

@@ -28,7 +28,7 @@ export async function requestCancellation(
   deps: RequestCancellationDeps,
   purchaseId: string,
 ): Promise<PurchaseRow> {
-  const marked = await markCancellationRequested(deps.db, purchaseId);
+  const marked = await deps.db.transaction().execute((tx) => markCancellationRequested(tx, purchaseId));
   if (marked === undefined) {
     const current = await findPurchaseViewRow(deps.db, purchaseId);
     if (current === undefined) throw notFound('Purchase');

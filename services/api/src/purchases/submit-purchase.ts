@@ -9,7 +9,7 @@ import {
 } from '@ticketing/shared';
 import type { Kysely } from 'kysely';
 import type { EventCache } from '../events/event-cache.js';
-import type { AcceptedPurchases } from './accepted-purchases.js';
+import type { AcceptedViewCache } from './accepted-view-cache.js';
 import type { PurchaseBatching } from './purchase-batching.js';
 import { deleteQueuedPurchase, findPurchaseByIdempotencyKey } from './purchases.repository.js';
 import type { SubmitPurchaseInput } from './purchases.schemas.js';
@@ -20,7 +20,7 @@ export interface SubmitPurchaseDeps {
   readonly redis: Pick<RedisClient, 'status'>;
   readonly events: EventCache;
   readonly purchases: PurchaseBatching;
-  readonly accepted: AcceptedPurchases;
+  readonly acceptedViews: AcceptedViewCache;
 }
 
 export interface PurchaseRequest {
@@ -84,7 +84,12 @@ export async function submitPurchase(
   });
   if (purchase === undefined) return { purchase: await replay(deps, request), replayed: true };
   // Remembered before its job exists, so its update cannot be announced before this.
-  deps.accepted.remember({ ...purchase, bookingId: null, waitlistPosition: null, paymentReference: null });
+  deps.acceptedViews.remember({
+    ...purchase,
+    bookingId: null,
+    waitlistPosition: null,
+    paymentReference: null,
+  });
 
   const enqueueError = await deps.purchases.enqueue({
     kind: 'purchase',
@@ -97,7 +102,7 @@ export async function submitPurchase(
     // too, the row stays queued and the reconciler enqueues it once Redis is back, so 202 stays true.
     const withdrawn = await deleteQueuedPurchase(deps.db, purchase.id).catch(() => false);
     if (withdrawn) {
-      deps.accepted.forget(purchase.id);
+      deps.acceptedViews.forget(purchase.id);
       throw Object.assign(unavailable(), { cause: enqueueError });
     }
   }

@@ -1,11 +1,11 @@
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 
 vi.hoisted(() => {
   process.env.TICKETING_UNSAFE_SWITCHES = 'no-accepting-lock';
 });
 
 import { unsafeSwitches } from '@ticketing/shared';
-import { startTestSystem, type TestSystem } from '../support/test-system.js';
+import { useTestSystem } from '../support/test-system.js';
 import { overtakeAtTheGate } from './accepting-race.js';
 
 // Negative control of "strict queue order" (docs/controls.md), whose own tests are
@@ -15,13 +15,7 @@ import { overtakeAtTheGate } from './accepting-race.js';
 // purchases and cancellations, and the worker's expiry sweep. without-switches.test.ts runs the same
 // races with the lock.
 
-let system: TestSystem;
-beforeAll(async () => {
-  system = await startTestSystem();
-});
-afterAll(async () => {
-  await system?.close();
-});
+const system = await useTestSystem();
 
 describe('negative control: strict queue order', () => {
   it('when a purchase is numbered without the accepting lock, then one numbered after it is decided first and the audit reports it', async () => {

@@ -1,12 +1,12 @@
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 
 vi.hoisted(() => {
   process.env.TICKETING_UNSAFE_SWITCHES = 'any-buyer';
 });
 
 import { unsafeSwitches } from '@ticketing/shared';
-import type { TestSystem } from '../support/test-system.js';
-import { reachForAnothersPurchase, startBuyerTokenSystem } from './scenarios.js';
+import { useTestSystem } from '../support/test-system.js';
+import { reachForAnothersPurchase, BUYER_TOKEN_SYSTEM } from './scenarios.js';
 
 // Negative control of "another buyer's purchase does not exist for them" (docs/controls.md), whose
 // own test is buyer-tokens.test.ts ("one buyer reaches for another's purchase through any route"):
@@ -14,13 +14,7 @@ import { reachForAnothersPurchase, startBuyerTokenSystem } from './scenarios.js'
 // cannot see this (a cancellation by the wrong buyer is a cancellation like any other): the check is
 // what the other buyer gets and what happens to the owner's purchase.
 
-let system: TestSystem;
-beforeAll(async () => {
-  system = await startBuyerTokenSystem();
-});
-afterAll(async () => {
-  await system?.close();
-});
+const system = await useTestSystem(...BUYER_TOKEN_SYSTEM);
 
 describe('negative control: buyers own their purchases', () => {
   it('when routes on one purchase do not check its buyer, then another buyer reads and cancels it', async () => {

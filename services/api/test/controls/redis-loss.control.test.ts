@@ -1,12 +1,12 @@
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 
 vi.hoisted(() => {
   process.env.TICKETING_UNSAFE_SWITCHES = 'no-pending-scan';
 });
 
 import { unsafeSwitches } from '@ticketing/shared';
-import type { TestSystem } from '../support/test-system.js';
-import { acceptThenLoseRedis, startRedisLossSystem } from './scenarios.js';
+import { useTestSystem } from '../support/test-system.js';
+import { acceptThenLoseRedis, REDIS_LOSS_SYSTEM } from './scenarios.js';
 
 // Negative control of "an accepted purchase is never lost" (docs/controls.md), whose own tests are
 // the fault suite's Redis scenarios (kill -9, FLUSHALL): purchases accepted while no worker runs, then
@@ -14,13 +14,7 @@ import { acceptThenLoseRedis, startRedisLossSystem } from './scenarios.js';
 // re-creates the lost job, but that wakes no event: only an announcement or the scan does, so the
 // scan is the one mechanism here, and the audit reports the purchases accepted and never decided.
 
-let system: TestSystem;
-beforeAll(async () => {
-  system = await startRedisLossSystem();
-});
-afterAll(async () => {
-  await system?.close();
-});
+const system = await useTestSystem(...REDIS_LOSS_SYSTEM);
 
 describe('negative control: an accepted purchase is never lost', () => {
   it('when Redis loses every job and the scan of Postgres is off, then the audit reports accepted purchases never decided, reconciler or not', async () => {

@@ -8,7 +8,7 @@ import { SignJWT } from 'jose';
 import pg from 'pg';
 import { expect } from 'vitest';
 import { httpHelpers, type PurchaseBody } from '../support/http.js';
-import { startTestSystem, type TestSystem } from '../support/test-system.js';
+import type { TestSystem } from '../support/test-system.js';
 
 // The negative controls' scenarios through the api (docs/controls.md): each control runs one with its
 // switches on and expects the audit to report the violation; without-switches.test.ts runs them all
@@ -105,18 +105,20 @@ export async function confirmAfterHoldRanOut(
 }
 
 /**
- * The system `acceptThenLoseRedis` runs on: no worker until the scenario starts one, and a reconciler
- * that looks for lost jobs every 200 ms.
+ * The system `acceptThenLoseRedis` runs on (`useTestSystem(...REDIS_LOSS_SYSTEM)` or
+ * `startTestSystem(...)`): no worker until the scenario starts one, and a reconciler that looks for
+ * lost jobs every 200 ms.
  */
-export function startRedisLossSystem(): Promise<TestSystem> {
-  return startTestSystem({ RECONCILE_INTERVAL_MS: '200', RECONCILE_AFTER_MS: '200' }, { worker: false });
-}
+export const REDIS_LOSS_SYSTEM = [
+  { RECONCILE_INTERVAL_MS: '200', RECONCILE_AFTER_MS: '200' },
+  { worker: false },
+] as const;
 
 /** How long `acceptThenLoseRedis` waits for every purchase to be final: the scan runs every second. */
 const REDIS_LOSS_SETTLE_MS = 5_000;
 
 /**
- * 20 purchases accepted while no worker runs (on `startRedisLossSystem()`), every Redis key lost,
+ * 20 purchases accepted while no worker runs (on `REDIS_LOSS_SYSTEM`), every Redis key lost,
  * then a worker; the books once every purchase is final, or after `REDIS_LOSS_SETTLE_MS`. Also
  * returns the event's jobs waiting in Redis: the reconciler's re-created job, unless a worker took it.
  */
@@ -143,9 +145,7 @@ export async function acceptThenLoseRedis(
 const BUYER_SECRET = 'a-shop-back-end-secret-of-32-chars-or-more';
 
 /** The system `reachForAnothersPurchase` runs on: buyers identified by tokens signed with a secret. */
-export function startBuyerTokenSystem(): Promise<TestSystem> {
-  return startTestSystem({ BUYER_JWT_SECRET: BUYER_SECRET });
-}
+export const BUYER_TOKEN_SYSTEM = [{ BUYER_JWT_SECRET: BUYER_SECRET }] as const;
 
 async function bearer(sub: string): Promise<Record<string, string>> {
   const token = await new SignJWT({})
@@ -158,7 +158,7 @@ async function bearer(sub: string): Promise<Record<string, string>> {
 
 /**
  * Alice buys a ticket and waits for it; then mallory, with a token of her own, reads alice's purchase
- * and asks to cancel it (on `startBuyerTokenSystem()`). Returns what mallory got, and whether the
+ * and asks to cancel it (on `BUYER_TOKEN_SYSTEM`). Returns what mallory got, and whether the
  * purchase's row has a cancellation requested.
  */
 export async function reachForAnothersPurchase(system: TestSystem): Promise<{

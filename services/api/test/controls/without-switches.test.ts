@@ -1,6 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { unsafeSwitches } from '@ticketing/shared';
-import { startTestSystem, type TestSystem } from '../support/test-system.js';
+import { startTestSystem, useTestSystem } from '../support/test-system.js';
 import { overtakeAtTheGate } from './accepting-race.js';
 import {
   acceptThenLoseRedis,
@@ -9,8 +9,8 @@ import {
   confirmAfterHoldRanOut,
   reachForAnothersPurchase,
   resendingBuyers,
-  startBuyerTokenSystem,
-  startRedisLossSystem,
+  BUYER_TOKEN_SYSTEM,
+  REDIS_LOSS_SYSTEM,
 } from './scenarios.js';
 
 // The negative controls' scenarios through the api with every switch off and every index in place:
@@ -18,13 +18,7 @@ import {
 // (docs/controls.md). The fault audit reads every event of the database: the hold's scenario, whose
 // expired purchase is no FIFO sale, comes after those audited for queue order.
 
-let system: TestSystem;
-beforeAll(async () => {
-  system = await startTestSystem();
-});
-afterAll(async () => {
-  await system?.close();
-});
+const system = await useTestSystem();
 
 describe('the controls without their switches', () => {
   it('when no switch is on, then none is', () => {
@@ -60,7 +54,7 @@ describe('the controls without their switches', () => {
   it('when Redis loses every job, then the scan of Postgres decides every purchase', async () => {
     // A system of its own, as the control's: the audit reads every event of its database, and this one
     // starts without a worker.
-    const lossy = await startRedisLossSystem();
+    const lossy = await startTestSystem(...REDIS_LOSS_SYSTEM);
     try {
       const { books } = await acceptThenLoseRedis(lossy);
       expect(books.violations).toEqual([]);
@@ -71,7 +65,7 @@ describe('the controls without their switches', () => {
 
   it("when another buyer reaches for a buyer's purchase, then it does not exist for them and nothing changes", async () => {
     // A system of its own, as the control's: buyers identified by tokens.
-    const tokens = await startBuyerTokenSystem();
+    const tokens = await startTestSystem(...BUYER_TOKEN_SYSTEM);
     try {
       const { read, cancelStatusCode, cancelRequested } = await reachForAnothersPurchase(tokens);
       expect(read.statusCode).toBe(404);

@@ -1,18 +1,11 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { httpHelpers } from './support/http.js';
-import { startTestSystem, type TestSystem } from './support/test-system.js';
+import { useTestSystem } from './support/test-system.js';
 
 const ADMIN_TOKEN = 'a-very-secret-admin-token';
-let system: TestSystem;
+const system = await useTestSystem({ ADMIN_TOKEN });
 const { inject } = httpHelpers(() => system);
 const admin = { authorization: `Bearer ${ADMIN_TOKEN}` };
-beforeAll(async () => {
-  system = await startTestSystem({ ADMIN_TOKEN });
-});
-afterAll(async () => {
-  await system?.close();
-});
-
 const countEvents = async () =>
   (
     await system.deps.db
@@ -58,7 +51,7 @@ describe('seed-compatible routes', () => {
     const init = await inject({
       method: 'POST',
       url: '/initialize',
-      payload: { name: 'Legacy show', totalTickets: 1 },
+      payload: { name: 'Seed-compatible show', totalTickets: 1 },
       headers: admin,
     });
     expect(init.statusCode).toBe(201);

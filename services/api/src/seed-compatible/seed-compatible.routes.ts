@@ -1,12 +1,15 @@
 import { Type } from 'typebox';
-import { notFound, toPurchaseView } from '@ticketing/shared';
+import { CANCELLATION_REFUSAL_CODES, notFound, toPurchaseView } from '@ticketing/shared';
 import {
   Uuid,
   adminErrors,
+  bodyErrors,
   buyerErrors,
   buyerRoute,
   commonErrors,
+  conflictResponse,
   errorResponse,
+  invalidRequest,
 } from '../http/common.schemas.js';
 import { requireAdmin } from '../http/admin-auth.js';
 import { perUserPurchaseLimit } from '../http/security.js';
@@ -35,7 +38,7 @@ const EventIdParams = Type.Object({ eventId: Uuid }, { additionalProperties: fal
  * The original system's routes, kept for its clients. They ride on the queued flow and wait for its
  * outcome, so they answer with a decision like the original did, without its overselling.
  */
-export function registerLegacyRoutes(app: App, deps: AppDeps): void {
+export function registerSeedCompatibleRoutes(app: App, deps: AppDeps): void {
   const authenticate = deps.buyers.authenticate;
   app.post(
     '/initialize',
@@ -46,7 +49,7 @@ export function registerLegacyRoutes(app: App, deps: AppDeps): void {
         tags: ['seed-compatible'],
         summary: 'Create an event (original API)',
         body: InitializeBody,
-        response: { 201: EventView, ...adminErrors, ...commonErrors },
+        response: { 201: EventView, ...adminErrors, ...bodyErrors, ...commonErrors },
       },
     },
     async (request, reply) =>
@@ -76,7 +79,9 @@ export function registerLegacyRoutes(app: App, deps: AppDeps): void {
           202: PurchaseView,
           ...buyerErrors,
           404: errorResponse[404],
+          ...bodyErrors,
           ...commonErrors,
+          400: invalidRequest('user_id_required'),
         },
       },
     },
@@ -107,8 +112,10 @@ export function registerLegacyRoutes(app: App, deps: AppDeps): void {
           202: PurchaseView,
           ...buyerErrors,
           404: errorResponse[404],
-          409: errorResponse[409],
+          409: conflictResponse(CANCELLATION_REFUSAL_CODES),
+          ...bodyErrors,
           ...commonErrors,
+          400: invalidRequest('user_id_required'),
         },
       },
     },

@@ -1,4 +1,4 @@
-import { decidePurchases, type EventRow } from '@ticketing/shared';
+import { decidePurchases, type EventRow, type Tx } from '@ticketing/shared';
 import { insertBookings, type Allocation } from './bookings.repository.js';
 import { allotTickets, type Allotment } from './events.repository.js';
 import {
@@ -9,7 +9,6 @@ import {
   type QueuedPurchase,
 } from './purchases.repository.js';
 import type { StatusChange } from './status-change.js';
-import type { Tx } from './tx.js';
 import { appendToWaitlists } from './waitlist.repository.js';
 
 export interface SaleToDecide {
@@ -69,13 +68,13 @@ export async function decideSales(
     if (purchases === undefined) continue;
     decidedThrough.set(event.id, purchases.at(-1)?.seq ?? 0);
     if (purchases.length === limit) unfinished.set(event.id, purchases.at(-1)?.seq ?? 0);
-    const activeUsers = new Set(purchases.filter((purchase) => purchase.userActive).map((p) => p.userId));
+    const placedUsers = new Set(purchases.filter((purchase) => purchase.userPlaced).map((p) => p.userId));
     const { decided } = decidePurchases(
       {
         availableTickets: event.totalTickets - event.soldTickets - event.heldTickets,
         holds: event.holdSeconds > 0,
         waitlistLength,
-        activeUsers,
+        placedUsers,
       },
       purchases,
     );
