@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { auditBooks, type EventBooks } from './audit.js';
+import { auditOnSale, type ArrivalGroup, type OnSaleFigures } from './onsale-audit.js';
 import { mapLimit } from './map-limit.js';
 import { TicketingClient, errorKind, type PurchaseState } from './client.js';
 import { Latencies, type LatencySummary } from './stats.js';
@@ -32,6 +33,8 @@ export interface LoadResult {
   readonly errorsByKind: Record<string, number>;
   /** The run second by second, from the first purchase to the last decision. */
   readonly timeline: LoadSecond[];
+  /** On-sale mode: per event, the pre-queue, the time to the first decision, and the fairness figures. */
+  readonly onSale?: readonly OnSaleFigures[];
 }
 
 /** What happened in one second of the run (the last one may be shorter). */
@@ -66,9 +69,13 @@ interface Tracked {
   readonly purchaseId: string;
   readonly eventId: string;
   readonly quantity: number;
+  /** On-sale mode: pre-queued (and how the buyer came) or arrived after the start. */
+  readonly arrival?: ArrivalGroup | 'late';
 }
 
-const isDecided = (state: PurchaseState): boolean => state.status !== 'queued';
+/** Pre-queued purchases wait for the start; queued ones for their turn. */
+const isDecided = (state: PurchaseState): boolean =>
+  state.status !== 'queued' && state.status !== 'prequeued';
 
 /** Waiting purchases of each event whose state is read each tick while holds settle: the line's head. */
 const HEAD_POLLED = 50;
@@ -89,6 +96,10 @@ export async function runLoad(
   const client = new TicketingClient(options.url, Math.max(options.concurrency, 16) + 16, options.adminToken);
   const runTag = randomUUID().slice(0, 8);
   try {
+    const onSale = options.saleStartIn > 0;
+    // The client only names the start; the server's clock says when it has come.
+    const startAt = Date.now() + options.saleStartIn * 1000;
+    const salesStartAt = new Date(startAt).toISOString();
     const events: { id: string }[] = [];
     for (let index = 0; index < options.events; index += 1) {
       events.push(
@@ -97,9 +108,18 @@ export async function runLoad(
           totalTickets: options.tickets,
           priceCents: options.priceCents,
           holdSeconds: options.holdSeconds,
+          ...(onSale ? { salesStartAt } : {}),
         }),
       );
     }
+    // The commitments as published before the start: the audit holds the revealed seed to them.
+    const commitments = new Map<string, string>();
+    if (onSale)
+      for (const event of events) commitments.set(event.id, (await client.draw(event.id)).commitment);
+    const early = Math.round(options.purchases * options.earlyRatio);
+    const fast = Math.ceil(early / 2);
+    /** Pre-queued purchases, followed to their decision once the sale has started. */
+    const prequeued: { state: PurchaseState; begin: number }[] = [];
 
     if (options.warmConnections) await client.openConnections();
 
@@ -143,6 +163,25 @@ export async function runLoad(
       return outcome.confirmed;
     };
 
+    /** After the purchase's 202: follow it to its decision, pay or not, cancel or not. */
+    const finish = async (accepted: PurchaseState, begin: number): Promise<void> => {
+      const decision = isDecided(accepted) ? accepted : await client.follow(accepted.purchaseId, isDecided);
+      finalLatency.add(performance.now() - begin);
+      decided += 1;
+      if (isOutcome(decision.status)) interval.outcomes[decision.status] += 1;
+      if (decision.status === 'waitlisted' && options.holdSeconds > 0)
+        waiting.set(decision.purchaseId, {
+          eventId: accepted.eventId,
+          position: decision.waitlistPosition ?? 0,
+        });
+      const outcome = await payOrNot(decision);
+      if (outcome.status === 'confirmed' && Math.random() < options.cancelRatio) {
+        await client.cancel(outcome.purchaseId);
+        await client.follow(outcome.purchaseId, (state) => state.status === 'cancelled');
+        interval.outcomes.cancelled += 1;
+      }
+    };
+
     const buy = async (index: number): Promise<void> => {
       const event = events[index % events.length];
       if (event === undefined) return;
@@ -160,20 +199,23 @@ export async function runLoad(
         submitLatency.add(performance.now() - begin);
         submitted += 1;
         interval.accepted += 1;
-        tracked.push({ purchaseId: accepted.purchaseId, eventId: event.id, quantity });
+        const arrival: Tracked['arrival'] = !onSale
+          ? undefined
+          : accepted.status !== 'prequeued'
+            ? 'late'
+            : index < fast
+              ? 'fast'
+              : 'paced';
+        tracked.push({
+          purchaseId: accepted.purchaseId,
+          eventId: event.id,
+          quantity,
+          ...(arrival !== undefined ? { arrival } : {}),
+        });
         if (options.acceptOnly) return;
-        const decision = isDecided(accepted) ? accepted : await client.follow(accepted.purchaseId, isDecided);
-        finalLatency.add(performance.now() - begin);
-        decided += 1;
-        if (isOutcome(decision.status)) interval.outcomes[decision.status] += 1;
-        if (decision.status === 'waitlisted' && options.holdSeconds > 0)
-          waiting.set(decision.purchaseId, { eventId: event.id, position: decision.waitlistPosition ?? 0 });
-        const outcome = await payOrNot(decision);
-        if (outcome.status === 'confirmed' && Math.random() < options.cancelRatio) {
-          await client.cancel(outcome.purchaseId);
-          await client.follow(outcome.purchaseId, (state) => state.status === 'cancelled');
-          interval.outcomes.cancelled += 1;
-        }
+        // Holding a long-poll per pre-queued purchase would take every connection until the start.
+        if (accepted.status === 'prequeued') prequeued.push({ state: accepted, begin });
+        else await finish(accepted, begin);
       } catch (error) {
         noteError(error);
       }
@@ -249,9 +291,33 @@ export async function runLoad(
       clearInterval(progress);
     };
 
+    const all = { from: 0, to: options.purchases };
+    const followPrequeued = () =>
+      mapLimit(prequeued, options.concurrency, async ({ state, begin }) => {
+        try {
+          await finish(state, begin);
+        } catch (error) {
+          noteError(error);
+        }
+      });
     try {
-      if (options.rate > 0) await openLoop(options, buy);
-      else await closedLoop(options, buy);
+      if (onSale) {
+        // Before the start: the fast half as fast as the closed loop goes, the paced half spread over
+        // the first 80% of the pre-queue; after it, the rest, while the pre-queue is followed.
+        const pacedRate = Math.max(early - fast, 1) / (options.saleStartIn * 0.8);
+        await Promise.all([
+          closedLoop(options, buy, { from: 0, to: fast }),
+          openLoop({ ...options, rate: pacedRate }, buy, { from: fast, to: early }),
+        ]);
+        const untilStart = startAt - Date.now();
+        if (untilStart > 0) await new Promise((resolve) => setTimeout(resolve, untilStart + 50));
+        const later = { from: early, to: options.purchases };
+        await Promise.all([
+          followPrequeued(),
+          options.rate > 0 ? openLoop(options, buy, later) : closedLoop(options, buy, later),
+        ]);
+      } else if (options.rate > 0) await openLoop(options, buy, all);
+      else await closedLoop(options, buy, all);
     } catch (error) {
       clearInterval(progress);
       throw error;
@@ -289,6 +355,27 @@ export async function runLoad(
       });
     }
     const violations = auditBooks(books);
+    const onSaleFigures: OnSaleFigures[] = [];
+    for (const book of onSale ? books : []) {
+      const arrival = new Map(tracked.map((purchase) => [purchase.purchaseId, purchase.arrival ?? 'late']));
+      const processedAt = new Map(finalStates.map((state) => [state.purchaseId, state.processedAt]));
+      const audited = auditOnSale({
+        eventId: book.eventId,
+        totalTickets: book.totalTickets,
+        salesStartAt,
+        draw: { ...(await client.draw(book.eventId)), commitmentBefore: commitments.get(book.eventId) ?? '' },
+        purchases: book.purchases.map((purchase) => {
+          const at = processedAt.get(purchase.purchaseId);
+          return {
+            ...purchase,
+            arrival: arrival.get(purchase.purchaseId) ?? 'late',
+            ...(at !== undefined ? { processedAt: at } : {}),
+          };
+        }),
+      });
+      violations.push(...audited.violations);
+      onSaleFigures.push(audited.figures);
+    }
     if (submitted < options.purchases)
       violations.push(`${options.purchases - submitted} purchases were never accepted`);
     const count = (status: string): number => finalStates.filter((state) => state.status === status).length;
@@ -314,25 +401,40 @@ export async function runLoad(
       audit: { ok: violations.length === 0, violations },
       errorsByKind,
       timeline,
+      ...(onSale ? { onSale: onSaleFigures } : {}),
     };
   } finally {
     await client.close();
   }
 }
 
-async function closedLoop(options: LoadOptions, buy: (index: number) => Promise<void>): Promise<void> {
-  let next = 0;
-  const buyer = async (): Promise<void> => {
-    while (next < options.purchases) await buy(next++);
-  };
-  await Promise.all(Array.from({ length: Math.min(options.concurrency, options.purchases) }, buyer));
+/** The purchases numbered `from` up to `to` (exclusive). */
+interface Range {
+  readonly from: number;
+  readonly to: number;
 }
 
-async function openLoop(options: LoadOptions, buy: (index: number) => Promise<void>): Promise<void> {
+async function closedLoop(
+  options: LoadOptions,
+  buy: (index: number) => Promise<void>,
+  { from, to }: Range,
+): Promise<void> {
+  let next = from;
+  const buyer = async (): Promise<void> => {
+    while (next < to) await buy(next++);
+  };
+  await Promise.all(Array.from({ length: Math.max(0, Math.min(options.concurrency, to - from)) }, buyer));
+}
+
+async function openLoop(
+  options: LoadOptions,
+  buy: (index: number) => Promise<void>,
+  { from, to }: Range,
+): Promise<void> {
   const inFlight: Promise<void>[] = [];
   const started = performance.now();
-  for (let index = 0; index < options.purchases; index += 1) {
-    const due = started + (index * 1000) / options.rate;
+  for (let index = from; index < to; index += 1) {
+    const due = started + ((index - from) * 1000) / options.rate;
     const wait = due - performance.now();
     if (wait > 1) await new Promise((resolve) => setTimeout(resolve, wait));
     inFlight.push(buy(index));
