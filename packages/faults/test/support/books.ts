@@ -1,4 +1,5 @@
 import pg from 'pg';
+import { drawCommitment, drawKey } from '@ticketing/shared';
 import type { Buyers } from './buyers.js';
 
 /** What the audit needs to know of the buyers: the 202s they got, and what went wrong on their side. */
@@ -21,14 +22,14 @@ export interface Books {
   readonly violations: readonly string[];
 }
 
-/** Waits until no accepted purchase is still queued in Postgres; returns how long that took. */
+/** Waits until no accepted purchase is still queued (or pre-queued) in Postgres; returns how long that took. */
 export async function waitAllFinal(db: pg.Pool, buyers: BuyersSeen, timeoutMs = 120_000): Promise<number> {
   const ids = [...buyers.accepted.values()].map((accepted) => accepted.purchaseId);
   const started = Date.now();
   for (;;) {
     const { rows } = await db
       .query<{ queued: string }>(
-        `select count(*) as queued from purchases where id = any($1::uuid[]) and status = 'queued'`,
+        `select count(*) as queued from purchases where id = any($1::uuid[]) and status in ('queued', 'prequeued')`,
         [ids],
       )
       .catch(() => ({ rows: [{ queued: 'unknown' }] }));
@@ -42,7 +43,9 @@ export async function waitAllFinal(db: pg.Pool, buyers: BuyersSeen, timeoutMs = 
  * The books, read straight from Postgres: per event sold ≤ total and sold = confirmed quantities =
  * active bookings; no purchase booked twice, no idempotency key holding two purchases; every accepted
  * purchase present and decided; no hold confirmed after it ran out; the waiting list in queue order
- * (positions 1..n). With `fifo` (quantity
+ * (positions 1..n). Queue order is the draw's for an event's pre-queue (ascending draw key), all of it
+ * ahead of the purchases made after the start, and `seq` for those: see auditOnSale for the rest of
+ * the on-sale. With `fifo` (quantity
  * 1, every purchase joining the waiting list, more demand than tickets), the purchases that ever got a
  * ticket (confirmed, or cancelled after their booking) are exactly each event's lowest sequence
  * numbers and all the others still wait: a cancellation hands its ticket to the head of the line.
@@ -115,7 +118,7 @@ export async function auditBooks(
   const count = (status: string) => statuses.rows.filter((row) => row.status === status).length;
   const lost = ids.length - statuses.rowCount!;
   if (lost > 0) violations.push(`${lost} accepted purchases are not in Postgres`);
-  const final = statuses.rowCount! - count('queued');
+  const final = statuses.rowCount! - count('queued') - count('prequeued');
   if (final !== ids.length) violations.push(`${ids.length - final} accepted purchases not final`);
   if (buyers.rejected.length > 0)
     violations.push(`${buyers.rejected.length} purchases never accepted, e.g. ${buyers.rejected[0]}`);
@@ -130,7 +133,7 @@ export async function auditBooks(
     select p.event_id as "eventId", p.id, p.status, w.line_no::text as entry,
       exists (select 1 from bookings b where b.purchase_id = p.id) as booked
     from purchases p left join waitlist_entries w on w.purchase_id = p.id
-    order by p.event_id, p.seq`);
+    order by p.event_id, p.draw_key is null, p.draw_key, p.seq`);
   const byEvent = new Map<string, typeof queue.rows>();
   for (const row of queue.rows) byEvent.set(row.eventId, [...(byEvent.get(row.eventId) ?? []), row]);
   for (const event of events.rows) {
@@ -144,7 +147,9 @@ export async function auditBooks(
     // Positions are the order of entries; they must follow the queue order of the purchases.
     const entries = waiting.map((row) => BigInt(row.entry ?? '0'));
     if (entries.some((entry, index) => index > 0 && entry <= (entries[index - 1] ?? 0n)))
-      violations.push(`event ${event.id}: waiting list out of queue order (line numbers do not follow seq)`);
+      violations.push(
+        `event ${event.id}: waiting list out of queue order (line numbers do not follow the draw, then seq)`,
+      );
     if (options.fifo) {
       const inLine = rows.filter((row) => row.status !== 'cancelled' || row.booked);
       const handedBack = inLine.filter((row) => row.status === 'cancelled').length;
@@ -154,11 +159,13 @@ export async function auditBooks(
       const firstWrong = got.findIndex((status, index) => status !== expected[index]);
       if (firstWrong !== -1) {
         violations.push(
-          `event ${event.id}: not decided in queue order: #${firstWrong + 1} by seq is ${inLine[firstWrong]?.status}, expected ${expected[firstWrong]}`,
+          `event ${event.id}: not decided in queue order: #${firstWrong + 1} in line (the draw, then seq) is ${inLine[firstWrong]?.status}, expected ${expected[firstWrong]}`,
         );
       }
     }
   }
+
+  violations.push(...(await auditOnSale(db)));
 
   return {
     accepted: ids.length,
@@ -171,6 +178,69 @@ export async function auditBooks(
     waitSeconds,
     violations,
   };
+}
+
+/**
+ * The on-sale of every event with a sale start (docs/on-sale.md), once its start has passed:
+ * - nothing decided before the start: no purchase processed, no booking written before it;
+ * - one draw, the committed one: the commitment is SHA-256 of the seed, the draw made at or after the
+ *   start with as many entrants as pre-queued purchases kept a key, and every key is the HMAC of that
+ *   seed and its purchase id (a second draw with another seed could not leave them so);
+ * - decided in the draw's order and before every later arrival: decision times never go back along
+ *   the draw, and none made after the start was decided before the last entrant. Who got a ticket and
+ *   the waiting list's order are checked against the same line in auditBooks.
+ */
+export async function auditOnSale(db: pg.Pool): Promise<string[]> {
+  const violations: string[] = [];
+  const events = await db.query<{
+    id: string;
+    start: Date;
+    seed: Buffer;
+    commitment: string;
+    drawnAt: Date | null;
+    entrants: number | null;
+  }>(`
+    select id, sales_start_at as start, draw_seed as seed, draw_commitment as commitment,
+      drawn_at as "drawnAt", draw_entrants as entrants
+    from events where sales_start_at is not null and sales_start_at <= now()`);
+  for (const event of events.rows) {
+    const at = `event ${event.id}`;
+    const early = await db.query<{ purchases: number; bookings: number }>(
+      `select (select count(*)::int from purchases where event_id = $1 and processed_at < $2) as purchases,
+        (select count(*)::int from bookings where event_id = $1 and created_at < $2) as bookings`,
+      [event.id, event.start],
+    );
+    const { purchases: earlyPurchases = 0, bookings: earlyBookings = 0 } = early.rows[0] ?? {};
+    if (earlyPurchases + earlyBookings > 0)
+      violations.push(
+        `${at}: decided before the sale start: ${earlyPurchases} purchases, ${earlyBookings} bookings`,
+      );
+    if (drawCommitment(event.seed) !== event.commitment)
+      violations.push(`${at}: the commitment is not SHA-256 of the seed`);
+    const line = await db.query<{ id: string; key: string | null; decidedAt: Date | null }>(
+      `select id, draw_key as key, processed_at as "decidedAt" from purchases where event_id = $1
+       order by draw_key is null, draw_key, seq`,
+      [event.id],
+    );
+    const entrants = line.rows.filter((row) => row.key !== null);
+    const later = line.rows.filter((row) => row.key === null);
+    if (entrants.length > 0 && event.drawnAt === null)
+      violations.push(`${at}: the start passed, no draw made`);
+    if (event.drawnAt !== null && event.drawnAt < event.start)
+      violations.push(`${at}: drawn at ${event.drawnAt.toISOString()}, before the start`);
+    if (event.drawnAt !== null && event.entrants !== entrants.length)
+      violations.push(`${at}: the draw counts ${event.entrants} entrants, ${entrants.length} have a key`);
+    const foreign = entrants.filter((row) => row.key !== drawKey(event.seed, row.id)).length;
+    if (foreign > 0) violations.push(`${at}: ${foreign} draw keys are not the HMAC of the seed and the id`);
+    const times = entrants.map((row) => row.decidedAt?.getTime());
+    if (times.some((t, i) => i > 0 && t !== undefined && (times[i - 1] ?? Infinity) > t))
+      violations.push(`${at}: the pre-queue was not decided in the draw's order (decision times go back)`);
+    const lastEntrant = Math.max(...times.map((t) => t ?? -Infinity));
+    const overtook = later.filter((row) => (row.decidedAt?.getTime() ?? Infinity) < lastEntrant).length;
+    if (overtook > 0)
+      violations.push(`${at}: ${overtook} purchases made after the start were decided before the pre-queue`);
+  }
+  return violations;
 }
 
 /**
