@@ -27,6 +27,10 @@ export const UNSAFE_SWITCH_NAMES = [
   'any-buyer',
   /** The workers' scan of Postgres for events with pending work finds none. */
   'no-pending-scan',
+  /** At the sale start the pre-queue is decided in arrival order (`seq`) instead of by draw key. */
+  'prequeue-arrival-order',
+  /** Rounds no longer check the sale start against Postgres's clock: the pre-queue may be decided early. */
+  'decide-before-start',
 ] as const;
 
 export type UnsafeSwitchName = (typeof UNSAFE_SWITCH_NAMES)[number];

@@ -54,6 +54,7 @@ describe('accepting order', () => {
         quantity: 1,
         joinWaitlist: true,
         idempotencyKey: null,
+        drawKey: null,
       })),
     );
     await Promise.all(batches.map((batch) => insertPurchases(db, batch)));

@@ -3,6 +3,7 @@
  * order. No I/O here: the worker loads the state, asks these functions, and persists the answer.
  */
 export const PURCHASE_STATUSES = [
+  'prequeued',
   'queued',
   'held',
   'confirmed',
@@ -17,10 +18,20 @@ export const REJECTION_REASONS = ['sold_out', 'duplicate_purchase'] as const;
 export type RejectionReason = (typeof REJECTION_REASONS)[number];
 
 /** A purchase is active while it holds, or may come to hold, tickets. */
-export const ACTIVE_STATUSES: readonly PurchaseStatus[] = ['queued', 'held', 'confirmed', 'waitlisted'];
+export const ACTIVE_STATUSES: readonly PurchaseStatus[] = [
+  'prequeued',
+  'queued',
+  'held',
+  'confirmed',
+  'waitlisted',
+];
+
+/** Not decided yet: in the pre-queue (until the draw) or in the queue. */
+export const isUndecided = (status: PurchaseStatus): status is 'prequeued' | 'queued' =>
+  status === 'prequeued' || status === 'queued';
 
 /** Statuses a buyer polling for an outcome can stop waiting on. */
-export const isDecided = (status: PurchaseStatus): boolean => status !== 'queued';
+export const isDecided = (status: PurchaseStatus): boolean => !isUndecided(status);
 
 export const DEFAULT_MAX_PER_PURCHASE = 10;
 

@@ -92,7 +92,7 @@ export async function insertAcceptedPurchases(
   });
 }
 
-/** Waits until no purchase of the event is queued any more (every one decided). */
+/** Waits until no purchase of the event is queued or pre-queued any more (every one decided). */
 export async function waitUntilNothingQueued(
   db: Kysely<Database>,
   eventId: string,
@@ -104,7 +104,7 @@ export async function waitUntilNothingQueued(
       .selectFrom('purchases')
       .select((eb) => eb.fn.countAll<number>().as('count'))
       .where('eventId', '=', eventId)
-      .where('status', '=', 'queued')
+      .where('status', 'in', ['queued', 'prequeued'])
       .executeTakeFirstOrThrow();
     if (queued.count === 0) return;
     await sleep(200);

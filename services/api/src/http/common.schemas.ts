@@ -17,7 +17,10 @@ export const errorResponse = {
   400: errorMeaning('The request is invalid: body, parameters, query or headers (`invalid_request`, …)'),
   401: errorMeaning('The admin token is missing or wrong (`unauthorized`)'),
   404: errorMeaning('No such resource (`not_found`)'),
-  409: errorMeaning('Not possible in the current state (`already_cancelled`, `not_cancellable`)'),
+  409: errorMeaning(
+    'Not possible in the current state (`already_cancelled`, `not_cancellable`, `sale_not_open`, `sale_ended`, ' +
+      '`already_queued`)',
+  ),
   422: errorMeaning('Understood but refused (`quantity_over_limit`, `idempotency_key_reused`)'),
   429: errorMeaning('Too many requests; retry later'),
   500: errorMeaning('Internal error (`internal`); details are logged with the request id, never returned'),

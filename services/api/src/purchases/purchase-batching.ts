@@ -9,12 +9,19 @@ import type {
 import type { Kysely } from 'kysely';
 import { createBatcher } from '../lib/batcher.js';
 import { confirmHeldPurchases, type HoldPayment } from './hold-confirmation.repository.js';
-import { findPurchaseViewRows, insertPurchases, type AcceptedPurchase } from './purchases.repository.js';
+import {
+  findPurchaseViewRows,
+  insertPurchases,
+  type AcceptedPurchase,
+  type StoredPurchase,
+  type WindowRefusal,
+} from './purchases.repository.js';
 
-/** What a purchase is before any worker has seen it. */
-const newPurchaseRow = (purchase: AcceptedPurchase): Omit<PurchaseRow, 'seq' | 'createdAt'> => ({
+/** What a purchase is before any worker has seen it (Postgres says whether queued or pre-queued). */
+const newPurchaseRow = (
+  purchase: AcceptedPurchase,
+): Omit<PurchaseRow, 'seq' | 'createdAt' | 'status' | 'drawKey'> => ({
   ...purchase,
-  status: 'queued',
   reason: null,
   cancelRequestedAt: null,
   cancelSeq: null,
@@ -23,14 +30,20 @@ const newPurchaseRow = (purchase: AcceptedPurchase): Omit<PurchaseRow, 'seq' | '
   processedAt: null,
 });
 
+const resultId = (result: StoredPurchase): string =>
+  result.kind === 'refused' ? result.id : result.row.id;
+
 /**
  * The purchase hot path, coalesced: concurrent requests share one multi-row insert, one pipelined
  * write of their jobs (whatever their events) with one wake-up announcement, one read of purchase
  * views, and one statement confirming holds, instead of a round trip each.
  */
 export interface PurchaseBatching {
-  /** Stores a purchase; undefined when another purchase of the event already holds its idempotency key. */
-  insert(purchase: AcceptedPurchase): Promise<PurchaseRow | undefined>;
+  /**
+   * Stores a purchase. Undefined when another purchase of the event already holds its idempotency key
+   * or its buyer's pre-queue entry; a refusal when the sale window is closed.
+   */
+  insert(purchase: AcceptedPurchase): Promise<PurchaseRow | WindowRefusal | undefined>;
   /** Adds a job to its event's queue; resolves with the error if Redis refused it. */
   enqueue(job: TicketingJob): Promise<Error | undefined>;
   loadView(purchaseId: string): Promise<PurchaseViewRow | undefined>;
@@ -45,14 +58,15 @@ export function createPurchaseBatching(
   /** Where a confirmation records its webhook messages, in its own transaction. */
   outbox: OutboxRecorder,
 ): PurchaseBatching {
-  const inserts = createBatcher<AcceptedPurchase, PurchaseRow | undefined>({
+  const inserts = createBatcher<AcceptedPurchase, PurchaseRow | WindowRefusal | undefined>({
     maxBatchSize: 500,
     maxConcurrent: 4,
     run: async (purchases) => {
-      const stored = new Map((await insertPurchases(db, purchases)).map((row) => [row.id, row]));
+      const stored = new Map((await insertPurchases(db, purchases)).map((result) => [resultId(result), result]));
       return purchases.map((purchase) => {
-        const row = stored.get(purchase.id);
-        return row === undefined ? undefined : { ...newPurchaseRow(purchase), ...row };
+        const result = stored.get(purchase.id);
+        if (result === undefined) return undefined;
+        return result.kind === 'refused' ? result.refusal : { ...newPurchaseRow(purchase), ...result.row };
       });
     },
   });

@@ -21,12 +21,15 @@ export async function applyCancellation(
 ): Promise<Released> {
   const purchase = await findPurchase(tx, purchaseId);
   if (purchase === undefined) return { released: [], promoted: [] };
-  const cancelled = await carryOut(cancellationEffect(purchase.status), purchase.quantity);
+  const cancelled = await carryOut(cancellationEffect(purchase.status), purchase);
   if (cancelled === undefined) return { released: [], promoted: [] };
   // Leaving the line can unblock it too: the new head may fit where the old one did not.
   return { released: [cancelled], promoted: await promoteWaitlist(tx, eventId, decidedAt) };
 
-  function carryOut(effect: CancellationEffect, quantity: number): Promise<StatusChange | undefined> {
+  function carryOut(
+    effect: CancellationEffect,
+    { quantity, status }: { quantity: number; status: PurchaseStatus },
+  ): Promise<StatusChange | undefined> {
     switch (effect) {
       case 'release_booking':
         return releaseBooking(tx, purchaseId, decidedAt);
@@ -35,7 +38,7 @@ export async function applyCancellation(
       case 'leave_waitlist':
         return leaveWaitlist(tx, purchaseId, decidedAt);
       case 'withdraw':
-        return withdrawQueued(tx, purchaseId, decidedAt);
+        return cancel(tx, purchaseId, status, decidedAt);
       case 'none':
         return Promise.resolve(undefined);
     }
@@ -66,10 +69,6 @@ async function releaseHold(
 async function leaveWaitlist(tx: Tx, purchaseId: string, decidedAt: Date): Promise<StatusChange> {
   await leaveLine(tx, purchaseId);
   return cancel(tx, purchaseId, 'waitlisted', decidedAt);
-}
-
-async function withdrawQueued(tx: Tx, purchaseId: string, decidedAt: Date): Promise<StatusChange> {
-  return cancel(tx, purchaseId, 'queued', decidedAt);
 }
 
 async function cancel(

@@ -2,6 +2,8 @@ import { UnrecoverableError } from 'bullmq';
 import {
   NO_OUTBOX,
   parseJob,
+  saleWindowState,
+  unsafeSwitches,
   type Database,
   type OutboxRecorder,
   type PurchaseUpdate,
@@ -10,7 +12,8 @@ import { sql, type Kysely } from 'kysely';
 import { applyCancellation } from './apply-cancellation.js';
 import { applyExpiry } from './apply-expiry.js';
 import { decideSales, type SaleToDecide } from './decide-purchases.js';
-import { lockEvents } from './events.repository.js';
+import { makeDraws, type DrawMade } from './draw.repository.js';
+import { lockEvents, type LockedEvent } from './events.repository.js';
 import { loadSaleSnapshots, type Release } from './sale-snapshots.repository.js';
 import { toPurchaseUpdate, type StatusChange } from './status-change.js';
 import type { DrainTarget } from './target.js';
@@ -28,7 +31,19 @@ export interface RoundOutcome {
   readonly heldPromotions: number;
   /** Per event, the newest purchase decided: it and every purchase before it are decided now. */
   readonly decidedThrough: ReadonlyMap<string, number>;
+  /** Draws this round made (sales that started). */
+  readonly draws: readonly DrawMade[];
 }
+
+/**
+ * Nothing of an event is decided before its sale start, by Postgres's clock at the round's start:
+ * whatever jobs or wake-ups exist, a round leaves the event alone until then (the scan of Postgres
+ * wakes it once the start has passed).
+ */
+const hasStarted = (event: LockedEvent): boolean =>
+  unsafeSwitches['decide-before-start'] ||
+  event.salesStartAt === null ||
+  saleWindowState(event, event.roundNow) !== 'prequeue';
 
 /**
  * Applies, in one transaction, the pending requests of several events accepted up to each one's
@@ -52,12 +67,22 @@ export async function applyRound(
       promotions: 0,
       heldPromotions: 0,
       decidedThrough: new Map(),
+      draws: [],
     };
   return db.transaction().execute(async (tx) => {
     const decidedAt = new Date();
-    const events = await lockEvents(
+    const locked = await lockEvents(
       tx,
       targets.map((target) => target.eventId),
+    );
+    const events = locked.filter(hasStarted);
+    // An event's draw comes first in its queue order: at its first round after the start.
+    const draws = await makeDraws(
+      tx,
+      events.filter((event) => event.salesStartAt !== null && event.drawnAt === null).map((e) => e.id),
+    );
+    const drawing = new Set(
+      events.filter((event) => event.salesStartAt !== null && event.drawFinishedAt === null).map((e) => e.id),
     );
     // Read under the locks: nothing another worker committed before them is missed.
     const snapshots = await loadSaleSnapshots(tx, targets);
@@ -70,6 +95,17 @@ export async function applyRound(
       const target = byEvent.get(event.id);
       if (snapshot === undefined || target === undefined) continue;
       const { upToSeq, decidedThrough = 0 } = target;
+      if (drawing.has(event.id)) {
+        // The pre-queue first, every entrant of it before any request of the queue.
+        sales.push({
+          event,
+          waitlistLength: snapshot.waitlistLength,
+          upToSeq,
+          decidedThrough,
+          draw: { cursor: event.drawCursor },
+        });
+        continue;
+      }
       const release = snapshot.nextRelease;
       // Purchases accepted before the next release are decided before it is carried out.
       sales.push({
@@ -85,7 +121,9 @@ export async function applyRound(
     const changes: StatusChange[] = [...decided.changes];
     const unfinished = new Set(decided.unfinished.keys());
     const progress = new Map(
-      sales.map((sale) => [sale.event.id, decided.unfinished.get(sale.event.id) ?? sale.upToSeq]),
+      sales
+        .filter((sale) => sale.draw === undefined)
+        .map((sale) => [sale.event.id, decided.unfinished.get(sale.event.id) ?? sale.upToSeq]),
     );
     let promotions = 0;
     let heldPromotions = 0;
@@ -103,6 +141,7 @@ export async function applyRound(
       unfinished.add(eventId);
     }
     await outbox.record(tx, changes, decidedAt);
+    if (draws.length > 0) await outbox.recordSaleStarts?.(tx, draws, decidedAt);
     return {
       updates: changes.map((change) => toPurchaseUpdate(change, decidedAt)),
       unfinished,
@@ -110,6 +149,7 @@ export async function applyRound(
       promotions,
       heldPromotions,
       decidedThrough: decided.decidedThrough,
+      draws,
     };
   });
 }
