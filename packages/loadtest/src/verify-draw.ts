@@ -67,6 +67,8 @@ export function parseVerifyArgs(argv: readonly string[]): VerifyRequest {
 /** What `GET /events/:id/draw` answers: the commitment, and after the start the revealed draw. */
 interface DrawAnswer {
   readonly commitment: string;
+  /** When the sale starts (the draw is made by the first decisions after it). */
+  readonly salesStartAt?: string;
   readonly seed?: string;
   readonly entrants?: number;
   readonly keys?: readonly string[];
@@ -74,10 +76,11 @@ interface DrawAnswer {
 
 function asDrawAnswer(body: unknown): DrawAnswer | string {
   if (typeof body !== 'object' || body === null) return 'the answer is not a JSON object';
-  const { commitment, seed, entrants, keys } = body as Record<string, unknown>;
+  const { commitment, seed, entrants, keys, salesStartAt } = body as Record<string, unknown>;
   if (typeof commitment !== 'string' || !HEX64.test(commitment))
     return 'the answer has no commitment of 64 hex characters';
-  if (seed === undefined) return { commitment };
+  if (seed === undefined)
+    return typeof salesStartAt === 'string' ? { commitment, salesStartAt } : { commitment };
   if (typeof seed !== 'string') return 'the seed is not a string';
   if (!Array.isArray(keys) || !keys.every((k): k is string => typeof k === 'string' && HEX64.test(k)))
     return 'the keys are not a list of 64-hex-character draw keys';
@@ -103,7 +106,7 @@ export function verifyDrawAnswer(request: VerifyRequest, body: unknown): VerifyO
     return {
       ok: false,
       lines: [
-        'not drawn yet: the seed is revealed when the sale starts.',
+        `not drawn yet: the seed is revealed when the sale starts${answer.salesStartAt !== undefined ? ` (${answer.salesStartAt})` : ''}.`,
         'Write down this commitment now, and check again after the start with --commitment:',
         `  commitment  ${answer.commitment}`,
       ],
