@@ -55,6 +55,7 @@ describe('signed webhooks', () => {
     const all = await register(system, everything, { description: 'the shop' });
     expect(all.secret).toMatch(/^whsec_[A-Za-z0-9+/]{43}=$/);
     expect(all.events).toEqual([
+      'purchase.prequeued',
       'purchase.held',
       'purchase.confirmed',
       'purchase.waitlisted',
@@ -63,6 +64,7 @@ describe('signed webhooks', () => {
       'purchase.expired',
       'purchase.promoted',
       'event.sold_out',
+      'event.sale_started',
     ]);
     await register(system, cancellations, { events: ['purchase.cancelled'] });
 

@@ -101,7 +101,8 @@ export class WebhookOutbox implements OutboxRecorder {
         reason: change.reason ?? null,
         bookingId: change.bookingId ?? row.bookingId,
         waitlistPosition: change.waitlistPosition ?? null,
-        processedAt: change.paidHold === true ? row.processedAt : decidedAt,
+        // A paid hold keeps its decision's time; a pre-queue entry is no decision.
+        processedAt: change.paidHold === true || change.status === 'prequeued' ? row.processedAt : decidedAt,
       });
       messages.push(
         message(purchaseEventType(change), row.id, { type: purchaseEventType(change), timestamp, data }),

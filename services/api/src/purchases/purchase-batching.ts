@@ -30,8 +30,7 @@ const newPurchaseRow = (
   processedAt: null,
 });
 
-const resultId = (result: StoredPurchase): string =>
-  result.kind === 'refused' ? result.id : result.row.id;
+const resultId = (result: StoredPurchase): string => (result.kind === 'refused' ? result.id : result.row.id);
 
 /**
  * The purchase hot path, coalesced: concurrent requests share one multi-row insert, one pipelined
@@ -62,7 +61,9 @@ export function createPurchaseBatching(
     maxBatchSize: 500,
     maxConcurrent: 4,
     run: async (purchases) => {
-      const stored = new Map((await insertPurchases(db, purchases)).map((result) => [resultId(result), result]));
+      const stored = new Map(
+        (await insertPurchases(db, purchases, outbox)).map((result) => [resultId(result), result]),
+      );
       return purchases.map((purchase) => {
         const result = stored.get(purchase.id);
         if (result === undefined) return undefined;

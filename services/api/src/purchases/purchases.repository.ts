@@ -1,6 +1,7 @@
 import {
   holdAcceptingLocks,
   isActive,
+  NO_OUTBOX,
   nextQueueSeq,
   waitlistPosition,
   type Database,
@@ -27,7 +28,10 @@ export type WindowRefusal = 'sale_not_open' | 'sale_ended';
 
 /** What Postgres made of one accepted request. */
 export type StoredPurchase =
-  | { readonly kind: 'stored'; readonly row: Pick<PurchaseRow, 'id' | 'seq' | 'createdAt' | 'status' | 'drawKey'> }
+  | {
+      readonly kind: 'stored';
+      readonly row: Pick<PurchaseRow, 'id' | 'seq' | 'createdAt' | 'status' | 'drawKey'>;
+    }
   | { readonly kind: 'refused'; readonly id: string; readonly refusal: WindowRefusal };
 
 const skipConflicts = unsafeSwitches['no-idempotency-conflict']
@@ -48,6 +52,8 @@ const skipConflicts = unsafeSwitches['no-idempotency-conflict']
 export async function insertPurchases(
   db: Kysely<Database>,
   purchases: readonly AcceptedPurchase[],
+  /** Where pre-queue entries record their `purchase.prequeued` messages, in this transaction. */
+  outbox: OutboxRecorder = NO_OUTBOX,
 ): Promise<StoredPurchase[]> {
   if (purchases.length === 0) return [];
   const column = <K extends keyof AcceptedPurchase>(key: K): AcceptedPurchase[K][] =>
@@ -89,6 +95,13 @@ export async function insertPurchases(
     select id, seq, created_at, status, draw_key, null as refusal from stored
     union all
     select id, null, null, null, null, refusal from request where refusal is not null`.execute(tx);
+    const entered = rows.filter((row) => row.status === 'prequeued');
+    if (entered.length > 0)
+      await outbox.record(
+        tx,
+        entered.map((row) => ({ purchaseId: row.id, status: 'prequeued' })),
+        entered[0]?.createdAt ?? new Date(),
+      );
     return rows.map((row): StoredPurchase =>
       row.refusal !== null
         ? { kind: 'refused', id: row.id, refusal: row.refusal }

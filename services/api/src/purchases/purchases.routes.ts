@@ -44,7 +44,7 @@ export function registerPurchaseRoutes(app: App, deps: AppDeps): void {
           'With `Prefer: wait=N`, answers 200 with the decided purchase as soon as it is decided, and 202 only ' +
           'if N seconds pass first (`Preference-Applied: wait=N` says it waited). ' +
           'Repeating a request with the same `Idempotency-Key` returns the same purchase. ' +
-          'Before an event\'s sale start the purchase is `prequeued` (one per buyer: a second is 409 ' +
+          "Before an event's sale start the purchase is `prequeued` (one per buyer: a second is 409 " +
           '`already_queued`) and decided in the draw at the start; before its pre-queue opens 409 ' +
           '`sale_not_open`, after its sale end 409 `sale_ended`.',
         params: IdParams,
