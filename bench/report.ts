@@ -97,6 +97,16 @@ function verdicts(rows: readonly ResultRow[]): Verdict[] {
     if (small === undefined || large === undefined) return undefined;
     return atMost(systemCpu(large.cpuMicros) / Math.max(1, systemCpu(small.cpuMicros)), 1.5);
   });
+  check('onsale: the first decision ≤ 1 s after salesStartAt', () => {
+    const ms = row('onsale-draw')?.startToFirstDecisionMs;
+    return ms === undefined ? undefined : { measured: `${ms} ms`, met: ms <= 1_000 };
+  });
+  check('onsale-draw: the drawn pre-queue decided at ≥ 0.9 × drain', () =>
+    atLeast(rateRatio('onsale-draw', 'drain'), 0.9),
+  );
+  check('onsale-accept: the pre-queue accepted at ≥ 0.9 × accept', () =>
+    atLeast(rateRatio('onsale-accept', 'accept'), 0.9),
+  );
   check('every audit passes', () =>
     rows.length === 0
       ? undefined
