@@ -5,7 +5,7 @@ set -euo pipefail
 command -v chromium >/dev/null && exit 0
 if [[ "$(id -u)" == 0 ]] && command -v apt-get >/dev/null; then
   echo "Chromium is missing: installing Debian's chromium for the browser tests"
-  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+  apt-get -o DPkg::Lock::Timeout=600 update -qq && DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -qq chromium >/dev/null
   command -v chromium
 else
   echo "The browser tests need Debian's Chromium: sudo apt-get install chromium" >&2

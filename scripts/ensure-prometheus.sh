@@ -6,6 +6,7 @@ set -euo pipefail
 if ! command -v prometheus >/dev/null; then
   if [[ "$(id -u)" == 0 ]] && command -v apt-get >/dev/null; then
     echo "Prometheus is missing: installing Debian's prometheus for the dashboard test" >&2
+    # Another install (Chromium for the browser tests, a second test file) may hold dpkg's lock: wait for it.
     # Only the binary is wanted: no node exporter, and not the package's own service on port 9090,
     # which Debian's policy-rc.d mechanism keeps from starting (containers already have one).
     if [[ ! -e /usr/sbin/policy-rc.d ]]; then
@@ -13,8 +14,8 @@ if ! command -v prometheus >/dev/null; then
       chmod +x /usr/sbin/policy-rc.d
       trap 'rm -f /usr/sbin/policy-rc.d' EXIT
     fi
-    apt-get update -qq >&2
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus >/dev/null
+    apt-get -o DPkg::Lock::Timeout=600 update -qq >&2
+    DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends prometheus >/dev/null
   else
     echo "The dashboard test needs Debian's Prometheus: sudo apt-get install prometheus" >&2
     exit 1

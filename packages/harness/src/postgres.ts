@@ -198,7 +198,14 @@ export class PostgresCluster implements PostgresTarget {
   async kill(): Promise<void> {
     const postmaster = Number((await readFile(join(this.dataDir, 'postmaster.pid'), 'utf8')).split('\n')[0]);
     const pids = processTree(postmaster);
-    for (const pid of pids) process.kill(pid, 'SIGKILL');
+    for (const pid of pids) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch (err) {
+        // A backend that exited between the listing and the kill is as gone as a killed one.
+        if ((err as NodeJS.ErrnoException).code !== 'ESRCH') throw err;
+      }
+    }
     await waitFor(
       'the killed Postgres processes to be reaped',
       async () => pids.every((pid) => !existsSync(`/proc/${pid}`)),
