@@ -123,11 +123,19 @@ export class TicketingClient {
     return (await this.request<PurchaseState>('GET', `/purchases/${purchaseId}${query}`, [200])).data;
   }
 
-  /** Long-polls until the purchase satisfies `done`. */
-  async follow(purchaseId: string, done: (state: PurchaseState) => boolean): Promise<PurchaseState> {
+  /**
+   * Long-polls until the purchase satisfies `done`; with `until` (a `performance.now()` time), gives up
+   * then and returns the last state read.
+   */
+  async follow(
+    purchaseId: string,
+    done: (state: PurchaseState) => boolean,
+    until = Number.POSITIVE_INFINITY,
+  ): Promise<PurchaseState> {
     for (;;) {
-      const state = await this.getPurchase(purchaseId, 30_000);
-      if (done(state)) return state;
+      const waitMs = Math.max(1, Math.min(30_000, Math.round(until - performance.now())));
+      const state = await this.getPurchase(purchaseId, waitMs);
+      if (done(state) || performance.now() >= until) return state;
     }
   }
 

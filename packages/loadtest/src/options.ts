@@ -41,6 +41,11 @@ export interface LoadOptions {
    */
   readonly saleStartIn: number;
   readonly earlyRatio: number;
+  /**
+   * On-sale mode: how long after the start pre-queued purchases are followed before they are left to
+   * the audit as undecided (default 120 s; tests of a broken draw set less). Not a flag.
+   */
+  readonly prequeuePatienceMs?: number;
 }
 
 /** RFC 7240 leaves the bound to the server; this api waits up to 30 s. */

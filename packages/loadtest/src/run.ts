@@ -77,6 +77,9 @@ interface Tracked {
 const isDecided = (state: PurchaseState): boolean =>
   state.status !== 'queued' && state.status !== 'prequeued';
 
+/** How long after the start the client follows pre-queued purchases before leaving them to the audit. */
+const PREQUEUE_PATIENCE_MS = 120_000;
+
 /** Waiting purchases of each event whose state is read each tick while holds settle: the line's head. */
 const HEAD_POLLED = 50;
 const SETTLE_TICK_MS = 250;
@@ -164,8 +167,12 @@ export async function runLoad(
     };
 
     /** After the purchase's 202: follow it to its decision, pay or not, cancel or not. */
-    const finish = async (accepted: PurchaseState, begin: number): Promise<void> => {
-      const decision = isDecided(accepted) ? accepted : await client.follow(accepted.purchaseId, isDecided);
+    const finish = async (accepted: PurchaseState, begin: number, until?: number): Promise<void> => {
+      const decision = isDecided(accepted)
+        ? accepted
+        : await client.follow(accepted.purchaseId, isDecided, until);
+      // Given up on: left for the audit, which reports what is still undecided.
+      if (!isDecided(decision)) return;
       finalLatency.add(performance.now() - begin);
       decided += 1;
       if (isOutcome(decision.status)) interval.outcomes[decision.status] += 1;
@@ -292,10 +299,11 @@ export async function runLoad(
     };
 
     const all = { from: 0, to: options.purchases };
-    const followPrequeued = () =>
+    // A pre-queue that is never decided (a broken draw) must not hang the run: its audit says so.
+    const followPrequeued = (until: number) =>
       mapLimit(prequeued, options.concurrency, async ({ state, begin }) => {
         try {
-          await finish(state, begin);
+          await finish(state, begin, until);
         } catch (error) {
           noteError(error);
         }
@@ -313,7 +321,7 @@ export async function runLoad(
         if (untilStart > 0) await new Promise((resolve) => setTimeout(resolve, untilStart + 50));
         const later = { from: early, to: options.purchases };
         await Promise.all([
-          followPrequeued(),
+          followPrequeued(performance.now() + (options.prequeuePatienceMs ?? PREQUEUE_PATIENCE_MS)),
           options.rate > 0 ? openLoop(options, buy, later) : closedLoop(options, buy, later),
         ]);
       } else if (options.rate > 0) await openLoop(options, buy, all);
