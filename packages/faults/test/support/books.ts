@@ -129,8 +129,9 @@ export async function auditBooks(
     status: string;
     entry: string | null;
     booked: boolean;
+    drawn: boolean;
   }>(`
-    select p.event_id as "eventId", p.id, p.status, w.line_no::text as entry,
+    select p.event_id as "eventId", p.id, p.status, w.line_no::text as entry, p.draw_key is not null as drawn,
       exists (select 1 from bookings b where b.purchase_id = p.id) as booked
     from purchases p left join waitlist_entries w on w.purchase_id = p.id
     order by p.event_id, p.draw_key is null, p.draw_key, p.seq`);
@@ -138,6 +139,8 @@ export async function auditBooks(
   for (const row of queue.rows) byEvent.set(row.eventId, [...(byEvent.get(row.eventId) ?? []), row]);
   for (const event of events.rows) {
     const rows = byEvent.get(event.id) ?? [];
+    // An on-sale's line is its drawn pre-queue, then the later arrivals by seq.
+    const line = rows.some((row) => row.drawn) ? 'in line (the draw, then seq)' : 'by seq';
     const waiting = rows.filter((row) => row.status === 'waitlisted');
     if (
       waiting.some((row) => row.entry === null) ||
@@ -148,7 +151,7 @@ export async function auditBooks(
     const entries = waiting.map((row) => BigInt(row.entry ?? '0'));
     if (entries.some((entry, index) => index > 0 && entry <= (entries[index - 1] ?? 0n)))
       violations.push(
-        `event ${event.id}: waiting list out of queue order (line numbers do not follow the draw, then seq)`,
+        `event ${event.id}: waiting list out of queue order (line numbers do not follow ${line})`,
       );
     if (options.fifo) {
       const inLine = rows.filter((row) => row.status !== 'cancelled' || row.booked);
@@ -159,7 +162,7 @@ export async function auditBooks(
       const firstWrong = got.findIndex((status, index) => status !== expected[index]);
       if (firstWrong !== -1) {
         violations.push(
-          `event ${event.id}: not decided in queue order: #${firstWrong + 1} in line (the draw, then seq) is ${inLine[firstWrong]?.status}, expected ${expected[firstWrong]}`,
+          `event ${event.id}: not decided in queue order: #${firstWrong + 1} ${line} is ${inLine[firstWrong]?.status}, expected ${expected[firstWrong]}`,
         );
       }
     }
