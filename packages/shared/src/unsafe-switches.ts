@@ -29,7 +29,10 @@ export const UNSAFE_SWITCH_NAMES = [
   'no-pending-scan',
   /** At the sale start the pre-queue is decided in arrival order (`seq`) instead of by draw key. */
   'prequeue-arrival-order',
-  /** Rounds no longer check the sale start against Postgres's clock: the pre-queue may be decided early. */
+  /**
+   * Rounds no longer check the sale start against Postgres's clock, and the api gives pre-queued
+   * purchases jobs (as a design leaning on its jobs would): the pre-queue is decided early.
+   */
   'decide-before-start',
 ] as const;
 

@@ -43,13 +43,17 @@ export async function waitAllFinal(db: pg.Pool, buyers: BuyersSeen, timeoutMs = 
  * The books, read straight from Postgres: per event sold ≤ total and sold = confirmed quantities =
  * active bookings; no purchase booked twice, no idempotency key holding two purchases; every accepted
  * purchase present and decided; no hold confirmed after it ran out; the waiting list in queue order
- * (positions 1..n). Queue order is the draw's for an event's pre-queue (ascending draw key), all of it
- * ahead of the purchases made after the start, and `seq` for those: see auditOnSale for the rest of
- * the on-sale. With `fifo` (quantity
+ * (positions 1..n). With `fifo` (quantity
  * 1, every purchase joining the waiting list, more demand than tickets), the purchases that ever got a
  * ticket (confirmed, or cancelled after their booking) are exactly each event's lowest sequence
  * numbers and all the others still wait: a cancellation hands its ticket to the head of the line.
  * Purchases cancelled while waiting left the line and are not counted.
+ *
+ * On an event with a sale start the queue order is the draw's: every entrant of the pre-queue in
+ * ascending draw key, then the purchases after the start by `seq`; nothing is decided before the start
+ * (by Postgres's clock, which rounds decide by) and the draw itself is made at or after it. A pre-queue
+ * cancellation (made at once by the api before the start, its key dropped) is no decision. The draw
+ * itself is checked by auditDraws.
  */
 export async function auditBooks(
   db: pg.Pool,
@@ -106,6 +110,19 @@ export async function auditBooks(
   const late = paidLate.rows[0]?.late ?? 0;
   if (late > 0) violations.push(`${late} holds confirmed after they ran out`);
 
+  const early = await db.query<{ eventId: string; decided: number; drawnEarly: boolean }>(
+    `select e.id as "eventId", e.drawn_at < e.sales_start_at as "drawnEarly",
+       (select count(*)::int from purchases p
+        where p.event_id = e.id and p.processed_at < e.sales_start_at
+          and not (p.status = 'cancelled' and p.draw_key is null and p.cancel_seq is null)) as decided
+     from events e where e.sales_start_at is not null`,
+  );
+  for (const event of early.rows) {
+    if (event.decided > 0)
+      violations.push(`event ${event.eventId}: ${event.decided} purchases decided before the sale start`);
+    if (event.drawnEarly) violations.push(`event ${event.eventId}: the draw was made before the sale start`);
+  }
+
   const ids = [...buyers.accepted.values()].map((accepted) => accepted.purchaseId);
   const statuses = await db.query<{ id: string; status: string; waitedMs: number | null }>(
     `select id, status, extract(epoch from processed_at - created_at) * 1000 as "waitedMs"
@@ -129,9 +146,8 @@ export async function auditBooks(
     status: string;
     entry: string | null;
     booked: boolean;
-    drawn: boolean;
   }>(`
-    select p.event_id as "eventId", p.id, p.status, w.line_no::text as entry, p.draw_key is not null as drawn,
+    select p.event_id as "eventId", p.id, p.status, w.line_no::text as entry,
       exists (select 1 from bookings b where b.purchase_id = p.id) as booked
     from purchases p left join waitlist_entries w on w.purchase_id = p.id
     order by p.event_id, p.draw_key is null, p.draw_key, p.seq`);
@@ -139,8 +155,6 @@ export async function auditBooks(
   for (const row of queue.rows) byEvent.set(row.eventId, [...(byEvent.get(row.eventId) ?? []), row]);
   for (const event of events.rows) {
     const rows = byEvent.get(event.id) ?? [];
-    // An on-sale's line is its drawn pre-queue, then the later arrivals by seq.
-    const line = rows.some((row) => row.drawn) ? 'in line (the draw, then seq)' : 'by seq';
     const waiting = rows.filter((row) => row.status === 'waitlisted');
     if (
       waiting.some((row) => row.entry === null) ||
@@ -151,7 +165,7 @@ export async function auditBooks(
     const entries = waiting.map((row) => BigInt(row.entry ?? '0'));
     if (entries.some((entry, index) => index > 0 && entry <= (entries[index - 1] ?? 0n)))
       violations.push(
-        `event ${event.id}: waiting list out of queue order (line numbers do not follow ${line})`,
+        `event ${event.id}: waiting list out of queue order (line numbers do not follow the draw, then seq)`,
       );
     if (options.fifo) {
       const inLine = rows.filter((row) => row.status !== 'cancelled' || row.booked);
@@ -162,13 +176,13 @@ export async function auditBooks(
       const firstWrong = got.findIndex((status, index) => status !== expected[index]);
       if (firstWrong !== -1) {
         violations.push(
-          `event ${event.id}: not decided in queue order: #${firstWrong + 1} ${line} is ${inLine[firstWrong]?.status}, expected ${expected[firstWrong]}`,
+          `event ${event.id}: not decided in queue order: #${firstWrong + 1} by draw and seq is ${inLine[firstWrong]?.status}, expected ${expected[firstWrong]}`,
         );
       }
     }
   }
 
-  violations.push(...(await auditOnSale(db)));
+  violations.push(...(await auditDraws(db)));
 
   return {
     accepted: ids.length,
@@ -184,62 +198,57 @@ export async function auditBooks(
 }
 
 /**
- * The on-sale of every event with a sale start (docs/on-sale.md), once its start has passed:
- * - nothing decided before the start: no purchase processed, no booking written before it;
- * - one draw, the committed one: the commitment is SHA-256 of the seed, the draw made at or after the
- *   start with as many entrants as pre-queued purchases kept a key, and every key is the HMAC of that
- *   seed and its purchase id (a second draw with another seed could not leave them so);
- * - decided in the draw's order and before every later arrival: decision times never go back along
- *   the draw, and none made after the start was decided before the last entrant. Who got a ticket and
- *   the waiting list's order are checked against the same line in auditBooks.
+ * The draws of every event whose start has passed (docs/on-sale.md):
+ * - one draw, the committed one: made once the start passed, the commitment SHA-256 of the seed, as
+ *   many entrants as purchases holding a key, and every key the HMAC of that seed and its purchase id
+ *   (a second draw with another seed could not leave them so);
+ * - the pre-queue decided before every later arrival, and in the draw's order across rounds: where no
+ *   decision was revisited (no cancellation, expiry or promotion, which restamp `processed_at`), the
+ *   decision times never go back along the draw, and no later arrival was decided before the last
+ *   entrant. Who got a ticket, and the waiting list's order, are checked against the same line above.
  */
-export async function auditOnSale(db: pg.Pool): Promise<string[]> {
+export async function auditDraws(db: pg.Pool): Promise<string[]> {
   const violations: string[] = [];
   const events = await db.query<{
     id: string;
-    start: Date;
     seed: Buffer;
     commitment: string;
     drawnAt: Date | null;
     entrants: number | null;
   }>(`
-    select id, sales_start_at as start, draw_seed as seed, draw_commitment as commitment,
-      drawn_at as "drawnAt", draw_entrants as entrants
+    select id, draw_seed as seed, draw_commitment as commitment, drawn_at as "drawnAt",
+      draw_entrants as entrants
     from events where sales_start_at is not null and sales_start_at <= now()`);
   for (const event of events.rows) {
     const at = `event ${event.id}`;
-    const early = await db.query<{ purchases: number; bookings: number }>(
-      `select (select count(*)::int from purchases where event_id = $1 and processed_at < $2) as purchases,
-        (select count(*)::int from bookings where event_id = $1 and created_at < $2) as bookings`,
-      [event.id, event.start],
-    );
-    const { purchases: earlyPurchases = 0, bookings: earlyBookings = 0 } = early.rows[0] ?? {};
-    if (earlyPurchases + earlyBookings > 0)
-      violations.push(
-        `${at}: decided before the sale start: ${earlyPurchases} purchases, ${earlyBookings} bookings`,
-      );
     if (drawCommitment(event.seed) !== event.commitment)
       violations.push(`${at}: the commitment is not SHA-256 of the seed`);
-    const line = await db.query<{ id: string; key: string | null; decidedAt: Date | null }>(
-      `select id, draw_key as key, processed_at as "decidedAt" from purchases where event_id = $1
-       order by draw_key is null, draw_key, seq`,
+    const line = await db.query<{
+      id: string;
+      key: string | null;
+      decidedAt: Date | null;
+      revisited: boolean;
+    }>(
+      `select id, draw_key as key, processed_at as "decidedAt",
+         status in ('cancelled', 'expired') or cancel_seq is not null as revisited
+       from purchases where event_id = $1 order by draw_key is null, draw_key, seq`,
       [event.id],
     );
     const entrants = line.rows.filter((row) => row.key !== null);
-    const later = line.rows.filter((row) => row.key === null);
     if (entrants.length > 0 && event.drawnAt === null)
       violations.push(`${at}: the start passed, no draw made`);
-    if (event.drawnAt !== null && event.drawnAt < event.start)
-      violations.push(`${at}: drawn at ${event.drawnAt.toISOString()}, before the start`);
     if (event.drawnAt !== null && event.entrants !== entrants.length)
       violations.push(`${at}: the draw counts ${event.entrants} entrants, ${entrants.length} have a key`);
     const foreign = entrants.filter((row) => row.key !== drawKey(event.seed, row.id)).length;
     if (foreign > 0) violations.push(`${at}: ${foreign} draw keys are not the HMAC of the seed and the id`);
-    const times = entrants.map((row) => row.decidedAt?.getTime());
-    if (times.some((t, i) => i > 0 && t !== undefined && (times[i - 1] ?? Infinity) > t))
+    if (line.rows.some((row) => row.revisited)) continue;
+    const times = entrants.map((row) => row.decidedAt?.getTime() ?? Number.POSITIVE_INFINITY);
+    if (times.some((t, i) => i > 0 && times[i - 1]! > t))
       violations.push(`${at}: the pre-queue was not decided in the draw's order (decision times go back)`);
-    const lastEntrant = Math.max(...times.map((t) => t ?? -Infinity));
-    const overtook = later.filter((row) => (row.decidedAt?.getTime() ?? Infinity) < lastEntrant).length;
+    const lastEntrant = Math.max(...times, Number.NEGATIVE_INFINITY);
+    const overtook = line.rows.filter(
+      (row) => row.key === null && (row.decidedAt?.getTime() ?? Number.POSITIVE_INFINITY) < lastEntrant,
+    ).length;
     if (overtook > 0)
       violations.push(`${at}: ${overtook} purchases made after the start were decided before the pre-queue`);
   }

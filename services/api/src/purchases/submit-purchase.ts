@@ -8,6 +8,7 @@ import {
   type Database,
   type PurchaseRow,
   type RedisClient,
+  unsafeSwitches,
 } from '@ticketing/shared';
 import type { Kysely } from 'kysely';
 import type { EventCache } from '../events/event-cache.js';
@@ -102,8 +103,10 @@ export async function submitPurchase(
   // Remembered before its job exists, so its update cannot be announced before this.
   deps.accepted.remember({ ...purchase, bookingId: null, waitlistPosition: null, paymentReference: null });
   // A pre-queued purchase waits for the draw, which the workers' scan of Postgres starts at the sale's
-  // start: a job would only wake a worker that may decide nothing yet.
-  if (purchase.status === 'prequeued') return { purchase, replayed: false };
+  // start: a job would only wake a worker that may decide nothing yet. (The negative control
+  // `decide-before-start` gives them jobs anyway.)
+  if (purchase.status === 'prequeued' && !unsafeSwitches['decide-before-start'])
+    return { purchase, replayed: false };
 
   const enqueueError = await deps.purchases.enqueue({
     kind: 'purchase',

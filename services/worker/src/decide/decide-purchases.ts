@@ -27,7 +27,11 @@ export interface SaleToDecide {
    * Decide from the event's pre-queue in drawn order instead of its queue, from after this key (null:
    * from the first). Every entrant comes before every queued purchase (see makeDraws).
    */
-  readonly draw?: { readonly cursor: string | null };
+  readonly draw?: {
+    readonly cursor: string | null;
+    /** The sale has started by Postgres's clock: a short batch means the whole pre-queue is decided. */
+    readonly mayFinish: boolean;
+  };
 }
 
 /**
@@ -87,12 +91,9 @@ export async function decideSales(
       // Decided in key order, not seq: nothing is known of the queue's order yet. The event goes on
       // in another round, from the pre-queue while it lasts, then from its queue.
       const last = purchases.at(-1);
-      draws.push({
-        eventId: event.id,
-        cursor: last?.drawKey ?? null,
-        finished: purchases.length < limit,
-      });
-      unfinished.set(event.id, 0);
+      const finished = draw.mayFinish && purchases.length < limit;
+      draws.push({ eventId: event.id, cursor: last?.drawKey ?? null, finished });
+      if (finished || purchases.length === limit) unfinished.set(event.id, 0);
     } else {
       if (purchases.length === 0) continue;
       decidedThrough.set(event.id, purchases.at(-1)?.seq ?? 0);

@@ -41,9 +41,10 @@ export interface DrawTarget {
 
 /** The negative control's order: arrival (`seq`) instead of the draw. */
 const drawOrder = unsafeSwitches['prequeue-arrival-order'] ? sql`q.seq` : sql`q.draw_key`;
-const afterCursor = unsafeSwitches['prequeue-arrival-order']
-  ? sql`true`
-  : sql`q.draw_key > coalesce(t.cursor, '')`;
+const afterCursor =
+  unsafeSwitches['prequeue-arrival-order'] || unsafeSwitches['decide-before-start']
+    ? sql`true`
+    : sql`q.draw_key > coalesce(t.cursor, '')`;
 
 /**
  * The next pre-queued purchases of each event in drawn order (ascending key), at most `limit` per

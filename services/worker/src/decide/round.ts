@@ -40,10 +40,10 @@ export interface RoundOutcome {
  * whatever jobs or wake-ups exist, a round leaves the event alone until then (the scan of Postgres
  * wakes it once the start has passed).
  */
+const isPastStart = (event: LockedEvent): boolean =>
+  event.salesStartAt === null || saleWindowState(event, event.roundNow) !== 'prequeue';
 const hasStarted = (event: LockedEvent): boolean =>
-  unsafeSwitches['decide-before-start'] ||
-  event.salesStartAt === null ||
-  saleWindowState(event, event.roundNow) !== 'prequeue';
+  unsafeSwitches['decide-before-start'] || isPastStart(event);
 
 /**
  * Applies, in one transaction, the pending requests of several events accepted up to each one's
@@ -70,11 +70,13 @@ export async function applyRound(
       draws: [],
     };
   return db.transaction().execute(async (tx) => {
-    const decidedAt = new Date();
     const locked = await lockEvents(
       tx,
       targets.map((target) => target.eventId),
     );
+    // Decisions are stamped when they are made, and never before the round's time by Postgres's clock
+    // (the one a sale start is checked against), should this process's clock be behind it.
+    const decidedAt = new Date(Math.max(Date.now(), locked[0]?.roundNow.getTime() ?? 0));
     const events = locked.filter(hasStarted);
     // An event's draw comes first in its queue order: at its first round after the start.
     const draws = await makeDraws(
@@ -102,7 +104,7 @@ export async function applyRound(
           waitlistLength: snapshot.waitlistLength,
           upToSeq,
           decidedThrough,
-          draw: { cursor: event.drawCursor },
+          draw: { cursor: event.drawCursor, mayFinish: isPastStart(event) },
         });
         continue;
       }
