@@ -71,7 +71,9 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .execute();
   await db.schema
     .alterTable('purchases')
-    .addColumn('draw_key', 'text', (col) => col.check(sql`draw_key ~ '^[0-9a-f]{64}$'`))
+    // Byte order whatever the database's collation: the drawn order is ascending key as bytes, the order
+    // every buyer's check sorts by.
+    .addColumn('draw_key', sql`text collate "C"`, (col) => col.check(sql`draw_key ~ '^[0-9a-f]{64}$'`))
     .execute();
   await db.schema
     .alterTable('purchases')
