@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { compareDrawKeys, drawKey } from '../src/domain/draw.js';
+import { compareDrawKeys, drawKey, onSaleOrder } from '../src/domain/draw.js';
 
 /**
  * The draw's fairness, measured: the same pre-queue drawn under many seeds. Seeds and purchase ids
@@ -44,12 +44,9 @@ function placeCounts(order: (seed: Buffer, ids: readonly string[]) => readonly s
   return counts;
 }
 
-/** The drawn order as the worker decides it: ascending draw key. */
+/** The order the rounds decide a pre-queue in (onSaleOrder), `ids` numbered in arrival order. */
 const drawn = (seed: Buffer, ids: readonly string[]): string[] =>
-  ids
-    .map((id) => ({ id, key: drawKey(seed, id) }))
-    .sort((a, b) => compareDrawKeys(a.key, b.key))
-    .map((e) => e.id);
+  onSaleOrder(ids.map((id, seq) => ({ id, seq, drawKey: drawKey(seed, id) }))).map((e) => e.id);
 
 /** A plausible bug, as a control: comparing only the key's first hex digit, ties kept in arrival order. */
 const prefixOnly = (seed: Buffer, ids: readonly string[]): string[] =>
