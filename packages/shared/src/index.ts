@@ -8,6 +8,7 @@ export * from './db/connection.js';
 export * from './db/database.js';
 export * from './db/migrate.js';
 export * from './db/pending-work.js';
+export * from './db/purchase-insert.js';
 export * from './domain/purchase.js';
 export * from './domain/waitlist.js';
 export * from './domain/cancellation.js';

@@ -1,22 +1,9 @@
-import { sql, type Kysely } from 'kysely';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createDb } from '../src/db/connection.js';
-import type { Database } from '../src/db/database.js';
-import { createTestEnvironment, type TestEnvironment } from '../src/testing/index.js';
+import { sql } from 'kysely';
+import { describe, expect, it } from 'vitest';
+import { useTestDatabase } from '../src/testing/index.js';
 
-let environment: TestEnvironment;
-let db: Kysely<Database>;
-let admin: Kysely<Database>;
-beforeAll(async () => {
-  environment = await createTestEnvironment();
-  db = createDb(environment.config.databaseUrl, { poolSize: 2 });
-  admin = createDb(environment.config.databaseUrl, { poolSize: 1 });
-});
-afterAll(async () => {
-  await db?.destroy();
-  await admin?.destroy();
-  await environment?.destroy();
-});
+const { db, newPool } = await useTestDatabase({ poolSize: 2 });
+const admin = newPool(1);
 
 describe('connection loss', () => {
   it('when Postgres drops a connection in the middle of a transaction, then the transaction fails and the process carries on', async () => {

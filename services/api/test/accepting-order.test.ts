@@ -1,36 +1,14 @@
 import { randomUUID } from 'node:crypto';
-import type { Kysely } from 'kysely';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  createDb,
-  createTestEnvironment,
-  type Database,
-  type TestEnvironment,
-} from '@ticketing/shared/testing';
-import { insertPurchases } from '../src/purchases/purchases.repository.js';
+import { describe, expect, it } from 'vitest';
+import { insertEvent, insertPurchases, useTestDatabase } from '@ticketing/shared/testing';
 
-let environment: TestEnvironment;
-let db: Kysely<Database>;
+const { db, newPool } = await useTestDatabase({ poolSize: 12 });
 /** Its own connection, so it looks as often as it can while the inserts run. */
-let watcherDb: Kysely<Database>;
-beforeAll(async () => {
-  environment = await createTestEnvironment();
-  db = createDb(environment.config.databaseUrl, { poolSize: 12 });
-  watcherDb = createDb(environment.config.databaseUrl, { poolSize: 1 });
-});
-afterAll(async () => {
-  await db?.destroy();
-  await watcherDb?.destroy();
-  await environment?.destroy();
-});
+const watcherDb = newPool(1);
 
 describe('accepting order', () => {
   it('when many inserts of one event run at once, then its sequence numbers become visible strictly in order', async () => {
-    const event = await db
-      .insertInto('events')
-      .values({ name: 'Order', totalTickets: 10, priceCents: 100, currency: 'EUR', maxPerPurchase: 10 })
-      .returning('id')
-      .executeTakeFirstOrThrow();
+    const event = await insertEvent(db);
 
     // What a worker could see at any moment: how many requests are visible, and the newest number.
     const seen: { count: number; newest: number }[] = [];

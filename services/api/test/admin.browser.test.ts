@@ -7,12 +7,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dashboardQueueName } from '../src/admin/queue-dashboard.js';
 import { launchBrowser, pixelsOfColour, type Browser } from './support/chromium.js';
 import { httpHelpers } from './support/http.js';
-import { startTestSystem, type TestSystem } from './support/test-system.js';
+import { useTestSystem } from './support/test-system.js';
 
 /** Drives Debian's Chromium through the admin pages as an operator would. */
 const ADMIN_TOKEN = 'browser-admin-token-0123456789';
 
-let system: TestSystem;
+const system = await useTestSystem({ ADMIN_TOKEN });
 let base: string;
 let chromium: Browser;
 let browser: BrowserContext;
@@ -20,7 +20,6 @@ let screenshots: string;
 const { inject, submit, poll } = httpHelpers(() => system);
 
 beforeAll(async () => {
-  system = await startTestSystem({ ADMIN_TOKEN });
   base = await system.app.listen({ port: 0, host: '127.0.0.1' });
   // The profile's only credentials are the admin token, given as the basic-auth password when the
   // pages ask for it: how a person logs in through the browser's own prompt.
@@ -31,7 +30,6 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await chromium?.close();
-  await system?.close();
 });
 
 async function createEvent(name: string, totalTickets: number, priceCents: number): Promise<string> {

@@ -3,12 +3,12 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import { workerProcessName } from '@ticketing/shared';
 import { dashboardQueueName } from '../src/admin/queue-dashboard.js';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ProcessSystem } from '@ticketing/harness';
 import { createTestEnvironment } from '@ticketing/shared/testing';
 import { httpHelpers } from './support/http.js';
 import { registeredRoutes, sampleUrl } from './support/routes.js';
-import { startTestSystem, type TestSystem } from './support/test-system.js';
+import { startTestSystem, useTestSystem } from './support/test-system.js';
 
 const ADMIN_TOKEN = 'an-admin-token-for-the-monitor';
 const bearer = { authorization: `Bearer ${ADMIN_TOKEN}` };
@@ -16,14 +16,8 @@ const basic = (user: string, password: string) => ({
   authorization: `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`,
 });
 
-let system: TestSystem;
+const system = await useTestSystem({ ADMIN_TOKEN });
 const { inject, buy, submit, poll, cancel } = httpHelpers(() => system);
-beforeAll(async () => {
-  system = await startTestSystem({ ADMIN_TOKEN });
-});
-afterAll(async () => {
-  await system?.close();
-});
 
 async function createEvent(name: string, totalTickets: number, holdSeconds = 0) {
   const response = await inject({

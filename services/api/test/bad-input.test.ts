@@ -1,20 +1,16 @@
 import type { InjectOptions } from 'fastify';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { httpHelpers } from './support/http.js';
-import { startTestSystem, type TestSystem } from './support/test-system.js';
+import { useTestSystem } from './support/test-system.js';
 
-let system: TestSystem;
+const system = await useTestSystem();
 const { inject, createEvent, buy } = httpHelpers(() => system);
 let eventId: string;
 let purchaseId: string;
 beforeAll(async () => {
-  system = await startTestSystem();
   eventId = (await createEvent({ totalTickets: 5, maxPerPurchase: 2 })).id;
   // Decided before the cases run, so the worker changes no rows while they count them.
   purchaseId = (await buy(eventId, { userId: 'base' })).purchaseId;
-});
-afterAll(async () => {
-  await system?.close();
 });
 
 async function rowCounts() {

@@ -6,7 +6,7 @@ import { freePort } from '@ticketing/harness';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { httpHelpers, type PurchaseBody } from './support/http.js';
 import { registeredRoutes, sampleUrl } from './support/routes.js';
-import { startTestSystem, type TestSystem } from './support/test-system.js';
+import { startTestSystem, useTestSystem, type TestSystem } from './support/test-system.js';
 
 const SECRET = 'a-shop-back-end-secret-of-32-chars-or-more';
 const ISSUER = 'https://shop.example';
@@ -29,20 +29,13 @@ function token(
 }
 const bearer = async (sub: string) => ({ authorization: `Bearer ${await token(sub)}` });
 
-let system: TestSystem;
+const system = await useTestSystem({
+  BUYER_JWT_SECRET: SECRET,
+  BUYER_JWT_ISSUER: ISSUER,
+  BUYER_JWT_AUDIENCE: AUDIENCE,
+  RATE_LIMIT_USER_MAX: String(USER_MAX),
+});
 const { inject, createEvent } = httpHelpers(() => system);
-beforeAll(async () => {
-  system = await startTestSystem({
-    BUYER_JWT_SECRET: SECRET,
-    BUYER_JWT_ISSUER: ISSUER,
-    BUYER_JWT_AUDIENCE: AUDIENCE,
-    RATE_LIMIT_USER_MAX: String(USER_MAX),
-  });
-});
-afterAll(async () => {
-  await system?.close();
-});
-
 const countPurchases = async (eventId: string) =>
   (
     await system.deps.db

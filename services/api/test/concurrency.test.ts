@@ -2,18 +2,17 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ProcessSystem } from '@ticketing/harness';
 import { waitUntilNothingQueued } from '@ticketing/shared/testing';
 import { httpHelpers, type PurchaseBody } from './support/http.js';
-import { startTestSystem, type TestSystem } from './support/test-system.js';
+import { useTestSystem } from './support/test-system.js';
 
 const TICKETS = 500;
 const BUYERS = 2_000;
 
-let system: TestSystem;
+// Only the two worker processes consume the queues: no in-process worker.
+const system = await useTestSystem({}, { worker: false });
 let workers: ProcessSystem;
 const { inject, createEvent, cancel, poll } = httpHelpers(() => system);
 
 beforeAll(async () => {
-  // Only the two worker processes consume the queues: no in-process worker.
-  system = await startTestSystem({}, { worker: false });
   workers = await ProcessSystem.create({
     postgres: system.environment.postgres,
     redis: system.environment.redis,
@@ -23,7 +22,6 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await workers?.stop();
-  await system?.close();
 });
 
 describe('an on-sale under concurrency', () => {

@@ -1,15 +1,9 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { httpHelpers } from './support/http.js';
-import { startTestSystem, type TestSystem } from './support/test-system.js';
+import { useTestSystem } from './support/test-system.js';
 
-let system: TestSystem;
+const system = await useTestSystem();
 const { inject, createEvent, buy } = httpHelpers(() => system);
-beforeAll(async () => {
-  system = await startTestSystem();
-});
-afterAll(async () => {
-  await system?.close();
-});
 
 describe('events', () => {
   it('when an event is created, then it is answered with defaults and stored', async () => {

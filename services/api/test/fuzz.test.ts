@@ -2,23 +2,19 @@ import { randomUUID } from 'node:crypto';
 import fc from 'fast-check';
 import type { InjectOptions } from 'fastify';
 import { sql } from 'kysely';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { httpHelpers } from './support/http.js';
-import { startTestSystem, type TestSystem } from './support/test-system.js';
+import { useTestSystem } from './support/test-system.js';
 
-let system: TestSystem;
+const system = await useTestSystem();
 const { createEvent, buy } = httpHelpers(() => system);
 let eventId: string;
 let purchaseId: string;
 beforeAll(async () => {
-  system = await startTestSystem();
   eventId = (await createEvent({ totalTickets: 3 })).id;
   purchaseId = (await buy(eventId, { userId: 'fuzz-base' })).purchaseId;
   // Nothing changes the books behind the fuzzer's back: only its own accepted requests do.
   await system.stopWorker();
-});
-afterAll(async () => {
-  await system?.close();
 });
 
 /** Every row of every table, hashed: equal before and after a request that was refused. */

@@ -1,13 +1,6 @@
 import { ProcessSystem, type Exit } from '@ticketing/harness';
-import {
-  EventQueues,
-  createDb,
-  createRedis,
-  createTestEnvironment,
-  waitUntilNothingQueued,
-  type TestEnvironment,
-} from '@ticketing/shared/testing';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { EventQueues, createRedis, useTestDatabase, waitUntilNothingQueued } from '@ticketing/shared/testing';
+import { afterAll, describe, expect, it } from 'vitest';
 
 const TICKETS = 150;
 const REQUESTS = 1_500;
@@ -18,15 +11,10 @@ const STOP_AFTER_ACCEPTED = 200;
 /** How a process ends that shut down cleanly: exit code 0, not killed by a signal. */
 const CLEAN: Exit = { code: 0, signal: null };
 
-let environment: TestEnvironment;
-let system: ProcessSystem;
-beforeAll(async () => {
-  environment = await createTestEnvironment();
-  system = await ProcessSystem.create({ postgres: environment.postgres, redis: environment.redis });
-});
+const { db, environment } = await useTestDatabase({ poolSize: 2 });
+const system = await ProcessSystem.create({ postgres: environment.postgres, redis: environment.redis });
 afterAll(async () => {
-  await system?.stop();
-  await environment?.destroy();
+  await system.stop();
 });
 
 describe('graceful shutdown', () => {
@@ -82,7 +70,6 @@ describe('graceful shutdown', () => {
     expect(accepted.length).toBeGreaterThanOrEqual(STOP_AFTER_ACCEPTED);
     expect(accepted.length).toBeLessThan(REQUESTS);
 
-    const db = createDb(environment.config.databaseUrl, { poolSize: 2 });
     const redis = createRedis(environment.config.redisUrl, 'requests');
     const queues = new EventQueues(redis, environment.config.queuePrefix);
     try {
@@ -121,7 +108,6 @@ describe('graceful shutdown', () => {
     } finally {
       await queues.close();
       await redis.quit();
-      await db.destroy();
     }
   });
 });

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ProcessSystem } from '@ticketing/harness';
-import { createTestEnvironment, type TestEnvironment } from '@ticketing/shared/testing';
+import { useTestEnvironment } from '@ticketing/shared/testing';
 import { loadOptions, runLoad } from '@ticketing/loadtest';
 import { startPrometheus, type PrometheusServer } from './support/prometheus.js';
 
@@ -45,18 +45,16 @@ function asGrafanaSends(expr: string, scrapeSeconds: number): string {
   });
 }
 
-let environment: TestEnvironment;
-let system: ProcessSystem;
+const environment = await useTestEnvironment();
+const system = await ProcessSystem.create({
+  postgres: environment.postgres,
+  redis: environment.redis,
+  // The reconciler sweeps every second, so that its panel has sweeps to show.
+  serviceEnv: { worker: { RECONCILE_INTERVAL_MS: '1000' } },
+});
 let prometheus: PrometheusServer;
 
 beforeAll(async () => {
-  environment = await createTestEnvironment();
-  system = await ProcessSystem.create({
-    postgres: environment.postgres,
-    redis: environment.redis,
-    // The reconciler sweeps every second, so that its panel has sweeps to show.
-    serviceEnv: { worker: { RECONCILE_INTERVAL_MS: '1000' } },
-  });
   const api = await system.startApi();
   const [worker] = await system.startWorkers(1);
   // The same job names as ops/prometheus.yml.
@@ -65,8 +63,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await prometheus?.stop();
-  await system?.stop();
-  await environment?.destroy();
+  await system.stop();
 });
 
 describe('the Grafana dashboard on a real Prometheus', () => {

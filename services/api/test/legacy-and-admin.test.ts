@@ -1,18 +1,11 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { httpHelpers } from './support/http.js';
-import { startTestSystem, type TestSystem } from './support/test-system.js';
+import { useTestSystem } from './support/test-system.js';
 
 const ADMIN_TOKEN = 'a-very-secret-admin-token';
-let system: TestSystem;
+const system = await useTestSystem({ ADMIN_TOKEN });
 const { inject } = httpHelpers(() => system);
 const admin = { authorization: `Bearer ${ADMIN_TOKEN}` };
-beforeAll(async () => {
-  system = await startTestSystem({ ADMIN_TOKEN });
-});
-afterAll(async () => {
-  await system?.close();
-});
-
 const countEvents = async () =>
   (
     await system.deps.db

@@ -7,7 +7,7 @@ import { promisify } from 'node:util';
 import type { LoadResult } from '@ticketing/loadtest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchBrowser, pixelsOfColour, type Browser } from './support/chromium.js';
-import { startTestSystem, type TestSystem } from './support/test-system.js';
+import { useTestSystem } from './support/test-system.js';
 
 /**
  * `pnpm loadtest --report` against a running system, and the report it writes opened in Chromium
@@ -16,13 +16,12 @@ import { startTestSystem, type TestSystem } from './support/test-system.js';
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const run = promisify(execFile);
 
-let system: TestSystem;
+const system = await useTestSystem();
 let base: string;
 let chromium: Browser;
 let dir: string;
 
 beforeAll(async () => {
-  system = await startTestSystem();
   base = await system.app.listen({ port: 0, host: '127.0.0.1' });
   chromium = await launchBrowser();
   dir = mkdtempSync(join(tmpdir(), 'ticketing-load-report-'));
@@ -30,7 +29,6 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await chromium?.close();
-  await system?.close();
   if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
 });
 

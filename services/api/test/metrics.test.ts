@@ -5,19 +5,17 @@ import { reconcile, startMetricsServer, workerRegistry, type MetricsServer } fro
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { httpHelpers } from './support/http.js';
 import { metricValue } from './support/prometheus.js';
-import { startTestSystem, type TestSystem } from './support/test-system.js';
+import { useTestSystem } from './support/test-system.js';
 
-let system: TestSystem;
+const system = await useTestSystem();
 let workerMetrics: MetricsServer;
 const { inject, createEvent, submit, poll, buy } = httpHelpers(() => system);
 
 beforeAll(async () => {
-  system = await startTestSystem();
   workerMetrics = await startMetricsServer({ registry: workerRegistry, port: 0, host: '127.0.0.1' });
 });
 afterAll(async () => {
   await workerMetrics?.close();
-  await system?.close();
 });
 
 async function scrapeApi(): Promise<string> {

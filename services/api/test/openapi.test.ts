@@ -1,21 +1,14 @@
 import { Validator } from '@seriousme/openapi-schema-validator';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { registeredRoutes } from './support/routes.js';
-import { startTestSystem, type TestSystem } from './support/test-system.js';
+import { useTestSystem } from './support/test-system.js';
 
 type OpenApiDocument = {
   openapi: string;
   paths: Record<string, Record<string, { responses: Record<string, unknown>; security?: unknown[] }>>;
 };
 
-let system: TestSystem;
-beforeAll(async () => {
-  system = await startTestSystem({}, { worker: false });
-});
-afterAll(async () => {
-  await system?.close();
-});
-
+const system = await useTestSystem({}, { worker: false });
 const toOpenApiPath = (url: string): string => url.replace(/:(\w+)/g, '{$1}');
 
 describe('OpenAPI document', () => {

@@ -1,16 +1,9 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { httpHelpers } from './support/http.js';
-import { startTestSystem, type TestSystem } from './support/test-system.js';
+import { useTestSystem } from './support/test-system.js';
 
-let system: TestSystem;
+const system = await useTestSystem();
 const { inject, createEvent } = httpHelpers(() => system);
-beforeAll(async () => {
-  system = await startTestSystem();
-});
-afterAll(async () => {
-  await system?.close();
-});
-
 const submit = (eventId: string, body: Record<string, unknown>, headers: Record<string, string> = {}) =>
   inject({ method: 'POST', url: `/events/${eventId}/purchases`, payload: body, headers });
 

@@ -1,13 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestSystem, type TestSystem } from './support/test-system.js';
+import { describe, expect, it } from 'vitest';
+import { useTestSystem } from './support/test-system.js';
 
-let system: TestSystem;
-beforeAll(async () => {
-  system = await startTestSystem();
-});
-afterAll(async () => {
-  await system?.close();
-});
+const system = await useTestSystem();
 
 async function createEvent(body: Record<string, unknown>) {
   const response = await system.app.inject({ method: 'POST', url: '/events', payload: body });

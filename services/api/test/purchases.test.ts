@@ -1,17 +1,10 @@
 import { createRedis, parsePendingEvents, pendingEventsChannel } from '@ticketing/shared';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { httpHelpers } from './support/http.js';
-import { startTestSystem, type TestSystem } from './support/test-system.js';
+import { useTestSystem } from './support/test-system.js';
 
-let system: TestSystem;
+const system = await useTestSystem();
 const { inject, createEvent, submit, poll, buy, cancel } = httpHelpers(() => system);
-beforeAll(async () => {
-  system = await startTestSystem();
-});
-afterAll(async () => {
-  await system?.close();
-});
-
 const db = () => system.deps.db;
 const soldTickets = async (eventId: string) =>
   (await db().selectFrom('events').select('soldTickets').where('id', '=', eventId).executeTakeFirstOrThrow())

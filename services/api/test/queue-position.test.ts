@@ -1,21 +1,14 @@
 import { paceKey, positionsKey, readQueuePosition, recordDecided } from '@ticketing/shared';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { httpHelpers, type PurchaseBody } from './support/http.js';
-import { startTestSystem, type TestSystem } from './support/test-system.js';
+import { useTestSystem } from './support/test-system.js';
 
 type QueuedBody = PurchaseBody & { queuePosition?: number; estimatedWaitMs?: number };
 
-let system: TestSystem;
+const system = await useTestSystem({ WORKER_BATCH_SIZE: '1' }, { worker: false });
 const { inject, createEvent, submit, poll } = httpHelpers(() => system);
 
 // One job per transaction, so the line moves one purchase at a time.
-beforeAll(async () => {
-  system = await startTestSystem({ WORKER_BATCH_SIZE: '1' }, { worker: false });
-});
-afterAll(async () => {
-  await system?.close();
-});
-
 async function read(purchaseId: string): Promise<QueuedBody> {
   const response = await inject({ method: 'GET', url: `/purchases/${purchaseId}` });
   expect(response.statusCode).toBe(200);

@@ -1,18 +1,15 @@
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ProcessSystem } from '@ticketing/harness';
-import { createRedis, createTestEnvironment, type TestEnvironment } from '@ticketing/shared/testing';
+import { createRedis, useTestEnvironment } from '@ticketing/shared/testing';
 import { workerConnectionName } from '@ticketing/shared';
 import { loadOptions, runLoad } from '@ticketing/loadtest';
 
-let environment: TestEnvironment;
-let redis: Redis;
-let system: ProcessSystem;
+const environment = await useTestEnvironment();
+const redis: Redis = createRedis(environment.config.redisUrl, 'requests');
+const system = await ProcessSystem.create({ postgres: environment.postgres, redis: environment.redis });
 
 beforeAll(async () => {
-  environment = await createTestEnvironment();
-  redis = createRedis(environment.config.redisUrl, 'requests');
-  system = await ProcessSystem.create({ postgres: environment.postgres, redis: environment.redis });
   // Two api processes behind one port (node:cluster), three worker processes sharing the events.
   await system.startApi({ API_PROCESSES: '2' });
   await system.startWorkers(3);
@@ -20,9 +17,8 @@ beforeAll(async () => {
 
 afterAll(async () => {
   const clean = { code: 0, signal: null };
-  expect(await system?.stop()).toEqual([clean, clean, clean, clean]);
-  await redis?.quit();
-  await environment?.destroy();
+  expect(await system.stop()).toEqual([clean, clean, clean, clean]);
+  await redis.quit();
 });
 
 /** Redis connections of this system's processes, by role (each process names its own). */

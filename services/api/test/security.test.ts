@@ -2,22 +2,16 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRedis } from '@ticketing/shared/testing';
 import { httpHelpers, type PurchaseBody } from './support/http.js';
-import { startTestSystem, type TestSystem } from './support/test-system.js';
+import { startTestSystem, useTestSystem, type TestSystem } from './support/test-system.js';
 
 const IP_MAX = 8;
 const USER_MAX = 3;
-let system: TestSystem;
+const system = await useTestSystem({
+  RATE_LIMIT_IP_MAX: String(IP_MAX),
+  RATE_LIMIT_USER_MAX: String(USER_MAX),
+  CORS_ORIGINS: 'https://shop.example',
+});
 const { inject, createEvent, poll } = httpHelpers(() => system);
-beforeAll(async () => {
-  system = await startTestSystem({
-    RATE_LIMIT_IP_MAX: String(IP_MAX),
-    RATE_LIMIT_USER_MAX: String(USER_MAX),
-    CORS_ORIGINS: 'https://shop.example',
-  });
-});
-afterAll(async () => {
-  await system?.close();
-});
 
 /** Documentation addresses (RFC 5737): never on the allow-list. */
 let nextAddress = 1;

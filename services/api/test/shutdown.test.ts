@@ -1,16 +1,10 @@
 import { connect, type Socket } from 'node:net';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { httpHelpers } from './support/http.js';
-import { startTestSystem, type TestSystem } from './support/test-system.js';
+import { useTestSystem } from './support/test-system.js';
 
-let system: TestSystem;
+const system = await useTestSystem({}, { worker: false });
 const { createEvent, submit } = httpHelpers(() => system);
-beforeAll(async () => {
-  system = await startTestSystem({}, { worker: false });
-});
-afterAll(async () => {
-  await system?.close();
-});
 
 /** A raw keep-alive connection, to see exactly what the server sends and when it hangs up. */
 function rawConnection(port: number): { socket: Socket; received: () => string; ended: Promise<unknown> } {

@@ -6,20 +6,17 @@ import { waitFor } from '@ticketing/harness';
 import { WebhookReceiver } from '@ticketing/shared/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { httpHelpers, type PurchaseBody } from './support/http.js';
-import { startTestSystem, type TestSystem } from './support/test-system.js';
+import { startTestSystem, useTestSystem, type TestSystem } from './support/test-system.js';
 
 /** Short retries, so a test sees several attempts per message in well under a second. */
 const FAST_RETRIES = { WEBHOOK_RETRY_BASE_MS: '100', WEBHOOK_RETRY_MAX_DELAY_MS: '400' };
 
-let system: TestSystem;
+const system = await useTestSystem(FAST_RETRIES);
 const { inject, createEvent, buy, cancel } = httpHelpers(() => system);
 const receivers: WebhookReceiver[] = [];
-beforeAll(async () => {
-  system = await startTestSystem(FAST_RETRIES);
-});
+
 afterAll(async () => {
   await Promise.all(receivers.map((receiver) => receiver.close()));
-  await system?.close();
 });
 
 async function receiver(failAttempts: number | ((type: string) => number)): Promise<WebhookReceiver> {

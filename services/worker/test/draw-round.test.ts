@@ -1,61 +1,38 @@
-import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { sql, type Kysely } from 'kysely';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sql } from 'kysely';
+import { describe, expect, it } from 'vitest';
 import {
-  createDb,
-  createTestEnvironment,
   drawCommitment,
   drawKey,
   drawOrder,
+  insertAcceptedPurchase,
+  insertEvent,
   newDrawSeed,
-  type Database,
-  type TestEnvironment,
+  newPurchaseRow,
+  useTestDatabase,
 } from '@ticketing/shared/testing';
 import { applyRound, latestSeq } from '../src/decide/round.js';
 
-let environment: TestEnvironment;
-let db: Kysely<Database>;
-beforeAll(async () => {
-  environment = await createTestEnvironment();
-  db = createDb(environment.config.databaseUrl, { poolSize: 4 });
-});
-afterAll(async () => {
-  await db?.destroy();
-  await environment?.destroy();
-});
+const { db } = await useTestDatabase({ poolSize: 4 });
 
 /** An event whose sale starts `inMs` from now by Postgres's clock, with `entrants` pre-queued buyers. */
 async function preQueuedSale(totalTickets: number, entrants: number, inMs: number) {
   const seed = newDrawSeed();
-  const event = await db
-    .insertInto('events')
-    .values({
-      name: 'Draw',
-      totalTickets,
-      priceCents: 100,
-      currency: 'USD',
-      maxPerPurchase: 1,
-      salesStartAt: sql<Date>`clock_timestamp() + make_interval(secs => ${inMs / 1000})`,
-      drawSeed: seed,
-      drawCommitment: drawCommitment(seed),
-    })
-    .returningAll()
-    .executeTakeFirstOrThrow();
-  const ids = Array.from({ length: entrants }, () => randomUUID());
-  for (const [index, id] of ids.entries()) {
-    await db
-      .insertInto('purchases')
-      .values({
-        id,
-        eventId: event.id,
-        userId: `u${index}`,
-        quantity: 1,
-        joinWaitlist: true,
-        status: 'prequeued',
-        drawKey: drawKey(seed, id),
-      })
-      .execute();
+  const { rows } = await sql<{ at: Date }>`
+    select clock_timestamp() + make_interval(secs => ${inMs / 1000}) as at`.execute(db);
+  const event = await insertEvent(db, {
+    totalTickets,
+    salesStartAt: rows[0]!.at,
+    drawSeed: seed,
+    drawCommitment: drawCommitment(seed),
+  });
+  // Stored with the api's statement, which pre-queues them: the sale has not started.
+  const ids: string[] = [];
+  for (let index = 0; index < entrants; index++) {
+    const purchase = newPurchaseRow(event.id, `u${index}`);
+    const row = await insertAcceptedPurchase(db, { ...purchase, drawKey: drawKey(seed, purchase.id) });
+    expect(row.status).toBe('prequeued');
+    ids.push(row.id);
   }
   return { event, seed, ids };
 }

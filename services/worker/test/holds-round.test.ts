@@ -1,41 +1,21 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { sql, type Kysely } from 'kysely';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sql } from 'kysely';
+import { describe, expect, it } from 'vitest';
 import {
-  createDb,
-  createTestEnvironment,
+  insertAcceptedPurchase,
+  insertEvent,
   isDueHold,
   newPurchaseRow,
-  type Database,
-  type TestEnvironment,
+  useTestDatabase,
 } from '@ticketing/shared/testing';
-import { drainEvent, latestSeq } from '../src/decide/round.js';
+import { latestSeq } from '../src/decide/round.js';
+import { drainEvent } from './support/rounds.js';
 import { queueDueExpiries } from '../src/holds/expiry-sweep.js';
 
-let environment: TestEnvironment;
-let db: Kysely<Database>;
-beforeAll(async () => {
-  environment = await createTestEnvironment();
-  db = createDb(environment.config.databaseUrl, { poolSize: 8 });
-});
-afterAll(async () => {
-  await db?.destroy();
-  await environment?.destroy();
-});
+const { db } = await useTestDatabase({ poolSize: 8 });
 
 async function eventWith(totalTickets: number, holdSeconds: number) {
-  return db
-    .insertInto('events')
-    .values({
-      name: 'Holds',
-      totalTickets,
-      priceCents: 700,
-      currency: 'USD',
-      maxPerPurchase: 10,
-      holdSeconds,
-    })
-    .returningAll()
-    .executeTakeFirstOrThrow();
+  return insertEvent(db, { totalTickets, holdSeconds });
 }
 
 async function accept(
@@ -43,14 +23,10 @@ async function accept(
   userId: string,
   options: { quantity?: number; joinWaitlist?: boolean } = {},
 ) {
-  return db
-    .insertInto('purchases')
-    .values({
-      ...newPurchaseRow(eventId, userId, options.quantity ?? 1),
-      joinWaitlist: options.joinWaitlist ?? true,
-    })
-    .returningAll()
-    .executeTakeFirstOrThrow();
+  return insertAcceptedPurchase(db, {
+    ...newPurchaseRow(eventId, userId, options.quantity ?? 1),
+    joinWaitlist: options.joinWaitlist ?? true,
+  });
 }
 
 const drainAll = async (eventId: string) => drainEvent(db, eventId, await latestSeq(db), 100);

@@ -1,40 +1,29 @@
-import { sql, type Kysely } from 'kysely';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sql } from 'kysely';
+import { describe, expect, it } from 'vitest';
+import { waitFor } from '@ticketing/harness';
 import {
-  createDb,
-  createTestEnvironment,
+  EventQueues,
+  createLogger,
+  createRedis,
+  encodePendingEvents,
+  insertAcceptedPurchase,
+  insertEvent,
   newPurchaseRow,
-  type Database,
-  type TestEnvironment,
+  pendingEventsChannel,
+  useTestDatabase,
 } from '@ticketing/shared/testing';
-import { applyRound, processJob } from '../src/decide/round.js';
+import { createWorker } from '@ticketing/worker';
+import { applyRound } from '../src/decide/round.js';
+import { processJob } from './support/rounds.js';
 
-let environment: TestEnvironment;
-let db: Kysely<Database>;
-beforeAll(async () => {
-  environment = await createTestEnvironment();
-  db = createDb(environment.config.databaseUrl, { poolSize: 8 });
-});
-afterAll(async () => {
-  await db?.destroy();
-  await environment?.destroy();
-});
+const { db, config, newPool } = await useTestDatabase({ poolSize: 8 });
 
 async function eventWith(totalTickets: number) {
-  return db
-    .insertInto('events')
-    .values({ name: 'Idempotency', totalTickets, priceCents: 700, currency: 'USD', maxPerPurchase: 10 })
-    .returningAll()
-    .executeTakeFirstOrThrow();
+  return insertEvent(db, { totalTickets, priceCents: 700 });
 }
 
-async function queuedPurchase(eventId: string, userId: string, quantity = 1) {
-  return db
-    .insertInto('purchases')
-    .values(newPurchaseRow(eventId, userId, quantity))
-    .returningAll()
-    .executeTakeFirstOrThrow();
-}
+const queuedPurchase = (eventId: string, userId: string, quantity = 1) =>
+  insertAcceptedPurchase(db, newPurchaseRow(eventId, userId, quantity));
 
 describe('at-least-once jobs', () => {
   it('when the same job runs twice, then it commits once', async () => {
@@ -106,8 +95,36 @@ describe('at-least-once jobs', () => {
     expect(bookings).toHaveLength(3);
   });
 
-  it('when a payload is malformed, then the job fails for good instead of retrying', async () => {
-    await expect(processJob(db, { kind: 'purchase', eventId: 'x' })).rejects.toThrow('Malformed job payload');
+  it('when a payload is malformed, then the worker fails its job for good instead of retrying', async () => {
+    const event = await eventWith(1);
+    const redis = createRedis(config.redisUrl, 'requests');
+    const queues = new EventQueues(redis, config.queuePrefix);
+    const worker = createWorker({
+      config,
+      db: newPool(config.workerConcurrency + 2),
+      log: createLogger({ level: 'silent', name: 'worker' }),
+    });
+    try {
+      await queues.prepare();
+      // A job without its purchase and number, with retries to spare: failing it for good is the worker's call.
+      const job = await queues
+        .queue(event.id)
+        .add('purchase', { kind: 'purchase', eventId: event.id }, { attempts: 5 });
+      await worker.start();
+      await redis.publish(pendingEventsChannel(config.queuePrefix), encodePendingEvents([event.id]));
+      await waitFor('the malformed job to fail', async () => (await job.getState()) === 'failed', 20_000);
+      const failed = await queues.queue(event.id).getJob(job.id ?? '');
+      expect(failed?.failedReason).toBe('Malformed job payload');
+      expect(await queues.queue(event.id).getJobCounts('waiting', 'delayed', 'active')).toEqual({
+        waiting: 0,
+        delayed: 0,
+        active: 0,
+      });
+    } finally {
+      await worker.close();
+      await queues.close();
+      await redis.quit();
+    }
   });
 });
 

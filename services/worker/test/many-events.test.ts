@@ -1,15 +1,12 @@
-import { sql, type Kysely } from 'kysely';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sql } from 'kysely';
+import { afterAll, describe, expect, it } from 'vitest';
 import {
   EventQueues,
-  createDb,
   createLogger,
   createRedis,
-  createTestEnvironment,
   encodePendingEvents,
   pendingEventsChannel,
-  type Database,
-  type TestEnvironment,
+  useTestDatabase,
 } from '@ticketing/shared/testing';
 import type { Redis } from 'ioredis';
 import { createWorker, type TicketingWorker } from '@ticketing/worker';
@@ -17,21 +14,16 @@ import { createWorker, type TicketingWorker } from '@ticketing/worker';
 const EVENTS = 10_000;
 const BUYERS_PER_EVENT = 2;
 
-let environment: TestEnvironment;
-let db: Kysely<Database>;
-let redis: Redis;
-let worker: TicketingWorker;
-beforeAll(async () => {
-  // Only announcements and jobs lead the worker here: no reconciler.
-  environment = await createTestEnvironment({ RECONCILE_INTERVAL_MS: '0' });
-  db = createDb(environment.config.databaseUrl, { poolSize: 8 });
-  redis = createRedis(environment.config.redisUrl, 'requests');
+// Only announcements and jobs lead the worker here: no reconciler.
+const { db, environment, newPool } = await useTestDatabase({
+  poolSize: 8,
+  env: { RECONCILE_INTERVAL_MS: '0' },
 });
+const redis: Redis = createRedis(environment.config.redisUrl, 'requests');
+let worker: TicketingWorker;
 afterAll(async () => {
   await worker?.close();
-  await redis?.quit();
-  await db?.destroy();
-  await environment?.destroy();
+  await redis.quit();
 });
 
 async function countQueued(): Promise<number> {
@@ -59,7 +51,7 @@ describe('thousands of events', () => {
 
     worker = createWorker({
       config,
-      db: createDb(config.databaseUrl, { poolSize: config.workerConcurrency + 2 }),
+      db: newPool(config.workerConcurrency + 2),
       log: createLogger({ level: 'silent', name: 'worker' }),
     });
     await worker.start();

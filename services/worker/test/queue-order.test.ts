@@ -1,32 +1,16 @@
-import type { Kysely } from 'kysely';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
-  createDb,
-  createTestEnvironment,
   insertAcceptedPurchases,
+  insertEvent,
   newPurchaseRow,
-  type Database,
-  type TestEnvironment,
+  useTestDatabase,
 } from '@ticketing/shared/testing';
-import { drainEvent, latestSeq } from '../src/decide/round.js';
+import { latestSeq } from '../src/decide/round.js';
+import { drainEvent } from './support/rounds.js';
 
-let environment: TestEnvironment;
-let db: Kysely<Database>;
-beforeAll(async () => {
-  environment = await createTestEnvironment();
-  db = createDb(environment.config.databaseUrl, { poolSize: 8 });
-});
-afterAll(async () => {
-  await db?.destroy();
-  await environment?.destroy();
-});
+const { db } = await useTestDatabase({ poolSize: 8 });
 
-const eventWith = (totalTickets: number) =>
-  db
-    .insertInto('events')
-    .values({ name: 'Order', totalTickets, priceCents: 100, currency: 'USD', maxPerPurchase: 10 })
-    .returningAll()
-    .executeTakeFirstOrThrow();
+const eventWith = (totalTickets: number) => insertEvent(db, { totalTickets });
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 

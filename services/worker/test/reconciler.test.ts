@@ -1,35 +1,25 @@
-import type { Kysely } from 'kysely';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import {
   EventQueues,
-  createDb,
   createLogger,
   createRedis,
-  createTestEnvironment,
-  insertAcceptedPurchases,
+  insertAcceptedPurchase,
+  insertEvent,
   newPurchaseRow,
+  useTestDatabase,
   waitUntilNothingQueued,
-  type Database,
   type PurchaseRow,
-  type TestEnvironment,
 } from '@ticketing/shared/testing';
 import { createWorker, type TicketingWorker } from '@ticketing/worker';
 
-let environment: TestEnvironment;
-let db: Kysely<Database>;
-let workerDb: Kysely<Database>;
-let worker: TicketingWorker | undefined;
-beforeAll(async () => {
-  environment = await createTestEnvironment({ RECONCILE_AFTER_MS: '0' });
-  const { config } = environment;
-  db = createDb(config.databaseUrl, { poolSize: 4 });
-  workerDb = createDb(config.databaseUrl, { poolSize: config.workerConcurrency + 2 });
+const { db, environment, newPool } = await useTestDatabase({
+  poolSize: 4,
+  env: { RECONCILE_AFTER_MS: '0' },
 });
+const workerDb = newPool(environment.config.workerConcurrency + 2);
+let worker: TicketingWorker | undefined;
 afterAll(async () => {
   await worker?.close();
-  await workerDb?.destroy();
-  await db?.destroy();
-  await environment?.destroy();
 });
 
 /** Purchases as the api accepts them, one request at a time: stored, then enqueued. */
@@ -40,8 +30,7 @@ async function accept(eventId: string, userIds: readonly string[]): Promise<Purc
     await queues.prepare();
     const accepted: PurchaseRow[] = [];
     for (const userId of userIds) {
-      const [purchase] = await insertAcceptedPurchases(db, [newPurchaseRow(eventId, userId)]);
-      if (purchase === undefined) throw new Error('the purchase was not stored');
+      const purchase = await insertAcceptedPurchase(db, newPurchaseRow(eventId, userId));
       await queues.enqueue({ kind: 'purchase', eventId, purchaseId: purchase.id, seq: purchase.seq });
       accepted.push(purchase);
     }
@@ -54,11 +43,7 @@ async function accept(eventId: string, userIds: readonly string[]): Promise<Purc
 
 describe('reconciler', () => {
   it('when Redis loses every job of accepted purchases, then a sweep re-enqueues them and all are decided', async () => {
-    const event = await db
-      .insertInto('events')
-      .values({ name: 'Lost jobs', totalTickets: 3, priceCents: 1000, currency: 'USD', maxPerPurchase: 10 })
-      .returningAll()
-      .executeTakeFirstOrThrow();
+    const event = await insertEvent(db, { totalTickets: 3 });
     // No worker sees the jobs: purchases are accepted, then the queue is lost entirely.
     const accepted = await accept(
       event.id,

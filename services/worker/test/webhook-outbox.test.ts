@@ -1,21 +1,19 @@
-import { sql, type Kysely, type KyselyPlugin } from 'kysely';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sql, type KyselyPlugin } from 'kysely';
+import { describe, expect, it } from 'vitest';
 import {
   NO_OUTBOX,
   WEBHOOK_EVENT_TYPES,
   WebhookOutbox,
-  createDb,
-  createTestEnvironment,
+  insertAcceptedPurchases,
+  insertEvent,
   newPurchaseRow,
-  type Database,
+  useTestDatabase,
   type OutboxRecorder,
-  type TestEnvironment,
   type WebhookEventType,
 } from '@ticketing/shared/testing';
 import { applyRound, latestSeq } from '../src/decide/round.js';
 
-let environment: TestEnvironment;
-let db: Kysely<Database>;
+const { db } = await useTestDatabase({ poolSize: 4 });
 let statements = 0;
 /** Counts the statements the rounds send. */
 const counting: KyselyPlugin = {
@@ -25,34 +23,16 @@ const counting: KyselyPlugin = {
   },
   transformResult: async (args) => args.result,
 };
-beforeAll(async () => {
-  environment = await createTestEnvironment();
-  db = createDb(environment.config.databaseUrl, { poolSize: 4 });
-});
-afterAll(async () => {
-  await db?.destroy();
-  await environment?.destroy();
-});
 
 const subscribedTo = (types: readonly WebhookEventType[]) => new WebhookOutbox({ types: new Set(types) });
 
 /** An event with `totalTickets` and queued purchases of the given users. */
 async function sale(totalTickets: number, users: readonly string[]) {
-  const event = await db
-    .insertInto('events')
-    .values({ name: 'Outbox', totalTickets, priceCents: 500, currency: 'EUR', maxPerPurchase: 10 })
-    .returningAll()
-    .executeTakeFirstOrThrow();
-  const purchases = [];
-  for (const user of users) {
-    purchases.push(
-      await db
-        .insertInto('purchases')
-        .values(newPurchaseRow(event.id, user))
-        .returningAll()
-        .executeTakeFirstOrThrow(),
-    );
-  }
+  const event = await insertEvent(db, { totalTickets, priceCents: 500 });
+  const purchases = await insertAcceptedPurchases(
+    db,
+    users.map((user) => newPurchaseRow(event.id, user)),
+  );
   return { event, purchases };
 }
 

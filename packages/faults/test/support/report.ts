@@ -1,5 +1,5 @@
 import { appendFileSync } from 'node:fs';
-import type { Books } from './books.js';
+import type { Books } from '../../src/books.js';
 
 export interface ScenarioResult extends Books {
   readonly scenario: string;

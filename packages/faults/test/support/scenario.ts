@@ -1,7 +1,7 @@
 import type pg from 'pg';
 import type { RedisTarget } from '@ticketing/harness';
-import { auditBooks, waitAllFinal, type Books } from './books.js';
-import { Buyers, type LoadPlan } from './buyers.js';
+import { auditBooks, waitAllFinal, type Books } from '../../src/books.js';
+import { Buyers, type LoadPlan } from '../../src/buyers.js';
 import { createEvents, openBooks, type FaultSystem } from './fault-system.js';
 import { report, type ScenarioResult } from './report.js';
 

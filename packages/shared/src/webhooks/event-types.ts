@@ -4,10 +4,7 @@ import { PURCHASE_STATUSES, type PurchaseStatus } from '../domain/purchase.js';
 type ChangedStatus = Exclude<PurchaseStatus, 'queued'>;
 
 export type WebhookEventType =
-  | `purchase.${ChangedStatus}`
-  | 'purchase.promoted'
-  | 'event.sold_out'
-  | 'event.sale_started';
+  `purchase.${ChangedStatus}` | 'purchase.promoted' | 'event.sold_out' | 'event.sale_started';
 
 /**
  * Every webhook event type, declared once: each status a purchase can move to is `purchase.<status>`

@@ -58,7 +58,13 @@ export async function countPrequeued(db: Db, eventIds: readonly string[]): Promi
  * comparison happens in Postgres so timestamps keep their full (microsecond) precision.
  */
 export async function listEvents(db: Db, page: { limit: number; afterId?: string }): Promise<EventRowAt[]> {
-  let query = db.selectFrom('events').selectAll().select(dbNow).orderBy('createdAt').orderBy('id').limit(page.limit);
+  let query = db
+    .selectFrom('events')
+    .selectAll()
+    .select(dbNow)
+    .orderBy('createdAt')
+    .orderBy('id')
+    .limit(page.limit);
   if (page.afterId !== undefined) {
     const cursor = db.selectFrom('events').select(['createdAt', 'id']).where('id', '=', page.afterId);
     query = query.where(sql<boolean>`(created_at, id) > (${cursor})`);

@@ -194,7 +194,7 @@ export function registerEventRoutes(app: App, deps: AppDeps): void {
         summary: "The on-sale draw: its commitment, and once drawn the seed and every entrant's key",
         description:
           'Public. From creation: `commitment`, hex SHA-256 of a secret 32-byte seed. Once the sale started and ' +
-          'the draw was made: `seed`, `entrants` and `keys`, every pre-queued purchase\'s key ' +
+          "the draw was made: `seed`, `entrants` and `keys`, every pre-queued purchase's key " +
           '(hex HMAC-SHA256 of the seed and the purchase id as lower-case text) in drawn order. A buyer checks ' +
           'SHA-256(seed) against the commitment and finds their own key (docs/on-sale.md). An event without ' +
           '`salesStartAt` has none: 404 `no_draw`.',

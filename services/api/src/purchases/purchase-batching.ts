@@ -1,36 +1,20 @@
-import type {
-  Database,
-  EventQueues,
-  OutboxRecorder,
-  TicketingJob,
-  PurchaseViewRow,
-  PurchaseRow,
+import {
+  insertPurchases,
+  outcomeId,
+  storedPurchaseRow,
+  type AcceptedPurchase,
+  type WindowRefusal,
+  type Database,
+  type EventQueues,
+  type OutboxRecorder,
+  type TicketingJob,
+  type PurchaseViewRow,
+  type PurchaseRow,
 } from '@ticketing/shared';
 import type { Kysely } from 'kysely';
 import { createBatcher } from '../lib/batcher.js';
 import { confirmHeldPurchases, type HoldPayment } from './hold-confirmation.repository.js';
-import {
-  findPurchaseViewRows,
-  insertPurchases,
-  type AcceptedPurchase,
-  type StoredPurchase,
-  type WindowRefusal,
-} from './purchases.repository.js';
-
-/** What a purchase is before any worker has seen it (Postgres says whether queued or pre-queued). */
-const newPurchaseRow = (
-  purchase: AcceptedPurchase,
-): Omit<PurchaseRow, 'seq' | 'createdAt' | 'status' | 'drawKey'> => ({
-  ...purchase,
-  reason: null,
-  cancelRequestedAt: null,
-  cancelSeq: null,
-  holdExpiresAt: null,
-  expireSeq: null,
-  processedAt: null,
-});
-
-const resultId = (result: StoredPurchase): string => (result.kind === 'refused' ? result.id : result.row.id);
+import { findPurchaseViewRows } from './purchases.repository.js';
 
 /**
  * The purchase hot path, coalesced: concurrent requests share one multi-row insert, one pipelined
@@ -61,13 +45,13 @@ export function createPurchaseBatching(
     maxBatchSize: 500,
     maxConcurrent: 4,
     run: async (purchases) => {
-      const stored = new Map(
-        (await insertPurchases(db, purchases, outbox)).map((result) => [resultId(result), result]),
+      const outcomes = new Map(
+        (await insertPurchases(db, purchases, outbox)).map((outcome) => [outcomeId(outcome), outcome]),
       );
       return purchases.map((purchase) => {
-        const result = stored.get(purchase.id);
-        if (result === undefined) return undefined;
-        return result.kind === 'refused' ? result.refusal : { ...newPurchaseRow(purchase), ...result.row };
+        const outcome = outcomes.get(purchase.id);
+        if (outcome === undefined) return undefined;
+        return outcome.kind === 'refused' ? outcome.refusal : storedPurchaseRow(purchase, outcome.row);
       });
     },
   });

@@ -1,5 +1,5 @@
 import { SignJWT } from 'jose';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 
 vi.hoisted(() => {
   process.env.TICKETING_UNSAFE_SWITCHES = 'any-buyer';
@@ -7,7 +7,7 @@ vi.hoisted(() => {
 
 import { unsafeSwitches } from '@ticketing/shared';
 import { httpHelpers, type PurchaseBody } from '../support/http.js';
-import { startTestSystem, type TestSystem } from '../support/test-system.js';
+import { useTestSystem } from '../support/test-system.js';
 
 // Negative control of "another buyer's purchase does not exist for them" (docs/controls.md), whose
 // own test is buyer-tokens.test.ts ("one buyer reaches for another's purchase through any route"):
@@ -24,14 +24,8 @@ const bearer = async (sub: string) => ({
     .sign(new TextEncoder().encode(SECRET))}`,
 });
 
-let system: TestSystem;
+const system = await useTestSystem({ BUYER_JWT_SECRET: SECRET });
 const { inject, createEvent } = httpHelpers(() => system);
-beforeAll(async () => {
-  system = await startTestSystem({ BUYER_JWT_SECRET: SECRET });
-});
-afterAll(async () => {
-  await system?.close();
-});
 
 describe('negative control: buyers own their purchases', () => {
   it('when routes on one purchase do not check its buyer, then another buyer reads and cancels it', async () => {

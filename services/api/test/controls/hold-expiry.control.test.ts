@@ -1,24 +1,18 @@
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 
 vi.hoisted(() => {
   process.env.TICKETING_UNSAFE_SWITCHES = 'confirm-past-expiry';
 });
 
 import { unsafeSwitches } from '@ticketing/shared';
-import { startTestSystem, type TestSystem } from '../support/test-system.js';
+import { useTestSystem } from '../support/test-system.js';
 import { confirmAfterHoldRanOut } from './scenarios.js';
 
 // Negative control of "a hold past its time is never confirmed" (docs/controls.md), whose own test is
 // holds.test.ts ("a hold is past its time but its expiry was not carried out yet"): the same steps,
 // with the confirmation no longer checking `holdExpiresAt` against the database's clock.
 
-let system: TestSystem;
-beforeAll(async () => {
-  system = await startTestSystem();
-});
-afterAll(async () => {
-  await system?.close();
-});
+const system = await useTestSystem();
 
 describe('negative control: holds end when their time is up', () => {
   it('when a confirmation comes after the hold ran out, before its expiry is carried out, then the audit reports a hold confirmed too late', async () => {

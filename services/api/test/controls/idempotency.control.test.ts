@@ -1,12 +1,12 @@
 import { sql } from 'kysely';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
 
 vi.hoisted(() => {
   process.env.TICKETING_UNSAFE_SWITCHES = 'no-idempotency-conflict';
 });
 
 import { unsafeSwitches } from '@ticketing/shared';
-import { startTestSystem, type TestSystem } from '../support/test-system.js';
+import { useTestSystem } from '../support/test-system.js';
 import { resendingBuyers } from './scenarios.js';
 
 // Negative control of "no double booking" by client retries (docs/controls.md), whose own tests are
@@ -14,13 +14,9 @@ import { resendingBuyers } from './scenarios.js';
 // scenario's buyers: the same buyers, against an api that inserts without skipping a known key, on a
 // database without the unique index that would refuse the second purchase.
 
-let system: TestSystem;
+const system = await useTestSystem();
 beforeAll(async () => {
-  system = await startTestSystem();
   await sql`drop index purchases_event_idempotency_key`.execute(system.deps.db);
-});
-afterAll(async () => {
-  await system?.close();
 });
 
 describe('negative control: idempotency keys', () => {

@@ -1,11 +1,11 @@
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 
 vi.hoisted(() => {
   process.env.TICKETING_UNSAFE_SWITCHES = 'no-pending-scan';
 });
 
 import { unsafeSwitches } from '@ticketing/shared';
-import { startTestSystem, type TestSystem } from '../support/test-system.js';
+import { useTestSystem } from '../support/test-system.js';
 import { acceptThenLoseRedis } from './scenarios.js';
 
 // Negative control of "an accepted purchase is never lost" (docs/controls.md), whose own tests are
@@ -14,16 +14,10 @@ import { acceptThenLoseRedis } from './scenarios.js';
 // re-creates the lost job, but that wakes no event: only an announcement or the scan does, so the
 // scan is the one mechanism here, and the audit reports the purchases accepted and never decided.
 
-let system: TestSystem;
-beforeAll(async () => {
-  system = await startTestSystem(
-    { RECONCILE_INTERVAL_MS: '200', RECONCILE_AFTER_MS: '200' },
-    { worker: false },
-  );
-});
-afterAll(async () => {
-  await system?.close();
-});
+const system = await useTestSystem(
+  { RECONCILE_INTERVAL_MS: '200', RECONCILE_AFTER_MS: '200' },
+  { worker: false },
+);
 
 describe('negative control: an accepted purchase is never lost', () => {
   it('when Redis loses every job and the scan of Postgres is off, then the audit reports accepted purchases never decided, reconciler or not', async () => {

@@ -1,24 +1,18 @@
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 
 vi.hoisted(() => {
   process.env.TICKETING_UNSAFE_SWITCHES = 'decide-before-start';
 });
 
 import { unsafeSwitches } from '@ticketing/shared';
-import { startTestSystem, type TestSystem } from '../support/test-system.js';
+import { useTestSystem } from '../support/test-system.js';
 import { preQueueThenStart } from './scenarios.js';
 
 // Negative control of "nothing is decided before the sale start" (docs/controls.md), whose own test is
 // on-sale.test.ts ("nothing is decided before the start"): pre-queued purchases get jobs, and rounds
 // no longer check the start against Postgres's clock.
 
-let system: TestSystem;
-beforeAll(async () => {
-  system = await startTestSystem();
-});
-afterAll(async () => {
-  await system?.close();
-});
+const system = await useTestSystem();
 
 describe('negative control: nothing is decided before the sale start', () => {
   it('when rounds do not check the start, then the audit reports purchases decided and a draw made before it', async () => {

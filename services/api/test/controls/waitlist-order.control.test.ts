@@ -1,24 +1,18 @@
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 
 vi.hoisted(() => {
   process.env.TICKETING_UNSAFE_SWITCHES = 'waitlist-skips-head';
 });
 
 import { unsafeSwitches } from '@ticketing/shared';
-import { startTestSystem, type TestSystem } from '../support/test-system.js';
+import { useTestSystem } from '../support/test-system.js';
 import { cancelAfterSellOut, cancellingLoadClient } from './scenarios.js';
 
 // Negative control of the waiting list's order (docs/controls.md), whose own test is
 // concurrency.test.ts ("cancellations then promote the head of the line, strictly in order"): a
 // sold-out event, cancellations, and promotion that starts one place behind the head of the line.
 
-let system: TestSystem;
-beforeAll(async () => {
-  system = await startTestSystem();
-});
-afterAll(async () => {
-  await system?.close();
-});
+const system = await useTestSystem();
 
 describe('negative control: the waiting list is promoted in order', () => {
   it('when promotion skips the head of the line, then the audit reports a waiting-list place passed over', async () => {

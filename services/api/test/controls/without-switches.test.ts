@@ -1,6 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { unsafeSwitches } from '@ticketing/shared';
-import { startTestSystem, type TestSystem } from '../support/test-system.js';
+import { startTestSystem, useTestSystem } from '../support/test-system.js';
 import {
   acceptThenLoseRedis,
   cancelAfterSellOut,
@@ -15,13 +15,7 @@ import {
 // (docs/controls.md). The fault audit reads every event of the database: the hold's scenario, whose
 // expired purchase is no FIFO sale, comes after those audited for queue order.
 
-let system: TestSystem;
-beforeAll(async () => {
-  system = await startTestSystem();
-});
-afterAll(async () => {
-  await system?.close();
-});
+const system = await useTestSystem();
 
 describe('the controls without their switches', () => {
   it('when no switch is on, then none is', () => {

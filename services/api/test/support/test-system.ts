@@ -6,6 +6,7 @@ import {
   type TestEnvironment,
 } from '@ticketing/shared/testing';
 import { createWorker, type TicketingWorker } from '@ticketing/worker';
+import { afterAll } from 'vitest';
 import { buildApp } from '../../src/app.js';
 import type { App, AppDeps } from '../../src/app-types.js';
 import { closeAppDeps, openAppDeps } from '../../src/compose.js';
@@ -67,5 +68,19 @@ export async function startTestSystem(
     },
   };
   if (options.worker !== false) await system.startWorker();
+  return system;
+}
+
+/**
+ * A test file's system: started when the file is loaded (awaited at its top, so that the file's
+ * helpers use it as a plain value) and closed after the file's tests. Hooks run in reverse, so the
+ * file's own `afterAll`s, registered later, stop what they started on it first.
+ */
+export async function useTestSystem(
+  env: Record<string, string> = {},
+  options: { worker?: boolean } = {},
+): Promise<TestSystem> {
+  const system = await startTestSystem(env, options);
+  afterAll(() => system.close());
   return system;
 }

@@ -1,7 +1,5 @@
-import { UnrecoverableError } from 'bullmq';
 import {
   NO_OUTBOX,
-  parseJob,
   saleWindowState,
   unsafeSwitches,
   type Database,
@@ -154,32 +152,6 @@ export async function applyRound(
       draws,
     };
   });
-}
-
-/** Applies every pending request of one event up to `upToSeq`, a round at a time. */
-export async function drainEvent(
-  db: Kysely<Database>,
-  eventId: string,
-  upToSeq: number,
-  batchSize: number,
-): Promise<PurchaseUpdate[]> {
-  const updates: PurchaseUpdate[] = [];
-  for (;;) {
-    const round = await applyRound(db, [{ eventId, upToSeq }], batchSize);
-    updates.push(...round.updates);
-    if (!round.unfinished.has(eventId)) return updates;
-  }
-}
-
-/** Applies one job's payload; a payload that is not a job fails for good rather than being retried. */
-export async function processJob(
-  db: Kysely<Database>,
-  data: unknown,
-  batchSize = 500,
-): Promise<PurchaseUpdate[]> {
-  const job = parseJob(data);
-  if (job === undefined) throw new UnrecoverableError('Malformed job payload');
-  return drainEvent(db, job.eventId, job.seq, batchSize);
 }
 
 /** The newest sequence number handed out: everything accepted so far is at or below it. */

@@ -1,17 +1,10 @@
-import type { Kysely } from 'kysely';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 
 vi.hoisted(() => {
   process.env.TICKETING_UNSAFE_SWITCHES = 'no-accepting-lock';
 });
 
-import {
-  createDb,
-  createTestEnvironment,
-  unsafeSwitches,
-  type Database,
-  type TestEnvironment,
-} from '@ticketing/shared/testing';
+import { unsafeSwitches, useTestDatabase } from '@ticketing/shared/testing';
 import { acceptWhileDeciding } from './accepting-race.js';
 import { auditControl } from './control-books.js';
 
@@ -19,20 +12,9 @@ import { auditControl } from './control-books.js';
 // accepting-order.test.ts (numbers become visible in order), concurrency.test.ts and every fault
 // scenario's FIFO audit; without-switches.test.ts runs the same scenario with the lock.
 
-let environment: TestEnvironment;
-let db: Kysely<Database>;
+const { db, environment, newPool } = await useTestDatabase({ poolSize: 12 });
 /** The worker's own connection, so that it decides as often as it can while the inserts run. */
-let workerDb: Kysely<Database>;
-beforeAll(async () => {
-  environment = await createTestEnvironment();
-  db = createDb(environment.config.databaseUrl, { poolSize: 12 });
-  workerDb = createDb(environment.config.databaseUrl, { poolSize: 1 });
-});
-afterAll(async () => {
-  await db?.destroy();
-  await workerDb?.destroy();
-  await environment?.destroy();
-});
+const workerDb = newPool(1);
 
 describe('negative control: strict queue order', () => {
   it('when batches are numbered without the accepting lock while a worker decides, then the audit reports decisions out of queue order', async () => {

@@ -1,5 +1,6 @@
 import {
   insertAcceptedPurchases,
+  insertEvent,
   newPurchaseRow,
   type Database,
   type PurchaseRow,
@@ -23,11 +24,7 @@ export async function acceptWhileDeciding(
   db: Kysely<Database>,
   workerDb: Kysely<Database>,
 ): Promise<PurchaseRow[]> {
-  const event = await db
-    .insertInto('events')
-    .values({ name: 'Control', totalTickets: TICKETS, priceCents: 100, currency: 'EUR', maxPerPurchase: 1 })
-    .returning('id')
-    .executeTakeFirstOrThrow();
+  const event = await insertEvent(db, { totalTickets: TICKETS, maxPerPurchase: 1 });
   const firstSeq = (await latestSeq(db)) + 1;
   await sql`
     create or replace function dawdle() returns trigger language plpgsql as $$

@@ -2,7 +2,7 @@ import { auditDatabase, type Books } from '@ticketing/faults/books';
 import type { PurchaseRow, TestEnvironment } from '@ticketing/shared/testing';
 
 /**
- * The fault suite's audit of the books (packages/faults/test/support/books.ts) on a control's
+ * The fault suite's audit of the books (`@ticketing/faults/books`) on a control's
  * database: every purchase the control stored counts as accepted, as if a buyer had its 202.
  */
 export async function auditControl(

@@ -1,17 +1,11 @@
-import { sql, type Kysely } from 'kysely';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { sql } from 'kysely';
+import { describe, expect, it, vi } from 'vitest';
 
 vi.hoisted(() => {
   process.env.TICKETING_UNSAFE_SWITCHES = 'no-event-lock';
 });
 
-import {
-  createDb,
-  createTestEnvironment,
-  unsafeSwitches,
-  type Database,
-  type TestEnvironment,
-} from '@ticketing/shared/testing';
+import { unsafeSwitches, useTestDatabase } from '@ticketing/shared/testing';
 import { auditControl } from './control-books.js';
 import { decideInOverlappingRounds, sameDecisions, staleCounts } from './overlapping-rounds.js';
 
@@ -20,16 +14,7 @@ import { decideInOverlappingRounds, sameDecisions, staleCounts } from './overlap
 // `sold + held + n <= total` update, the bookings' unique purchase id, and (with that dropped in this
 // test's own database) the check that a purchase is still queued. The books stay exact throughout.
 
-let environment: TestEnvironment;
-let db: Kysely<Database>;
-beforeAll(async () => {
-  environment = await createTestEnvironment();
-  db = createDb(environment.config.databaseUrl, { poolSize: 12 });
-});
-afterAll(async () => {
-  await db?.destroy();
-  await environment?.destroy();
-});
+const { db, environment } = await useTestDatabase({ poolSize: 12 });
 
 describe('negative control: the event lock', () => {
   it('when rounds overlap without the event lock, then the conditional update refuses the oversell and the books stay exact', async () => {

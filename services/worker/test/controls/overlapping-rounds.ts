@@ -1,6 +1,7 @@
 import { sleep, waitFor } from '@ticketing/harness';
 import {
   insertAcceptedPurchases,
+  insertEvent,
   newPurchaseRow,
   type Database,
   type PurchaseRow,
@@ -31,17 +32,7 @@ export async function decideInOverlappingRounds(
   db: Kysely<Database>,
   overlap: Overlap,
 ): Promise<{ purchases: PurchaseRow[]; errors: string[] }> {
-  const event = await db
-    .insertInto('events')
-    .values({
-      name: 'Control',
-      totalTickets: overlap.tickets,
-      priceCents: 100,
-      currency: 'EUR',
-      maxPerPurchase: 1,
-    })
-    .returning('id')
-    .executeTakeFirstOrThrow();
+  const event = await insertEvent(db, { totalTickets: overlap.tickets, maxPerPurchase: 1 });
   const purchases = await insertAcceptedPurchases(
     db,
     Array.from({ length: overlap.buyers }, (_, index) => newPurchaseRow(event.id, `buyer-${index}`)),

@@ -1,17 +1,11 @@
-import { sql, type Kysely } from 'kysely';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { sql } from 'kysely';
+import { describe, expect, it, vi } from 'vitest';
 
 vi.hoisted(() => {
   process.env.TICKETING_UNSAFE_SWITCHES = 'no-event-lock,unconditional-allotment';
 });
 
-import {
-  createDb,
-  createTestEnvironment,
-  unsafeSwitches,
-  type Database,
-  type TestEnvironment,
-} from '@ticketing/shared/testing';
+import { unsafeSwitches, useTestDatabase } from '@ticketing/shared/testing';
 import { auditControl } from './control-books.js';
 import { decideInOverlappingRounds, staleCounts } from './overlapping-rounds.js';
 
@@ -20,16 +14,7 @@ import { decideInOverlappingRounds, staleCounts } from './overlapping-rounds.js'
 // zombie's would, without the event row lock and the conditional update. The CHECK still stands,
 // then is dropped in this test's own database.
 
-let environment: TestEnvironment;
-let db: Kysely<Database>;
-beforeAll(async () => {
-  environment = await createTestEnvironment();
-  db = createDb(environment.config.databaseUrl, { poolSize: 12 });
-});
-afterAll(async () => {
-  await db?.destroy();
-  await environment?.destroy();
-});
+const { db, environment } = await useTestDatabase({ poolSize: 12 });
 
 describe('negative control: never oversold', () => {
   it('when rounds overlap without the event lock and the conditional update, then only the CHECK refuses the oversell', async () => {

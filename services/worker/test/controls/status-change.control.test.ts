@@ -1,17 +1,11 @@
-import { sql, type Kysely } from 'kysely';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { sql } from 'kysely';
+import { describe, expect, it, vi } from 'vitest';
 
 vi.hoisted(() => {
   process.env.TICKETING_UNSAFE_SWITCHES = 'no-event-lock,any-prior-status';
 });
 
-import {
-  createDb,
-  createTestEnvironment,
-  unsafeSwitches,
-  type Database,
-  type TestEnvironment,
-} from '@ticketing/shared/testing';
+import { unsafeSwitches, useTestDatabase } from '@ticketing/shared/testing';
 import { auditControl } from './control-books.js';
 import { decideInOverlappingRounds, sameDecisions } from './overlapping-rounds.js';
 
@@ -21,16 +15,7 @@ import { decideInOverlappingRounds, sameDecisions } from './overlapping-rounds.j
 // and without the check that a purchase is still queued; in this test's own database, the bookings'
 // unique purchase id stands, then is dropped.
 
-let environment: TestEnvironment;
-let db: Kysely<Database>;
-beforeAll(async () => {
-  environment = await createTestEnvironment();
-  db = createDb(environment.config.databaseUrl, { poolSize: 12 });
-});
-afterAll(async () => {
-  await db?.destroy();
-  await environment?.destroy();
-});
+const { db, environment } = await useTestDatabase({ poolSize: 12 });
 
 describe('negative control: only still-queued purchases are decided', () => {
   it("when rounds decide the same purchases without the lock and the status check, then only the bookings' unique key refuses", async () => {

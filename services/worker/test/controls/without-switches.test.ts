@@ -1,12 +1,5 @@
-import type { Kysely } from 'kysely';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  createDb,
-  createTestEnvironment,
-  unsafeSwitches,
-  type Database,
-  type TestEnvironment,
-} from '@ticketing/shared/testing';
+import { describe, expect, it } from 'vitest';
+import { unsafeSwitches, useTestDatabase } from '@ticketing/shared/testing';
 import { acceptWhileDeciding } from './accepting-race.js';
 import { auditControl } from './control-books.js';
 import { decideInOverlappingRounds, sameDecisions, staleCounts } from './overlapping-rounds.js';
@@ -15,19 +8,8 @@ import { decideInOverlappingRounds, sameDecisions, staleCounts } from './overlap
 // is refused and the audit is clean, so what the controls see comes from what their switches take
 // away (docs/controls.md).
 
-let environment: TestEnvironment;
-let db: Kysely<Database>;
-let workerDb: Kysely<Database>;
-beforeAll(async () => {
-  environment = await createTestEnvironment();
-  db = createDb(environment.config.databaseUrl, { poolSize: 12 });
-  workerDb = createDb(environment.config.databaseUrl, { poolSize: 1 });
-});
-afterAll(async () => {
-  await db?.destroy();
-  await workerDb?.destroy();
-  await environment?.destroy();
-});
+const { db, environment, newPool } = await useTestDatabase({ poolSize: 12 });
+const workerDb = newPool(1);
 
 describe('the controls without their switches', () => {
   it('when no switch is on, then none is', () => {

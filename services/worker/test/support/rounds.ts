@@ -1,0 +1,32 @@
+import { parseJob, type Database, type PurchaseUpdate } from '@ticketing/shared';
+import type { Kysely } from 'kysely';
+import { applyRound } from '../../src/decide/round.js';
+
+/**
+ * Applies every pending request of one event up to `upToSeq`, a round at a time: what the drainer
+ * does for an event, without its queues, leases and announcements.
+ */
+export async function drainEvent(
+  db: Kysely<Database>,
+  eventId: string,
+  upToSeq: number,
+  batchSize: number,
+): Promise<PurchaseUpdate[]> {
+  const updates: PurchaseUpdate[] = [];
+  for (;;) {
+    const round = await applyRound(db, [{ eventId, upToSeq }], batchSize);
+    updates.push(...round.updates);
+    if (!round.unfinished.has(eventId)) return updates;
+  }
+}
+
+/** Applies one job's payload as the drainer would, for tests that run a job by hand (twice, or at once). */
+export async function processJob(
+  db: Kysely<Database>,
+  data: unknown,
+  batchSize = 500,
+): Promise<PurchaseUpdate[]> {
+  const job = parseJob(data);
+  if (job === undefined) throw new Error(`not a job: ${JSON.stringify(data)}`);
+  return drainEvent(db, job.eventId, job.seq, batchSize);
+}
