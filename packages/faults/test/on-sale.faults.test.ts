@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { sleep, waitFor } from '@ticketing/harness';
 import { drawCommitment } from '@ticketing/shared';
 import { useFaultSystem, type FaultSystem } from './support/fault-system.js';
-import type { Buyers } from './support/buyers.js';
+import type { Buyers } from '../src/buyers.js';
 import { runScenario } from './support/scenario.js';
 
 /**
