@@ -1,5 +1,5 @@
 import { Type } from 'typebox';
-import { notFound, toPurchaseView } from '@ticketing/shared';
+import { isDecided, notFound, toPurchaseView } from '@ticketing/shared';
 import {
   Uuid,
   adminErrors,
@@ -69,13 +69,16 @@ export function registerLegacyRoutes(app: App, deps: AppDeps): void {
         tags: ['seed-compatible'],
         summary:
           'Book one ticket and wait for the outcome: confirmed or waiting-list position (original API)',
-        description: 'Answers 200 with the decided purchase, or 202 if it is still queued after 30 s.',
+        description:
+          'Answers 200 with the decided purchase, or 202 if it is still queued (or pre-queued) after 30 s; ' +
+          "409 outside the event's sale window, or for a buyer's second pre-queue entry.",
         body: UserEventBody,
         response: {
           200: PurchaseView,
           202: PurchaseView,
           ...buyerErrors,
           404: errorResponse[404],
+          409: errorResponse[409],
           ...commonErrors,
         },
       },
@@ -88,7 +91,7 @@ export function registerLegacyRoutes(app: App, deps: AppDeps): void {
       );
       const row = await awaitPurchase(deps, purchase.id, MAX_WAIT_MS);
       if (row === undefined) throw notFound('Purchase');
-      return reply.status(row.status === 'queued' ? 202 : 200).send(toPurchaseView(row));
+      return reply.status(isDecided(row.status) ? 200 : 202).send(toPurchaseView(row));
     },
   );
 
