@@ -30,14 +30,14 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 /** The command line, or an Error whose message says what is wrong. */
 export function parseVerifyArgs(argv: readonly string[]): VerifyRequest {
   const { values, positionals } = parseArgs({
-    args: [...argv],
+    // `pnpm verify-draw -- …` passes the separator through on some pnpm versions.
+    args: argv.filter((arg) => arg !== '--'),
     options: { commitment: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
     allowPositionals: true,
     strict: true,
   });
   if (values.help) throw new Error(VERIFY_USAGE);
-  // `pnpm verify-draw -- URL …` passes the separator through on some pnpm versions.
-  const args = positionals[0] === '--' ? positionals.slice(1) : positionals;
+  const args = positionals;
   if (args.length !== 3) throw new Error(`expected URL EVENT_ID PURCHASE_ID, got ${args.length} arguments`);
   const [url, eventId, purchaseId] = args as [string, string, string];
   let origin: URL;
