@@ -114,7 +114,12 @@ export async function loadEventDraw(deps: AppDeps, eventId: string): Promise<Eve
   };
 }
 
+/** Draws kept in memory once made: every buyer of a big on-sale reads the same keys. */
+const CACHED_DRAWS = 16;
+
 export function registerEventRoutes(app: App, deps: AppDeps): void {
+  // A draw never changes once made (its entrants are fixed under the accepting lock at the start).
+  const drawsMade = new Map<string, EventDraw>();
   app.post(
     '/events',
     {
@@ -202,6 +207,15 @@ export function registerEventRoutes(app: App, deps: AppDeps): void {
         response: { 200: EventDraw, 404: errorResponse[404], ...commonErrors },
       },
     },
-    async (request) => loadEventDraw(deps, request.params.id),
+    async (request) => {
+      const cached = drawsMade.get(request.params.id);
+      if (cached !== undefined) return cached;
+      const draw = await loadEventDraw(deps, request.params.id);
+      if (draw.drawn) {
+        if (drawsMade.size >= CACHED_DRAWS) drawsMade.delete(drawsMade.keys().next().value ?? '');
+        drawsMade.set(request.params.id, draw);
+      }
+      return draw;
+    },
   );
 }
