@@ -5,6 +5,7 @@ import type { Buyers } from './buyers.js';
 /** What the audit needs to know of the buyers: the 202s they got, and what went wrong on their side. */
 export type BuyersSeen = Pick<Buyers, 'accepted' | 'duplicated' | 'rejected'>;
 import { sleep } from '@ticketing/harness';
+import { PLACED_STATUSES } from '@ticketing/shared';
 
 export interface Books {
   readonly accepted: number;
@@ -89,15 +90,16 @@ export async function auditBooks(
     `select event_id, idempotency_key from purchases where idempotency_key is not null
      group by event_id, idempotency_key having count(*) > 1`,
   );
-  const twoActive = await db.query(
-    `select event_id, user_id from purchases where status in ('held', 'confirmed', 'waitlisted')
+  const twoPlaced = await db.query(
+    `select event_id, user_id from purchases where status = any($1::text[])
      group by event_id, user_id having count(*) > 1`,
+    [PLACED_STATUSES],
   );
-  const duplicated = doubleBooked.rowCount! + doubleKeyed.rowCount! + twoActive.rowCount! + buyers.duplicated;
+  const duplicated = doubleBooked.rowCount! + doubleKeyed.rowCount! + twoPlaced.rowCount! + buyers.duplicated;
   if (duplicated > 0) {
     violations.push(
       `duplicates: ${doubleBooked.rowCount} purchases booked twice, ${doubleKeyed.rowCount} keys with two purchases, ` +
-        `${twoActive.rowCount} users active twice, ${buyers.duplicated} keys answered with two ids`,
+        `${twoPlaced.rowCount} users placed twice, ${buyers.duplicated} keys answered with two ids`,
     );
   }
 

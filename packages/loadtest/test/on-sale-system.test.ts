@@ -3,26 +3,23 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ProcessSystem, sleep } from '@ticketing/harness';
-import { createTestEnvironment, type TestEnvironment } from '@ticketing/shared/testing';
+import { useTestEnvironment } from '@ticketing/shared/testing';
 import { loadOptions, runLoad } from '../src/index.js';
 
 /**
  * The on-sale end to end through real api and worker processes: the load client's on-sale mode with
  * its audit, and `pnpm verify-draw` as a buyer runs it before and after the start.
  */
-let environment: TestEnvironment;
-let system: ProcessSystem;
+const environment = await useTestEnvironment();
+const system = await ProcessSystem.create({ postgres: environment.postgres, redis: environment.redis });
 
 beforeAll(async () => {
-  environment = await createTestEnvironment();
-  system = await ProcessSystem.create({ postgres: environment.postgres, redis: environment.redis });
   await system.startApi();
   await system.startWorkers(2);
 }, 60_000);
 
 afterAll(async () => {
-  await system?.stop();
-  await environment?.destroy();
+  await system.stop();
 });
 
 const bin = fileURLToPath(new URL('../bin/verify-draw.mjs', import.meta.url));

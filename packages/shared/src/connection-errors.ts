@@ -16,10 +16,6 @@ export function countConnectionError(service: BackingService): void {
   counts[service] += 1;
 }
 
-export function connectionErrorCount(service: BackingService): number {
-  return counts[service];
-}
-
 /**
  * `ticketing_connection_errors_total` in a service's registry: the counts above, by service, each
  * exported from the first scrape on (at zero), so rates work without gaps.

@@ -17,7 +17,5 @@ export const notFound = (what: string): AppError => new AppError(404, 'not_found
 
 export const conflict = (code: string, message: string): AppError => new AppError(409, code, message);
 
-export const badRequest = (code: string, message: string): AppError => new AppError(400, code, message);
-
 export const unavailable = (message = 'A backing service is unavailable, try again shortly'): AppError =>
   new AppError(503, 'unavailable', message);

@@ -13,9 +13,9 @@ const purchase = (
 });
 
 describe('expiryEffect', () => {
-  it('when the expiry comes for a purchase still held, then it releases the hold; in any other status nothing', () => {
+  it('when the expiry comes for a purchase still held, then it frees the held tickets; in any other status nothing', () => {
     for (const status of PURCHASE_STATUSES) {
-      expect(expiryEffect(status)).toBe(status === 'held' ? 'release_hold' : 'none');
+      expect(expiryEffect(status)).toBe(status === 'held' ? 'free_hold' : 'none');
     }
   });
 });

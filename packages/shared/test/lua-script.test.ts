@@ -1,6 +1,6 @@
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
-import { LuaScript } from '../src/queue/redis.js';
+import { LuaScript } from '../src/redis/lua-script.js';
 
 const redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
 afterAll(() => redis.disconnect());

@@ -4,13 +4,13 @@ import { decidePurchase, decidePurchases, isDecided, type SaleState } from '../s
 const sale = (
   availableTickets: number,
   waitlistLength = 0,
-  active: string[] = [],
+  placed: string[] = [],
   holds = false,
 ): SaleState => ({
   availableTickets,
   holds,
   waitlistLength,
-  activeUsers: new Set(active),
+  placedUsers: new Set(placed),
 });
 const buy = (id: string, quantity = 1, joinWaitlist = true, userId = `user-${id}`) => ({
   id,
@@ -44,7 +44,7 @@ describe('decidePurchase', () => {
     });
   });
 
-  it('when the user already holds an active purchase, then it is rejected as a duplicate', () => {
+  it('when the user already has a placed purchase, then it is rejected as a duplicate', () => {
     expect(decidePurchase(sale(10, 0, ['user-a']), buy('a'))).toEqual({
       status: 'rejected',
       reason: 'duplicate_purchase',

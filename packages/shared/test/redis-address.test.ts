@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { freePort } from '@ticketing/harness';
 import { loadConfig } from '../src/config.js';
-import { describeRedis, RedisUnreachable, waitForRedis } from '../src/queue/redis.js';
+import { describeRedis } from '../src/redis/client.js';
+import { RedisUnreachable, waitForRedis } from '../src/redis/wait-for-redis.js';
 
 const quiet = { warn: () => undefined };
 

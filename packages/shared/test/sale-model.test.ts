@@ -166,7 +166,7 @@ function sweep(sale: Sale): void {
   sale.queue.push({ kind: 'expire', ids: due.map((p) => p.id) });
 }
 
-const activeUsers = (sale: Sale): Set<string> =>
+const placedUsers = (sale: Sale): Set<string> =>
   new Set(
     sale.purchases
       .filter((p) => p.status === 'held' || p.status === 'confirmed' || p.status === 'waitlisted')
@@ -206,7 +206,7 @@ function applyUpTo(sale: Sale, position: number): void {
           availableTickets: sale.available,
           holds: sale.holdTicks > 0,
           waitlistLength: sale.waitlist.length,
-          activeUsers: activeUsers(sale),
+          placedUsers: placedUsers(sale),
         },
         batch.map((p) => ({
           id: String(p.id),
@@ -232,7 +232,7 @@ function applyUpTo(sale: Sale, position: number): void {
     if (request.kind === 'cancel') {
       const purchase = purchaseOf(sale, request.id);
       const effect = cancellationEffect(purchase.status);
-      if (effect === 'release_booking' || effect === 'release_hold') sale.available += purchase.quantity;
+      if (effect === 'free_booking' || effect === 'free_hold') sale.available += purchase.quantity;
       if (effect === 'leave_waitlist') sale.waitlist = sale.waitlist.filter((id) => id !== purchase.id);
       if (effect !== 'none') purchase.status = 'cancelled';
     } else if (request.kind === 'expire') {
@@ -518,7 +518,7 @@ describe('on-sale model', () => {
                 availableTickets: state.available,
                 holds: false,
                 waitlistLength: state.waitlist,
-                activeUsers: state.active,
+                placedUsers: state.active,
               },
               pending,
             );
@@ -570,7 +570,7 @@ function decideOneAtATime(total: number, purchases: readonly PendingPurchase[]):
   const outcome = new Map<string, string>();
   for (const purchase of purchases) {
     const [only] = decidePurchases(
-      { availableTickets: available, holds: false, waitlistLength: waitlist, activeUsers: active },
+      { availableTickets: available, holds: false, waitlistLength: waitlist, placedUsers: active },
       [purchase],
     ).decided;
     if (only === undefined) continue;

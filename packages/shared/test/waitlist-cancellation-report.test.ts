@@ -25,12 +25,12 @@ describe('planPromotions', () => {
 
 describe('cancellation', () => {
   it('when a purchase is in each status, then cancelling it has the matching effect', () => {
-    expect(cancellationEffect('confirmed')).toBe('release_booking');
+    expect(cancellationEffect('confirmed')).toBe('free_booking');
     expect(cancellationEffect('waitlisted')).toBe('leave_waitlist');
     expect(cancellationEffect('queued')).toBe('withdraw');
     expect(cancellationEffect('cancelled')).toBe('none');
     expect(cancellationEffect('rejected')).toBe('none');
-    expect(cancellationEffect('held')).toBe('release_hold');
+    expect(cancellationEffect('held')).toBe('free_hold');
     expect(cancellationEffect('expired')).toBe('none');
   });
 

@@ -17,7 +17,7 @@ import type {
 import type { Kysely } from 'kysely';
 import type { EventCache } from './events/event-cache.js';
 import type { BuyerAccess } from './http/buyer-auth.js';
-import type { AcceptedPurchases } from './purchases/accepted-purchases.js';
+import type { AcceptedViewCache } from './purchases/accepted-view-cache.js';
 import type { PurchaseBatching } from './purchases/purchase-batching.js';
 import type { PurchaseUpdateListener } from './purchases/purchase-update-listener.js';
 
@@ -31,7 +31,7 @@ export interface AppDeps {
   readonly updates: PurchaseUpdateListener;
   readonly events: EventCache;
   readonly purchases: PurchaseBatching;
-  readonly accepted: AcceptedPurchases;
+  readonly acceptedViews: AcceptedViewCache;
   /** Who may act on the buyer routes (buyer tokens, when configured). */
   readonly buyers: BuyerAccess;
   /** The webhook types some endpoint subscribes to, as this process last read them. */

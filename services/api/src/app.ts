@@ -8,7 +8,7 @@ import { registerSecurity } from './http/security.js';
 import { createValidatorCompiler } from './http/validator.js';
 import { registerEventRoutes } from './events/events.routes.js';
 import { registerHealthRoutes } from './health/health.routes.js';
-import { registerLegacyRoutes } from './legacy/legacy.routes.js';
+import { registerSeedCompatibleRoutes } from './seed-compatible/seed-compatible.routes.js';
 import { registerPurchaseRoutes } from './purchases/purchases.routes.js';
 import { registerReportRoutes } from './reports/reports.routes.js';
 import { registerOpenApi } from './docs/openapi.js';
@@ -56,7 +56,7 @@ export function buildApp(
     registerEventRoutes(api, deps);
     registerPurchaseRoutes(api, deps);
     registerReportRoutes(api, deps);
-    registerLegacyRoutes(api, deps);
+    registerSeedCompatibleRoutes(api, deps);
     registerAdminRoutes(api, deps);
     registerQueueDashboard(api, deps);
     registerWebhookRoutes(api, deps);
@@ -75,7 +75,7 @@ export function buildApp(
   app.addHook('preClose', async () => {
     closing = true;
     // Long-polls answer with what they have instead of holding the shutdown up for their full wait.
-    deps.updates.release();
+    deps.updates.stopWaiting();
   });
   return app;
 }

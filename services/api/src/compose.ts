@@ -11,7 +11,7 @@ import {
 import type { AppDeps } from './app-types.js';
 import { EventCache } from './events/event-cache.js';
 import { BuyerAccess, createBuyerTokens } from './http/buyer-auth.js';
-import { AcceptedPurchases } from './purchases/accepted-purchases.js';
+import { AcceptedViewCache } from './purchases/accepted-view-cache.js';
 import { createPurchaseBatching } from './purchases/purchase-batching.js';
 import { PurchaseUpdateListener } from './purchases/purchase-update-listener.js';
 
@@ -32,8 +32,8 @@ export async function openAppDeps(config: Config): Promise<AppDeps> {
   await queues.prepare();
   const webhookSubscriptions = new WebhookSubscriptions(db);
   await webhookSubscriptions.start();
-  const accepted = new AcceptedPurchases();
-  updates.observe((update) => accepted.forget(update.id));
+  const acceptedViews = new AcceptedViewCache();
+  updates.observe((update) => acceptedViews.forget(update.id));
   const outbox = new WebhookOutbox(webhookSubscriptions);
   return {
     config,
@@ -48,7 +48,7 @@ export async function openAppDeps(config: Config): Promise<AppDeps> {
       (eventIds) => redis.publish(pendingEventsChannel(config.queuePrefix), encodePendingEvents(eventIds)),
       outbox,
     ),
-    accepted,
+    acceptedViews,
     buyers: new BuyerAccess(createBuyerTokens(config)),
     webhookSubscriptions,
     outbox,

@@ -35,7 +35,7 @@ describe('accepting order', () => {
         drawKey: null,
       })),
     );
-    await Promise.all(batches.map((batch) => insertPurchases(db, batch)));
+    await Promise.all(batches.map((batch) => db.transaction().execute((tx) => insertPurchases(tx, batch))));
     inserting = false;
     await watcher;
 

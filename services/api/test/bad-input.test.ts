@@ -254,7 +254,7 @@ const cases: [string, () => InjectOptions, number][] = [
     404,
   ],
   [
-    'legacy book with a bad event id',
+    'seed-compatible book with a bad event id',
     () => ({ method: 'POST', url: '/book', payload: { userId: 1, eventId: 'x' } }),
     400,
   ],

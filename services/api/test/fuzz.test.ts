@@ -60,7 +60,7 @@ const routes = (id: string, purchase: string) =>
     idParam(purchase).map((p) => ({ method: 'POST', path: `/purchases/${p}/cancel` })),
     fc.constantFrom({ method: 'GET', path: '/health' }, { method: 'GET', path: '/ready' }),
     fc.constant({ method: 'POST', path: '/initialize' }),
-    // Legacy /book and /cancel wait for a decision: they only ever see unknown events here.
+    // The seed-compatible /book and /cancel wait for a decision: they only ever see unknown events here.
     fc.constantFrom({ method: 'POST', path: '/book' }, { method: 'POST', path: '/cancel' }),
     idParam(id).map((p) => ({ method: 'GET', path: `/status/${p}` })),
     fc.constantFrom({ method: 'PUT', path: '/events' }, { method: 'DELETE', path: `/purchases/${purchase}` }),

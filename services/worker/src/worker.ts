@@ -88,7 +88,7 @@ export function createWorker(deps: WorkerDeps): TicketingWorker {
    */
   async function scan(): Promise<void> {
     expiriesQueued.inc(await queueDueExpiries(db));
-    for (const eventId of await findEventsWithPendingWork(db)) drainer.wake(eventId, true);
+    for (const eventId of await findEventsWithPendingWork(db)) drainer.wake(eventId, 'pending-in-postgres');
   }
 
   const reconcileNow = (): Promise<number> => reconcile({ db, queues, log }, config.reconcileAfterMs);

@@ -156,7 +156,7 @@ describe('database invariants', () => {
     await expect(db.insertInto('bookings').values(booking).execute()).rejects.toThrow(/duplicate key/);
   });
 
-  it('when a user would hold two active purchases of one event, then Postgres refuses', async () => {
+  it('when a user would have two placed purchases of one event, then Postgres refuses', async () => {
     const event = await eventWith(5);
     const first = await queuedPurchase(event.id, 'same-user');
     const second = await queuedPurchase(event.id, 'same-user');

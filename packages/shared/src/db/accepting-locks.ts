@@ -3,15 +3,15 @@ import { unsafeSwitches } from '../unsafe-switches.js';
 import type { Database } from './database.js';
 
 /**
- * Holds each event's accepting lock until the transaction ends, so that the requests of one event are
- * numbered and committed one transaction at a time. An event's sequence numbers then become visible
+ * Takes each event's accepting lock, kept until the transaction ends, so that the requests of one
+ * event are numbered and committed one transaction at a time. An event's sequence numbers then become visible
  * in order: a worker that sees a request has seen every earlier one. (Without it, two concurrent
  * inserts could commit out of order, and a worker decide the later one first.) Everything that draws
  * a number from the purchase sequence takes it: the api for purchases and cancellations, the worker's
  * sweep for expiries. Taken in id order, so two transactions cannot deadlock; a drain round never
  * takes these locks.
  */
-export async function holdAcceptingLocks(
+export async function takeAcceptingLocks(
   tx: Transaction<Database>,
   eventIds: readonly string[],
 ): Promise<void> {

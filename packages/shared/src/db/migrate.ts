@@ -42,25 +42,3 @@ export async function prepareDatabase(databaseUrl: string): Promise<string[]> {
     await db.destroy();
   }
 }
-
-/** Start-up may race the database (compose starts everything at once): try again for a while. */
-export async function retryUntilReady<T>(
-  task: () => Promise<T>,
-  options: {
-    log: { warn: (obj: object, msg: string) => void };
-    what: string;
-    attempts?: number;
-    delayMs?: number;
-  },
-): Promise<T> {
-  const attempts = options.attempts ?? 30;
-  for (let attempt = 1; ; attempt += 1) {
-    try {
-      return await task();
-    } catch (err) {
-      if (attempt >= attempts) throw err;
-      options.log.warn({ err, attempt }, `${options.what} not ready, retrying`);
-      await new Promise((resolve) => setTimeout(resolve, options.delayMs ?? 1_000));
-    }
-  }
-}

@@ -1,4 +1,4 @@
-import { sql, type ExpressionBuilder, type RawBuilder } from 'kysely';
+import { sql, type ExpressionBuilder } from 'kysely';
 import { ACTIVE_STATUSES } from '../domain/purchase.js';
 import type { Database } from './database.js';
 
@@ -20,7 +20,7 @@ export const hasPendingCancellation = (eb: PurchasesExpression) =>
 
 /**
  * A hold past its time (by the database's clock) whose expiry has no place in the queue yet. One with
- * a cancellation on its way is left to the cancellation, which releases it too.
+ * a cancellation on its way is left to the cancellation, which ends it too.
  */
 export const isDueHold = (eb: PurchasesExpression) =>
   eb.and([
@@ -32,6 +32,3 @@ export const isDueHold = (eb: PurchasesExpression) =>
 
 export const hasPendingExpiry = (eb: PurchasesExpression) =>
   eb.and([eb('expireSeq', 'is not', null), eb('status', '=', 'held')]);
-
-/** `ACTIVE_STATUSES` as a Postgres text array, for raw SQL (`status = any(...)`). */
-export const activeStatusesArray = (): RawBuilder<string[]> => sql`${ACTIVE_STATUSES}::text[]`;

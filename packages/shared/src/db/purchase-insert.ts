@@ -1,8 +1,9 @@
-import { sql, type Kysely } from 'kysely';
+import { sql } from 'kysely';
 import { unsafeSwitches } from '../unsafe-switches.js';
 import { NO_OUTBOX, type OutboxRecorder } from '../webhooks/outbox.js';
-import { holdAcceptingLocks } from './accepting-locks.js';
-import type { Database, PurchaseRow } from './database.js';
+import { takeAcceptingLocks } from './accepting-locks.js';
+import type { PurchaseRow } from './database.js';
+import type { Tx } from './executor.js';
 
 /**
  * A purchase request as the api accepts it, before Postgres numbers it. `drawKey`: its key in its
@@ -31,7 +32,7 @@ const skipConflicts = unsafeSwitches['no-idempotency-conflict']
 
 /**
  * Stores purchases, each numbered by the purchase sequence in the order given (see
- * holdAcceptingLocks). The sale window is judged here, by the clock of this statement, which runs once
+ * takeAcceptingLocks; the caller's transaction holds them until it commits). The sale window is judged here, by the clock of this statement, which runs once
  * the accepting locks are held: before the pre-queue opens or after the end a request is refused;
  * before the start it is `prequeued` with its draw key. So a request is pre-queued exactly when it is
  * numbered before the start, and the draw (which takes the same lock after the start) sees every one.
@@ -43,72 +44,70 @@ const skipConflicts = unsafeSwitches['no-idempotency-conflict']
  * that they store them as the api does.
  */
 export async function insertPurchases(
-  db: Kysely<Database>,
+  tx: Tx,
   purchases: readonly AcceptedPurchase[],
   outbox: OutboxRecorder = NO_OUTBOX,
 ): Promise<InsertOutcome[]> {
   if (purchases.length === 0) return [];
   const column = <K extends keyof AcceptedPurchase>(key: K): AcceptedPurchase[K][] =>
     purchases.map((purchase) => purchase[key]);
-  return db.transaction().execute(async (tx) => {
-    await holdAcceptingLocks(
+  await takeAcceptingLocks(
+    tx,
+    purchases.map((purchase) => purchase.eventId),
+  );
+  const { rows } = await sql<{
+    id: string;
+    seq: number | null;
+    createdAt: Date | null;
+    status: PurchaseRow['status'] | null;
+    drawKey: string | null;
+    refusal: WindowRefusal | null;
+  }>`
+  with request as (
+    select r.*, case
+        when e.sales_end_at <= statement_timestamp() then 'sale_ended'
+        when e.pre_queue_opens_at > statement_timestamp() then 'sale_not_open'
+      end as refusal,
+      coalesce(e.sales_start_at > statement_timestamp(), false) as prequeue
+    from unnest(
+      ${column('id')}::uuid[], ${column('eventId')}::uuid[], ${column('userId')}::text[],
+      ${column('quantity')}::integer[], ${column('joinWaitlist')}::boolean[],
+      ${column('idempotencyKey')}::text[], ${column('drawKey')}::text[]
+    ) with ordinality as r(id, event_id, user_id, quantity, join_waitlist, idempotency_key, draw_key, n)
+    join events e on e.id = r.event_id
+  ), stored as (
+    insert into purchases (id, event_id, user_id, quantity, join_waitlist, idempotency_key, status, draw_key)
+    select id, event_id, user_id, quantity, join_waitlist, idempotency_key,
+      case when prequeue then 'prequeued' else 'queued' end, case when prequeue then draw_key end
+    from request where refusal is null
+    order by n
+    ${skipConflicts}
+    returning id, seq, created_at, status, draw_key
+  )
+  select id, seq, created_at, status, draw_key, null as refusal from stored
+  union all
+  select id, null, null, null, null, refusal from request where refusal is not null`.execute(tx);
+  const entered = rows.filter((row) => row.status === 'prequeued');
+  if (entered.length > 0)
+    await outbox.record(
       tx,
-      purchases.map((purchase) => purchase.eventId),
+      entered.map((row) => ({ purchaseId: row.id, status: 'prequeued' })),
+      entered[0]?.createdAt ?? new Date(),
     );
-    const { rows } = await sql<{
-      id: string;
-      seq: number | null;
-      createdAt: Date | null;
-      status: PurchaseRow['status'] | null;
-      drawKey: string | null;
-      refusal: WindowRefusal | null;
-    }>`
-    with request as (
-      select r.*, case
-          when e.sales_end_at <= statement_timestamp() then 'sale_ended'
-          when e.pre_queue_opens_at > statement_timestamp() then 'sale_not_open'
-        end as refusal,
-        coalesce(e.sales_start_at > statement_timestamp(), false) as prequeue
-      from unnest(
-        ${column('id')}::uuid[], ${column('eventId')}::uuid[], ${column('userId')}::text[],
-        ${column('quantity')}::integer[], ${column('joinWaitlist')}::boolean[],
-        ${column('idempotencyKey')}::text[], ${column('drawKey')}::text[]
-      ) with ordinality as r(id, event_id, user_id, quantity, join_waitlist, idempotency_key, draw_key, n)
-      join events e on e.id = r.event_id
-    ), stored as (
-      insert into purchases (id, event_id, user_id, quantity, join_waitlist, idempotency_key, status, draw_key)
-      select id, event_id, user_id, quantity, join_waitlist, idempotency_key,
-        case when prequeue then 'prequeued' else 'queued' end, case when prequeue then draw_key end
-      from request where refusal is null
-      order by n
-      ${skipConflicts}
-      returning id, seq, created_at, status, draw_key
-    )
-    select id, seq, created_at, status, draw_key, null as refusal from stored
-    union all
-    select id, null, null, null, null, refusal from request where refusal is not null`.execute(tx);
-    const entered = rows.filter((row) => row.status === 'prequeued');
-    if (entered.length > 0)
-      await outbox.record(
-        tx,
-        entered.map((row) => ({ purchaseId: row.id, status: 'prequeued' })),
-        entered[0]?.createdAt ?? new Date(),
-      );
-    return rows.map((row): InsertOutcome =>
-      row.refusal !== null
-        ? { kind: 'refused', id: row.id, refusal: row.refusal }
-        : {
-            kind: 'stored',
-            row: {
-              id: row.id,
-              seq: Number(row.seq),
-              createdAt: row.createdAt ?? new Date(),
-              status: row.status ?? 'queued',
-              drawKey: row.drawKey,
-            },
+  return rows.map((row): InsertOutcome =>
+    row.refusal !== null
+      ? { kind: 'refused', id: row.id, refusal: row.refusal }
+      : {
+          kind: 'stored',
+          row: {
+            id: row.id,
+            seq: Number(row.seq),
+            createdAt: row.createdAt ?? new Date(),
+            status: row.status ?? 'queued',
+            drawKey: row.drawKey,
           },
-    );
-  });
+        },
+  );
 }
 
 /** The id an outcome is about. */

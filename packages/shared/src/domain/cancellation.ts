@@ -2,8 +2,8 @@ import type { PurchaseStatus } from './purchase.js';
 
 /** What a cancellation does to a purchase in each status, once its turn in the event queue comes. */
 export type CancellationEffect =
-  | 'release_booking' // confirmed: free its tickets, then promote the waiting list
-  | 'release_hold' // held: free its tickets, then promote the waiting list
+  | 'free_booking' // confirmed: free its tickets, then promote the waiting list
+  | 'free_hold' // held: free its tickets, then promote the waiting list
   | 'leave_waitlist' // waitlisted: drop out of the line
   | 'withdraw' // still queued or pre-queued: it will never be decided
   | 'none'; // already cancelled, rejected or expired: a re-delivered cancellation changes nothing
@@ -11,9 +11,9 @@ export type CancellationEffect =
 export function cancellationEffect(status: PurchaseStatus): CancellationEffect {
   switch (status) {
     case 'confirmed':
-      return 'release_booking';
+      return 'free_booking';
     case 'held':
-      return 'release_hold';
+      return 'free_hold';
     case 'waitlisted':
       return 'leave_waitlist';
     case 'prequeued':

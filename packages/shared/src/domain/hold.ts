@@ -11,11 +11,11 @@ export const MAX_HOLD_SECONDS = 3600;
 
 /** What an expiry does to a purchase once its turn in the event queue comes. */
 export type ExpiryEffect =
-  | 'release_hold' // still held: free its tickets, then promote the waiting list
+  | 'free_hold' // still held: free its tickets, then promote the waiting list
   | 'none'; // confirmed in time, or cancelled first: the expiry changes nothing
 
 export const expiryEffect = (status: PurchaseStatus): ExpiryEffect =>
-  status === 'held' ? 'release_hold' : 'none';
+  status === 'held' ? 'free_hold' : 'none';
 
 export interface ConfirmRefusal {
   readonly code:

@@ -17,14 +17,14 @@ export type PurchaseStatus = (typeof PURCHASE_STATUSES)[number];
 export const REJECTION_REASONS = ['sold_out', 'duplicate_purchase'] as const;
 export type RejectionReason = (typeof REJECTION_REASONS)[number];
 
-/** A purchase is active while it holds, or may come to hold, tickets. */
-export const ACTIVE_STATUSES: readonly PurchaseStatus[] = [
-  'prequeued',
-  'queued',
-  'held',
-  'confirmed',
-  'waitlisted',
-];
+/**
+ * A purchase is placed once it is decided into a place it keeps: tickets held or sold, or a place on
+ * the waiting list. A user has one placed purchase per event at most.
+ */
+export const PLACED_STATUSES: readonly PurchaseStatus[] = ['held', 'confirmed', 'waitlisted'];
+
+/** A purchase is active while it holds, or may come to hold, tickets: placed, or still (pre-)queued. */
+export const ACTIVE_STATUSES: readonly PurchaseStatus[] = ['prequeued', 'queued', ...PLACED_STATUSES];
 
 /** Not decided yet: in the pre-queue (until the draw) or in the queue. */
 export const isUndecided = (status: PurchaseStatus): status is 'prequeued' | 'queued' =>
@@ -46,8 +46,8 @@ export interface SaleState {
   readonly holds: boolean;
   /** Purchases on the waiting list; while anyone waits, nobody new may overtake them. */
   readonly waitlistLength: number;
-  /** Users who already hold a held, confirmed or waitlisted purchase for this event. */
-  readonly activeUsers: ReadonlySet<string>;
+  /** Users who already have a placed purchase (held, confirmed or waitlisted) for this event. */
+  readonly placedUsers: ReadonlySet<string>;
 }
 
 export interface PendingPurchase {
@@ -64,7 +64,7 @@ export type PurchaseDecision =
   | { readonly status: 'rejected'; readonly reason: RejectionReason };
 
 export function decidePurchase(state: SaleState, purchase: PendingPurchase): PurchaseDecision {
-  if (state.activeUsers.has(purchase.userId)) return { status: 'rejected', reason: 'duplicate_purchase' };
+  if (state.placedUsers.has(purchase.userId)) return { status: 'rejected', reason: 'duplicate_purchase' };
   if (state.waitlistLength === 0 && purchase.quantity <= state.availableTickets)
     return state.holds ? { status: 'held' } : { status: 'confirmed' };
   if (!purchase.joinWaitlist) return { status: 'rejected', reason: 'sold_out' };
@@ -85,16 +85,16 @@ export function decidePurchases(
   let availableTickets = initial.availableTickets;
   let waitlistLength = initial.waitlistLength;
   // One mutable copy for the whole batch, instead of a new set per decision.
-  const activeUsers = new Set(initial.activeUsers);
+  const placedUsers = new Set(initial.placedUsers);
   for (const purchase of purchases) {
     const decision = decidePurchase(
-      { availableTickets, holds: initial.holds, waitlistLength, activeUsers },
+      { availableTickets, holds: initial.holds, waitlistLength, placedUsers },
       purchase,
     );
     if (decision.status === 'confirmed' || decision.status === 'held') availableTickets -= purchase.quantity;
     if (decision.status === 'waitlisted') waitlistLength += 1;
-    if (decision.status !== 'rejected') activeUsers.add(purchase.userId);
+    if (decision.status !== 'rejected') placedUsers.add(purchase.userId);
     decided.push({ purchase, decision });
   }
-  return { decided, state: { availableTickets, holds: initial.holds, waitlistLength, activeUsers } };
+  return { decided, state: { availableTickets, holds: initial.holds, waitlistLength, placedUsers } };
 }

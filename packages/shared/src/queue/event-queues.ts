@@ -1,5 +1,5 @@
 import { Queue } from 'bullmq';
-import type { RedisClient } from './redis.js';
+import type { RedisClient } from '../redis/client.js';
 import { recordQueued } from './queue-positions.js';
 import {
   eventQueueName,

@@ -1,6 +1,6 @@
-import type { RedisClient } from './redis.js';
+import type { RedisClient } from '../redis/client.js';
 import { eventQueueName, type PurchaseJob } from './queues.js';
-import { LuaScript } from './redis.js';
+import { LuaScript } from '../redis/lua-script.js';
 
 /**
  * Live queue positions, answered in O(log n) per poll. Per event, Redis keeps a sorted set of the

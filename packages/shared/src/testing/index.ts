@@ -151,9 +151,8 @@ export async function insertAcceptedPurchases(
   db: Kysely<Database>,
   purchases: readonly AcceptedPurchase[],
 ): Promise<PurchaseRow[]> {
-  const stored = new Map(
-    (await insertPurchases(db, purchases)).map((outcome) => [outcomeId(outcome), outcome]),
-  );
+  const inserted = await db.transaction().execute((tx) => insertPurchases(tx, purchases));
+  const stored = new Map(inserted.map((outcome) => [outcomeId(outcome), outcome]));
   return purchases.flatMap((purchase) => {
     const outcome = stored.get(purchase.id);
     return outcome?.kind === 'stored' ? [storedPurchaseRow(purchase, outcome.row)] : [];

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import type { Transaction } from 'kysely';
-import type { Database, PurchaseRow } from '../db/database.js';
+import type { PurchaseRow } from '../db/database.js';
+import type { Tx } from '../db/executor.js';
 import type { PurchaseStatus, RejectionReason } from '../domain/purchase.js';
-import { toPurchaseView } from '../domain/purchase-view.js';
+import { toPurchaseView } from '../views/purchase-view.js';
 import { waitlistLength } from '../db/waitlist-line.js';
 import { purchaseEventType, type WebhookEventType } from './event-types.js';
 
@@ -56,15 +56,13 @@ export interface WebhookPayload<Data = unknown> {
 
 /** What a state change records for webhooks, in the transaction that makes the change. */
 export interface OutboxRecorder {
-  record(tx: Transaction<Database>, changes: readonly PurchaseChange[], decidedAt: Date): Promise<void>;
+  record(tx: Tx, changes: readonly PurchaseChange[], decidedAt: Date): Promise<void>;
   /** The draws a round made: one `event.sale_started` each. */
-  recordSaleStarts?(tx: Transaction<Database>, starts: readonly SaleStart[], decidedAt: Date): Promise<void>;
+  recordSaleStarts?(tx: Tx, starts: readonly SaleStart[], decidedAt: Date): Promise<void>;
 }
 
 /** For callers with no webhooks (tests of the round, tools): records nothing. */
 export const NO_OUTBOX: OutboxRecorder = { record: async () => undefined };
-
-type Tx = Transaction<Database>;
 
 /**
  * The transactional outbox. Every state change is written as a message in the same transaction as

@@ -1,7 +1,5 @@
-import { waitlistLength, type Database, type EventRow } from '@ticketing/shared';
-import { sql, type Kysely, type Transaction } from 'kysely';
-
-type Db = Kysely<Database> | Transaction<Database>;
+import { waitlistLength, type EventRow, type Db } from '@ticketing/shared';
+import { sql } from 'kysely';
 
 /** An event read with Postgres's clock at the time (`dbNow`): its sale state is judged by that clock. */
 export type EventRowAt = EventRow & { readonly dbNow: Date };

@@ -1,5 +1,5 @@
 import { isDecided, withUpdate, type PurchaseViewRow } from '@ticketing/shared';
-import type { AcceptedPurchases } from './accepted-purchases.js';
+import type { AcceptedViewCache } from './accepted-view-cache.js';
 import type { PurchaseBatching } from './purchase-batching.js';
 import type { PurchaseUpdateListener } from './purchase-update-listener.js';
 
@@ -9,7 +9,7 @@ const RECHECK_MS = 1_000;
 export interface AwaitPurchaseDeps {
   readonly purchases: PurchaseBatching;
   readonly updates: PurchaseUpdateListener;
-  readonly accepted: AcceptedPurchases;
+  readonly acceptedViews: AcceptedViewCache;
 }
 
 /**
@@ -36,13 +36,13 @@ export async function awaitPurchase(
   const deadline = Date.now() + waitMs;
   const watch = deps.updates.watch(purchaseId);
   try {
-    const accepted = deps.accepted.get(purchaseId);
+    const accepted = deps.acceptedViews.get(purchaseId);
     let row = accepted ?? (await deps.purchases.loadView(purchaseId));
     for (;;) {
       const remaining = deadline - Date.now();
       if (row === undefined || isDone(row)) return row;
       // Whatever is answered was read or announced, never only remembered.
-      if (remaining <= 0 || deps.updates.released)
+      if (remaining <= 0 || deps.updates.stopping)
         return row === accepted ? deps.purchases.loadView(purchaseId) : row;
       const update = await watch.wait(Math.min(remaining, RECHECK_MS));
       row =

@@ -45,9 +45,8 @@ export function createPurchaseBatching(
     maxBatchSize: 500,
     maxConcurrent: 4,
     run: async (purchases) => {
-      const outcomes = new Map(
-        (await insertPurchases(db, purchases, outbox)).map((outcome) => [outcomeId(outcome), outcome]),
-      );
+      const inserted = await db.transaction().execute((tx) => insertPurchases(tx, purchases, outbox));
+      const outcomes = new Map(inserted.map((outcome) => [outcomeId(outcome), outcome]));
       return purchases.map((purchase) => {
         const outcome = outcomes.get(purchase.id);
         if (outcome === undefined) return undefined;
@@ -91,7 +90,8 @@ export function createPurchaseBatching(
     maxBatchSize: 500,
     maxConcurrent: 2,
     run: async (payments) => {
-      const confirmed = await confirmHeldPurchases(db, payments, outbox);
+      // One transaction for the batch: each commit is a flush of the log the others would wait for.
+      const confirmed = await db.transaction().execute((tx) => confirmHeldPurchases(tx, payments, outbox));
       // A purchase named twice in the batch is confirmed by its first payment only.
       const first = new Map(payments.map((payment, index) => [payment.purchaseId, index] as const).reverse());
       return payments.map(

@@ -14,7 +14,7 @@ export class PurchaseUpdateListener {
   /** Per purchase, the requests waiting for it; `undefined` tells them to look in Postgres. */
   private readonly waiters = new Map<string, Set<(update: PurchaseUpdate | undefined) => void>>();
   private readonly observers: ((update: PurchaseUpdate) => void)[] = [];
-  private stopping = false;
+  private stopped = false;
 
   private constructor(private readonly subscriber: RedisClient) {}
 
@@ -44,10 +44,10 @@ export class PurchaseUpdateListener {
    */
   watch(purchaseId: string): PurchaseWatch {
     let latest: PurchaseUpdate | undefined;
-    let release: ((update: PurchaseUpdate | undefined) => void) | undefined;
+    let settle: ((update: PurchaseUpdate | undefined) => void) | undefined;
     const onUpdate = (update: PurchaseUpdate | undefined): void => {
       latest = update;
-      release?.(update);
+      settle?.(update);
     };
     let waiting = this.waiters.get(purchaseId);
     if (waiting === undefined) {
@@ -64,18 +64,18 @@ export class PurchaseUpdateListener {
             return;
           }
           const timer = setTimeout(() => {
-            release = undefined;
+            settle = undefined;
             resolve(undefined);
           }, timeoutMs);
-          release = (update) => {
+          settle = (update) => {
             clearTimeout(timer);
-            release = undefined;
+            settle = undefined;
             latest = undefined;
             resolve(update);
           };
         }),
       close: () => {
-        release?.(undefined);
+        settle?.(undefined);
         const current = this.waiters.get(purchaseId);
         current?.delete(onUpdate);
         if (current?.size === 0) this.waiters.delete(purchaseId);
@@ -84,19 +84,19 @@ export class PurchaseUpdateListener {
   }
 
   /** Whether the process is shutting down: long-polls then answer with what they have. */
-  get released(): boolean {
-    return this.stopping;
+  get stopping(): boolean {
+    return this.stopped;
   }
 
   /** Wakes every waiting long-poll for good (they read Postgres once more), so shutdown is not held up. */
-  release(): void {
-    this.stopping = true;
+  stopWaiting(): void {
+    this.stopped = true;
     for (const waiting of this.waiters.values()) for (const notify of waiting) notify(undefined);
   }
 
-  /** Releases every waiting request and unsubscribes. */
+  /** Wakes every waiting request for good and unsubscribes. */
   async close(): Promise<void> {
-    this.release();
+    this.stopWaiting();
     await this.subscriber.quit().catch(() => undefined);
   }
 }

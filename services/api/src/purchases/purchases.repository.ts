@@ -1,16 +1,15 @@
 import {
-  holdAcceptingLocks,
+  takeAcceptingLocks,
   isActive,
   nextQueueSeq,
   waitlistPosition,
-  type Database,
   type OutboxRecorder,
   type PurchaseRow,
   type PurchaseViewRow,
+  type Db,
+  type Tx,
 } from '@ticketing/shared';
-import { sql, type Kysely, type Transaction } from 'kysely';
-
-type Db = Kysely<Database> | Transaction<Database>;
+import { sql } from 'kysely';
 
 /** The buyer's entry in the event's pre-queue, if any (a second is refused). */
 export async function findPrequeuedPurchaseOfUser(
@@ -82,34 +81,25 @@ export async function findActivePurchaseOfUser(
 
 /**
  * Marks a cancellation as requested, once: a second request finds nothing to update. The cancellation
- * takes the next number of the purchase sequence under the event's accepting lock: its place in the
- * event's queue.
+ * takes the next number of the purchase sequence under the event's accepting lock, held by the
+ * caller's transaction until it commits: its place in the event's queue.
  */
-export async function markCancellationRequested(
-  db: Kysely<Database>,
-  id: string,
-): Promise<PurchaseRow | undefined> {
-  return db.transaction().execute(async (tx) => {
-    const purchase = await tx
-      .selectFrom('purchases')
-      .select('eventId')
-      .where('id', '=', id)
-      .executeTakeFirst();
-    if (purchase === undefined) return undefined;
-    await holdAcceptingLocks(tx, [purchase.eventId]);
-    return tx
-      .updateTable('purchases')
-      .set({
-        cancelRequestedAt: new Date(),
-        cancelSeq: nextQueueSeq(),
-      })
-      .where('id', '=', id)
-      .where('cancelRequestedAt', 'is', null)
-      .where('expireSeq', 'is', null)
-      .where(isActive)
-      .returningAll()
-      .executeTakeFirst();
-  });
+export async function markCancellationRequested(tx: Tx, id: string): Promise<PurchaseRow | undefined> {
+  const purchase = await tx.selectFrom('purchases').select('eventId').where('id', '=', id).executeTakeFirst();
+  if (purchase === undefined) return undefined;
+  await takeAcceptingLocks(tx, [purchase.eventId]);
+  return tx
+    .updateTable('purchases')
+    .set({
+      cancelRequestedAt: new Date(),
+      cancelSeq: nextQueueSeq(),
+    })
+    .where('id', '=', id)
+    .where('cancelRequestedAt', 'is', null)
+    .where('expireSeq', 'is', null)
+    .where(isActive)
+    .returningAll()
+    .executeTakeFirst();
 }
 
 /**
@@ -120,30 +110,28 @@ export async function markCancellationRequested(
  * queue like any other. The change is recorded in `outbox` in the same transaction.
  */
 export async function withdrawFromPrequeue(
-  db: Kysely<Database>,
+  tx: Tx,
   id: string,
   outbox: OutboxRecorder,
 ): Promise<PurchaseRow | undefined> {
-  return db.transaction().execute(async (tx) => {
-    const purchase = await tx
-      .selectFrom('purchases')
-      .select(['eventId', 'status'])
-      .where('id', '=', id)
-      .executeTakeFirst();
-    if (purchase?.status !== 'prequeued') return undefined;
-    await holdAcceptingLocks(tx, [purchase.eventId]);
-    const { rows } = await sql<PurchaseRow>`
-      update purchases p
-      set status = 'cancelled', draw_key = null, cancel_requested_at = statement_timestamp(),
-        processed_at = statement_timestamp()
-      from events e
-      where p.id = ${id} and p.status = 'prequeued' and e.id = p.event_id
-        and e.sales_start_at > statement_timestamp()
-      returning p.*`.execute(tx);
-    const [row] = rows;
-    if (row !== undefined) await outbox.record(tx, [{ purchaseId: id, status: 'cancelled' }], new Date());
-    return row;
-  });
+  const purchase = await tx
+    .selectFrom('purchases')
+    .select(['eventId', 'status'])
+    .where('id', '=', id)
+    .executeTakeFirst();
+  if (purchase?.status !== 'prequeued') return undefined;
+  await takeAcceptingLocks(tx, [purchase.eventId]);
+  const { rows } = await sql<PurchaseRow>`
+    update purchases p
+    set status = 'cancelled', draw_key = null, cancel_requested_at = statement_timestamp(),
+      processed_at = statement_timestamp()
+    from events e
+    where p.id = ${id} and p.status = 'prequeued' and e.id = p.event_id
+      and e.sales_start_at > statement_timestamp()
+    returning p.*`.execute(tx);
+  const [row] = rows;
+  if (row !== undefined) await outbox.record(tx, [{ purchaseId: id, status: 'cancelled' }], new Date());
+  return row;
 }
 
 export async function clearCancellationRequest(db: Db, id: string): Promise<void> {

@@ -33,9 +33,11 @@ export async function requestCancellation(
   deps: RequestCancellationDeps,
   purchaseId: string,
 ): Promise<PurchaseRow> {
-  const withdrawn = await withdrawFromPrequeue(deps.db, purchaseId, deps.outbox);
+  const withdrawn = await deps.db
+    .transaction()
+    .execute((tx) => withdrawFromPrequeue(tx, purchaseId, deps.outbox));
   if (withdrawn !== undefined) return withdrawn;
-  const marked = await markCancellationRequested(deps.db, purchaseId);
+  const marked = await deps.db.transaction().execute((tx) => markCancellationRequested(tx, purchaseId));
   if (marked === undefined) {
     const current = await findPurchaseViewRow(deps.db, purchaseId);
     if (current === undefined) throw notFound('Purchase');

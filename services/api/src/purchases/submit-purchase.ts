@@ -12,7 +12,7 @@ import {
 } from '@ticketing/shared';
 import type { Kysely } from 'kysely';
 import type { EventCache } from '../events/event-cache.js';
-import type { AcceptedPurchases } from './accepted-purchases.js';
+import type { AcceptedViewCache } from './accepted-view-cache.js';
 import type { PurchaseBatching } from './purchase-batching.js';
 import {
   deleteQueuedPurchase,
@@ -27,7 +27,7 @@ export interface SubmitPurchaseDeps {
   readonly redis: Pick<RedisClient, 'status'>;
   readonly events: EventCache;
   readonly purchases: PurchaseBatching;
-  readonly accepted: AcceptedPurchases;
+  readonly acceptedViews: AcceptedViewCache;
 }
 
 export interface PurchaseRequest {
@@ -101,7 +101,12 @@ export async function submitPurchase(
   if (purchase === 'sale_ended') throw conflict('sale_ended', 'The sale has ended');
   if (purchase === undefined) return { purchase: await replay(deps, request), replayed: true };
   // Remembered before its job exists, so its update cannot be announced before this.
-  deps.accepted.remember({ ...purchase, bookingId: null, waitlistPosition: null, paymentReference: null });
+  deps.acceptedViews.remember({
+    ...purchase,
+    bookingId: null,
+    waitlistPosition: null,
+    paymentReference: null,
+  });
   // A pre-queued purchase waits for the draw, which the workers' scan of Postgres starts at the sale's
   // start: a job would only wake a worker that may decide nothing yet. (The negative control
   // `decide-before-start` gives them jobs anyway.)
@@ -119,7 +124,7 @@ export async function submitPurchase(
     // too, the row stays queued and the reconciler enqueues it once Redis is back, so 202 stays true.
     const withdrawn = await deleteQueuedPurchase(deps.db, purchase.id).catch(() => false);
     if (withdrawn) {
-      deps.accepted.forget(purchase.id);
+      deps.acceptedViews.forget(purchase.id);
       throw Object.assign(unavailable(), { cause: enqueueError });
     }
   }

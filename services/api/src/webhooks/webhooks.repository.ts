@@ -1,7 +1,4 @@
-import type { Database, WebhookEndpointRow } from '@ticketing/shared';
-import type { Kysely } from 'kysely';
-
-type Db = Kysely<Database>;
+import type { WebhookEndpointRow, Db } from '@ticketing/shared';
 
 export async function insertEndpoint(
   db: Db,

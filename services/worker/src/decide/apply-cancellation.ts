@@ -1,11 +1,10 @@
-import { cancellationEffect, type CancellationEffect, type PurchaseStatus } from '@ticketing/shared';
+import { cancellationEffect, type CancellationEffect, type PurchaseStatus, type Tx } from '@ticketing/shared';
 import { cancelBooking } from './bookings.repository.js';
 import { returnTickets } from './events.repository.js';
 import { promoteWaitlist } from './promote-waitlist.js';
 import { findPurchase, setStatuses } from './purchases.repository.js';
-import type { Released } from './released.js';
+import type { Ended } from './ended.js';
 import type { StatusChange } from './status-change.js';
-import type { Tx } from './tx.js';
 import { leaveLine } from './waitlist.repository.js';
 
 /**
@@ -18,23 +17,23 @@ export async function applyCancellation(
   eventId: string,
   purchaseId: string,
   decidedAt: Date,
-): Promise<Released> {
+): Promise<Ended> {
   const purchase = await findPurchase(tx, purchaseId);
-  if (purchase === undefined) return { released: [], promoted: [] };
+  if (purchase === undefined) return { ended: [], promoted: [] };
   const cancelled = await carryOut(cancellationEffect(purchase.status), purchase);
-  if (cancelled === undefined) return { released: [], promoted: [] };
+  if (cancelled === undefined) return { ended: [], promoted: [] };
   // Leaving the line can unblock it too: the new head may fit where the old one did not.
-  return { released: [cancelled], promoted: await promoteWaitlist(tx, eventId, decidedAt) };
+  return { ended: [cancelled], promoted: await promoteWaitlist(tx, eventId, decidedAt) };
 
   function carryOut(
     effect: CancellationEffect,
     { quantity, status }: { quantity: number; status: PurchaseStatus },
   ): Promise<StatusChange | undefined> {
     switch (effect) {
-      case 'release_booking':
-        return releaseBooking(tx, purchaseId, decidedAt);
-      case 'release_hold':
-        return releaseHold(tx, eventId, purchaseId, quantity, decidedAt);
+      case 'free_booking':
+        return freeBooking(tx, purchaseId, decidedAt);
+      case 'free_hold':
+        return freeHold(tx, eventId, purchaseId, quantity, decidedAt);
       case 'leave_waitlist':
         return leaveWaitlist(tx, purchaseId, decidedAt);
       case 'withdraw':
@@ -46,7 +45,7 @@ export async function applyCancellation(
 }
 
 /** Frees a confirmed purchase's tickets and marks it cancelled. */
-async function releaseBooking(tx: Tx, purchaseId: string, decidedAt: Date): Promise<StatusChange> {
+async function freeBooking(tx: Tx, purchaseId: string, decidedAt: Date): Promise<StatusChange> {
   const booking = await cancelBooking(tx, purchaseId, decidedAt);
   if (booking === undefined) throw new Error(`Confirmed purchase ${purchaseId} has no active booking`);
   await returnTickets(tx, { eventId: booking.eventId, sold: booking.quantity, held: 0 });
@@ -54,7 +53,7 @@ async function releaseBooking(tx: Tx, purchaseId: string, decidedAt: Date): Prom
 }
 
 /** Frees a held purchase's tickets and marks it cancelled. */
-async function releaseHold(
+async function freeHold(
   tx: Tx,
   eventId: string,
   purchaseId: string,

@@ -1,8 +1,8 @@
+import type { Tx } from '@ticketing/shared';
 import { returnTickets } from './events.repository.js';
 import { promoteWaitlist } from './promote-waitlist.js';
 import { expireHolds } from './purchases.repository.js';
-import type { Released } from './released.js';
-import type { Tx } from './tx.js';
+import type { Ended } from './ended.js';
 
 /**
  * Carries out an expiry: the holds the sweep gave this place in the event's queue end as `expired`
@@ -15,13 +15,13 @@ export async function applyExpiry(
   eventId: string,
   expireSeq: number,
   decidedAt: Date,
-): Promise<Released> {
+): Promise<Ended> {
   const expired = await expireHolds(tx, eventId, expireSeq, decidedAt);
-  if (expired.length === 0) return { released: [], promoted: [] };
+  if (expired.length === 0) return { ended: [], promoted: [] };
   const held = expired.reduce((sum, hold) => sum + hold.quantity, 0);
   await returnTickets(tx, { eventId, sold: 0, held });
   return {
-    released: expired.map(({ purchaseId }) => ({ purchaseId, status: 'expired' })),
+    ended: expired.map(({ purchaseId }) => ({ purchaseId, status: 'expired' })),
     promoted: await promoteWaitlist(tx, eventId, decidedAt),
   };
 }

@@ -1,7 +1,7 @@
+import type { Tx } from '@ticketing/shared';
 import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
 import type { StatusChange } from './status-change.js';
-import type { Tx } from './tx.js';
 
 /** A sale's tickets going to a purchase. */
 export interface Allocation {

@@ -1,7 +1,6 @@
-import { holdAcceptingLocks, unsafeSwitches } from '@ticketing/shared';
+import { takeAcceptingLocks, unsafeSwitches, type Tx } from '@ticketing/shared';
 import { sql } from 'kysely';
 import type { QueuedPurchase } from './purchases.repository.js';
-import type { Tx } from './tx.js';
 
 /** A draw made by this round: the pre-queue closed, the seed is revealed from now on. */
 export interface DrawMade {
@@ -22,7 +21,7 @@ export interface DrawMade {
  */
 export async function makeDraws(tx: Tx, eventIds: readonly string[]): Promise<DrawMade[]> {
   if (eventIds.length === 0) return [];
-  await holdAcceptingLocks(tx, eventIds);
+  await takeAcceptingLocks(tx, eventIds);
   const { rows } = await sql<DrawMade>`
     update events e
     set drawn_at = now(), draw_entrants = (
@@ -60,7 +59,7 @@ export async function findPrequeuedPurchases(
   if (targets.length === 0) return [];
   const { rows } = await sql<QueuedPurchase & { drawKey: string }>`
     select p.id, p.event_id, p.seq, p.user_id, p.quantity, p.join_waitlist, p.draw_key,
-      a.active is not null as user_active
+      a.placed is not null as user_placed
     from unnest(${targets.map((t) => t.eventId)}::uuid[], ${targets.map((t) => t.cursor)}::text[])
       as t(event_id, cursor)
     cross join lateral (
@@ -69,7 +68,7 @@ export async function findPrequeuedPurchases(
       order by ${drawOrder} limit ${limit}
     ) p
     left join lateral (
-      select true as active from purchases a
+      select true as placed from purchases a
       where a.event_id = p.event_id and a.user_id = p.user_id and a.status in ('held', 'confirmed', 'waitlisted')
       limit 1
     ) a on true

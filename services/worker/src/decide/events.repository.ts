@@ -1,6 +1,5 @@
-import { unsafeSwitches, type EventRow } from '@ticketing/shared';
+import { unsafeSwitches, type EventRow, type Tx } from '@ticketing/shared';
 import { sql } from 'kysely';
-import type { Tx } from './tx.js';
 
 /**
  * An event as a round sees it, with Postgres's clock at the round's start (`now()`, the transaction's
@@ -83,7 +82,7 @@ export async function allotTickets(tx: Tx, allotments: readonly Allotment[]): Pr
   }
 }
 
-/** Gives an event back tickets a cancelled booking or a released hold had. */
+/** Gives an event back tickets a cancelled booking or an ended hold had. */
 export async function returnTickets(tx: Tx, returned: Allotment): Promise<void> {
   await tx
     .updateTable('events')

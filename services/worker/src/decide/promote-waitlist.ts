@@ -1,9 +1,8 @@
-import { planPromotions, type EventRow } from '@ticketing/shared';
+import { planPromotions, type EventRow, type Tx } from '@ticketing/shared';
 import { insertBookings } from './bookings.repository.js';
 import { allotTickets, lockEvent } from './events.repository.js';
 import { holdPurchases, setStatuses } from './purchases.repository.js';
 import type { StatusChange } from './status-change.js';
-import type { Tx } from './tx.js';
 import { removeLineHead, waitlistHead, type LineEntry } from './waitlist.repository.js';
 
 const PROMOTION_BATCH_SIZE = 500;

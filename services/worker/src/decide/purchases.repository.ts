@@ -1,13 +1,15 @@
 import {
+  PLACED_STATUSES,
+  sqlList,
   unsafeSwitches,
   type PendingPurchase,
   type PurchaseRow,
   type PurchaseStatus,
+  type Tx,
 } from '@ticketing/shared';
 import { sql } from 'kysely';
 import type { StatusChange } from './status-change.js';
 import { targetArrays, type DrainTarget } from './target.js';
-import type { Tx } from './tx.js';
 
 export async function findPurchase(tx: Tx, purchaseId: string): Promise<PurchaseRow | undefined> {
   return tx.selectFrom('purchases').selectAll().where('id', '=', purchaseId).executeTakeFirst();
@@ -16,17 +18,17 @@ export async function findPurchase(tx: Tx, purchaseId: string): Promise<Purchase
 export interface QueuedPurchase extends PendingPurchase {
   readonly eventId: string;
   readonly seq: number;
-  /** The user already holds a held, confirmed or waitlisted purchase of this event. */
-  readonly userActive: boolean;
+  /** The user already has a placed purchase (held, confirmed or waitlisted) of this event. */
+  readonly userPlaced: boolean;
 }
 
 /**
  * Undecided purchases of each event accepted up to its target, in the order Postgres accepted them,
  * at most `limit` per event.
  *
- * Whether each buyer already holds an active purchase is a probe of the one-active-purchase index
+ * Whether each buyer already has a placed purchase is a probe of the one-placed-purchase index
  * per purchase (a lateral with a limit): written as EXISTS, a young table's missing statistics could
- * get it planned as a hash of every active purchase of the table, rebuilt every round.
+ * get it planned as a hash of every placed purchase of the table, rebuilt every round.
  *
  * The search starts after `decidedThrough`: the index of queued purchases still holds entries of
  * purchases decided since the last vacuum, and in a hot sale, walking past them again every round
@@ -40,7 +42,7 @@ export async function findQueuedPurchases(
   if (targets.length === 0) return [];
   const { eventIds, upToSeqs, afterSeqs } = targetArrays(targets);
   const { rows } = await sql<QueuedPurchase>`
-    select p.id, p.event_id, p.seq, p.user_id, p.quantity, p.join_waitlist, a.active is not null as user_active
+    select p.id, p.event_id, p.seq, p.user_id, p.quantity, p.join_waitlist, a.placed is not null as user_placed
     from unnest(${eventIds}::uuid[], ${upToSeqs}::bigint[], ${afterSeqs}::bigint[])
       as t(event_id, up_to_seq, after_seq)
     cross join lateral (
@@ -49,8 +51,8 @@ export async function findQueuedPurchases(
       order by q.seq limit ${limit}
     ) p
     left join lateral (
-      select true as active from purchases a
-      where a.event_id = p.event_id and a.user_id = p.user_id and a.status in ('held', 'confirmed', 'waitlisted')
+      select true as placed from purchases a
+      where a.event_id = p.event_id and a.user_id = p.user_id and a.status in ${sqlList(PLACED_STATUSES)}
       limit 1
     ) a on true
     order by p.event_id, p.seq`.execute(tx);

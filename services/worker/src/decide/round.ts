@@ -9,10 +9,10 @@ import {
 import { sql, type Kysely } from 'kysely';
 import { applyCancellation } from './apply-cancellation.js';
 import { applyExpiry } from './apply-expiry.js';
-import { decideSales, type SaleToDecide } from './decide-purchases.js';
+import { decideSales, type SaleToDecide } from './decide-sales.js';
 import { makeDraws, type DrawMade } from './draw.repository.js';
 import { lockEvents, type LockedEvent } from './events.repository.js';
-import { loadSaleSnapshots, type Release } from './sale-snapshots.repository.js';
+import { loadSaleSnapshots, type Ending } from './sale-snapshots.repository.js';
 import { toPurchaseUpdate, type StatusChange } from './status-change.js';
 import type { DrainTarget } from './target.js';
 
@@ -47,7 +47,7 @@ const hasStarted = (event: LockedEvent): boolean =>
  * Applies, in one transaction, the pending requests of several events accepted up to each one's
  * target, strictly in acceptance order per event: purchases to decide, cancellations and expiries to
  * carry out. Each event gets one step: up to `batchSize` purchases, or the purchases before its next
- * release (a cancellation or an expiry) and then that release. Anything already applied is skipped,
+ * ending (a cancellation or an expiry) and then that ending. Anything already applied is skipped,
  * so running a round twice, or in two workers at once, changes nothing the second time. The changes
  * are recorded in `outbox` in the same transaction, for webhooks.
  */
@@ -89,7 +89,7 @@ export async function applyRound(
     const byEvent = new Map(targets.map((target) => [target.eventId, target]));
 
     const sales: SaleToDecide[] = [];
-    const releases: { eventId: string; release: Release }[] = [];
+    const endings: { eventId: string; ending: Ending }[] = [];
     for (const event of events) {
       const snapshot = snapshots.get(event.id);
       const target = byEvent.get(event.id);
@@ -106,15 +106,15 @@ export async function applyRound(
         });
         continue;
       }
-      const release = snapshot.nextRelease;
-      // Purchases accepted before the next release are decided before it is carried out.
+      const ending = snapshot.nextEnding;
+      // Purchases accepted before the next ending are decided before it is carried out.
       sales.push({
         event,
         waitlistLength: snapshot.waitlistLength,
-        upToSeq: release === undefined ? upToSeq : release.seq - 1,
+        upToSeq: ending === undefined ? upToSeq : ending.seq - 1,
         decidedThrough,
       });
-      if (release !== undefined) releases.push({ eventId: event.id, release });
+      if (ending !== undefined) endings.push({ eventId: event.id, ending });
     }
 
     const decided = await decideSales(tx, sales, batchSize, decidedAt);
@@ -127,17 +127,17 @@ export async function applyRound(
     );
     let promotions = 0;
     let heldPromotions = 0;
-    for (const { eventId, release } of releases) {
+    for (const { eventId, ending } of endings) {
       if (unfinished.has(eventId)) continue;
-      const { released, promoted } =
-        release.kind === 'cancel'
-          ? await applyCancellation(tx, eventId, release.purchaseId, decidedAt)
-          : await applyExpiry(tx, eventId, release.seq, decidedAt);
-      changes.push(...released, ...promoted);
+      const { ended, promoted } =
+        ending.kind === 'cancel'
+          ? await applyCancellation(tx, eventId, ending.purchaseId, decidedAt)
+          : await applyExpiry(tx, eventId, ending.seq, decidedAt);
+      changes.push(...ended, ...promoted);
       promotions += promoted.length;
       heldPromotions += promoted.filter((change) => change.status === 'held').length;
-      progress.set(eventId, release.seq);
-      // Requests after the release, or further releases, wait for the next round.
+      progress.set(eventId, ending.seq);
+      // Requests after the ending, or further endings, wait for the next round.
       unfinished.add(eventId);
     }
     await outbox.record(tx, changes, decidedAt);

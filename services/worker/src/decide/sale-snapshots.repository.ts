@@ -1,13 +1,13 @@
-import { activeStatusesArray, waitlistLength } from '@ticketing/shared';
+import { ACTIVE_STATUSES, sqlList, waitlistLength, type Tx } from '@ticketing/shared';
 import { sql } from 'kysely';
 import { targetArrays, type DrainTarget } from './target.js';
-import type { Tx } from './tx.js';
 
 /**
- * A request that gives tickets back, with its place in the event's queue: a cancellation of one
- * purchase, or the expiry of the holds the sweep found past their time together.
+ * An ending: a request that ends purchases and gives their tickets back, with its place in the
+ * event's queue: a cancellation of one purchase, or the expiry of the holds the sweep found past
+ * their time together.
  */
-export type Release =
+export type Ending =
   | { readonly kind: 'cancel'; readonly seq: number; readonly purchaseId: string }
   | { readonly kind: 'expire'; readonly seq: number };
 
@@ -16,11 +16,11 @@ export interface SaleSnapshot {
   readonly eventId: string;
   readonly waitlistLength: number;
   /** The earliest cancellation or expiry up to the target not yet carried out. */
-  readonly nextRelease: Release | undefined;
+  readonly nextEnding: Ending | undefined;
 }
 
 /**
- * Each target's waiting-list length and next pending release, in one statement for all. Expiries are
+ * Each target's waiting-list length and next pending ending, in one statement for all. Expiries are
  * only looked for on events with holds: on the others the branch is skipped outright.
  */
 export async function loadSaleSnapshots(
@@ -32,43 +32,43 @@ export async function loadSaleSnapshots(
   const { rows } = await sql<{
     eventId: string;
     waitlistLength: number;
-    releaseKind: Release['kind'] | null;
-    releasePurchaseId: string | null;
-    releaseSeq: number | null;
+    endingKind: Ending['kind'] | null;
+    endingPurchaseId: string | null;
+    endingSeq: number | null;
   }>`
     select t.event_id, ${waitlistLength('e')} as waitlist_length,
-      r.kind as release_kind, r.id as release_purchase_id, r.seq as release_seq
+      r.kind as ending_kind, r.id as ending_purchase_id, r.seq as ending_seq
     from unnest(${eventIds}::uuid[], ${upToSeqs}::bigint[]) as t(event_id, up_to_seq)
     join events e on e.id = t.event_id
     left join lateral (
       select * from (
         (select 'cancel' as kind, p.id, p.cancel_seq as seq from purchases p
           where p.event_id = t.event_id and p.cancel_seq <= t.up_to_seq
-            and p.status = any(${activeStatusesArray()})
+            and p.status in ${sqlList(ACTIVE_STATUSES)}
           order by p.cancel_seq limit 1)
         union all
         (select 'expire' as kind, p.id, p.expire_seq as seq from purchases p
           where e.hold_seconds > 0 and p.event_id = t.event_id and p.expire_seq <= t.up_to_seq
             and p.status = 'held'
           order by p.expire_seq limit 1)
-      ) release
-      order by release.seq limit 1
+      ) ending
+      order by ending.seq limit 1
     ) r on true`.execute(tx);
   return new Map(
     rows.map((row) => [
       row.eventId,
-      { eventId: row.eventId, waitlistLength: row.waitlistLength, nextRelease: toRelease(row) },
+      { eventId: row.eventId, waitlistLength: row.waitlistLength, nextEnding: toEnding(row) },
     ]),
   );
 }
 
-function toRelease(row: {
-  releaseKind: Release['kind'] | null;
-  releasePurchaseId: string | null;
-  releaseSeq: number | null;
-}): Release | undefined {
-  if (row.releaseSeq === null || row.releasePurchaseId === null) return undefined;
-  return row.releaseKind === 'expire'
-    ? { kind: 'expire', seq: row.releaseSeq }
-    : { kind: 'cancel', seq: row.releaseSeq, purchaseId: row.releasePurchaseId };
+function toEnding(row: {
+  endingKind: Ending['kind'] | null;
+  endingPurchaseId: string | null;
+  endingSeq: number | null;
+}): Ending | undefined {
+  if (row.endingSeq === null || row.endingPurchaseId === null) return undefined;
+  return row.endingKind === 'expire'
+    ? { kind: 'expire', seq: row.endingSeq }
+    : { kind: 'cancel', seq: row.endingSeq, purchaseId: row.endingPurchaseId };
 }

@@ -1,6 +1,5 @@
-import { unsafeSwitches, type WaitlistEntry } from '@ticketing/shared';
+import { unsafeSwitches, type WaitlistEntry, type Tx } from '@ticketing/shared';
 import { sql } from 'kysely';
-import type { Tx } from './tx.js';
 
 /**
  * Appends purchases to the tails of their events' waiting lists, in the order given: each takes its

@@ -14,11 +14,18 @@ import {
 import { applyRound, latestSeq, type RoundOutcome } from '../decide/round.js';
 import type { DrainTarget } from '../decide/target.js';
 import { EventLease } from './event-lease.js';
-import { EventWork } from './event-work.js';
+import { EventWork, type DrainerState, type JobsFor, type WakeReason } from './event-work.js';
+import { JobLockRenewal } from './job-lock-renewal.js';
 import { QueueWorkers, type QueueWorker } from './queue-workers.js';
 
 /** Events one round takes from the line: one transaction decides all of them. */
 export const MAX_EVENTS_PER_ROUND = 64;
+
+/**
+ * What a round takes in: `draining` takes jobs for itself and prefetches the next round's while its
+ * transaction runs; `finishing` (on close) applies the jobs already in hand and takes no more.
+ */
+type RoundKind = 'draining' | 'finishing';
 
 export interface DrainerDeps {
   readonly config: Config;
@@ -64,7 +71,7 @@ export class EventDrainer {
   /** Announcements sent after a commit, not awaited by the round. */
   private readonly announcing = new Set<Promise<void>>();
   private readonly workers: QueueWorkers;
-  private closing = false;
+  private state: DrainerState = 'running';
 
   constructor(private readonly deps: DrainerDeps) {
     this.workers = new QueueWorkers(
@@ -80,28 +87,32 @@ export class EventDrainer {
     return this.work.size;
   }
 
-  /** `fromScan`: Postgres says the event has pending requests, whether or not Redis has jobs. */
-  wake(eventId: string, fromScan = false): void {
-    if (this.closing) return;
+  /** `pending-in-postgres`: the scan found requests pending, whether or not Redis has jobs. */
+  wake(eventId: string, reason: WakeReason = 'announced'): void {
+    if (this.state === 'closing') return;
     let work = this.work.get(eventId);
     if (work === undefined) {
       work = new EventWork(eventId);
       this.work.set(eventId, work);
       this.line.push(work);
     }
-    work.woken(fromScan);
+    work.woken(reason);
     this.pump();
   }
 
   private pump(): void {
-    while (!this.closing && this.rounds.size < this.deps.config.workerConcurrency && this.line.length > 0) {
-      this.startRound(this.line.splice(0, MAX_EVENTS_PER_ROUND), true);
+    while (
+      this.state === 'running' &&
+      this.rounds.size < this.deps.config.workerConcurrency &&
+      this.line.length > 0
+    ) {
+      this.startRound(this.line.splice(0, MAX_EVENTS_PER_ROUND), 'draining');
     }
   }
 
-  private startRound(works: EventWork[], fetch: boolean): Promise<void> {
+  private startRound(works: EventWork[], kind: RoundKind): Promise<void> {
     for (const work of works) work.enterRound();
-    const round = this.round(works, fetch)
+    const round = this.round(works, kind)
       .catch((err: unknown) => this.deps.log.warn({ err }, 'drain round failed'))
       .finally(() => {
         this.rounds.delete(round);
@@ -112,12 +123,12 @@ export class EventDrainer {
   }
 
   /** One transaction's worth: claim, fetch, apply, complete, then line up again or let go. */
-  private async round(works: EventWork[], fetch: boolean): Promise<void> {
+  private async round(works: EventWork[], kind: RoundKind): Promise<void> {
     const claimed = await this.claim(works);
     try {
-      if (fetch) await Promise.all(claimed.map((work) => this.topUp(work)));
+      if (kind === 'draining') await Promise.all(claimed.map((work) => this.topUp(work, 'this-round')));
       const targets = await this.targets(claimed);
-      if (targets.length > 0) await this.apply(claimed, targets, fetch);
+      if (targets.length > 0) await this.apply(claimed, targets, kind);
     } catch (error) {
       // Transient (Postgres away): the jobs go back for a retry with backoff; nothing was committed.
       // The events are let go rather than retried at once; the scan of Postgres wakes them again.
@@ -166,19 +177,20 @@ export class EventDrainer {
 
   /**
    * Takes up to a batch of jobs, as many as are waiting, in one pipelined burst: for a round with
-   * none in hand, or (`forNextRound`) while this round's transaction runs. A round that has the jobs
+   * none in hand (`this-round`), or while this round's transaction runs (`next-round`). A round that has the jobs
    * prefetched for it takes no more: asking would wait behind the last round's completions on the
    * connection, putting Redis back in series with Postgres. A failed prefetch takes nothing (jobs it
    * left active are put back by the stalled-job check) and leaves the queue to be asked again.
    */
-  private async topUp(work: EventWork, forNextRound = false): Promise<void> {
-    if (!work.mayHaveJobs || this.closing || (!forNextRound && work.jobs.length > 0)) return;
+  private async topUp(work: EventWork, jobsFor: JobsFor): Promise<void> {
+    if (!work.mayHaveJobs || this.state === 'closing') return;
+    if (jobsFor === 'this-round' && work.jobs.length > 0) return;
     const worker = this.workers.get(work.eventId);
     try {
-      const want = Math.min(await worker.ready(), this.deps.config.workerBatchSize);
-      work.tookJobs(want > 0 ? await worker.take(work.token, want) : [], want, forNextRound);
+      const want = Math.min(await worker.jobsToAskFor(), this.deps.config.workerBatchSize);
+      work.tookJobs(want > 0 ? await worker.take(work.token, want) : [], want, jobsFor);
     } catch (err) {
-      if (!forNextRound) throw err;
+      if (jobsFor === 'this-round') throw err;
       this.deps.log.warn({ err, eventId: work.eventId }, 'prefetching jobs failed');
     }
   }
@@ -206,38 +218,14 @@ export class EventDrainer {
   }
 
   /**
-   * Applies the round in one transaction; with `fetchNext`, each event's next jobs are fetched
-   * meanwhile. After the commit the applied jobs are handed over to be completed and the purchases'
-   * updates announced, neither awaited here: the event's next round need not wait for Redis. Job
-   * locks are kept alive while the transaction runs.
+   * Applies the round in one transaction, then hands its jobs over to be completed, reports it and
+   * announces the purchases' updates; neither completing nor announcing is awaited here: the event's
+   * next round need not wait for Redis.
    */
-  private async apply(works: EventWork[], targets: DrainTarget[], fetchNext: boolean): Promise<void> {
-    const { db, config } = this.deps;
+  private async apply(works: EventWork[], targets: DrainTarget[], kind: RoundKind): Promise<void> {
     const started = performance.now();
     const enqueuedAt = works.flatMap((work) => work.jobs.map((job) => job.timestamp));
-    const renewal = setInterval(() => {
-      for (const work of works) {
-        const ids = work.jobsInHand.map((job) => job.id ?? '');
-        this.workers
-          .get(work.eventId)
-          .extendJobLocks(
-            ids,
-            ids.map(() => work.token),
-            config.workerLockDurationMs,
-          )
-          .catch(() => undefined);
-      }
-    }, config.workerLockDurationMs / 3);
-    const prefetching = Promise.all(
-      fetchNext && !this.closing ? works.map((work) => this.topUp(work, true)) : [],
-    );
-    let outcome: RoundOutcome;
-    try {
-      outcome = await applyRound(db, targets, config.workerBatchSize, this.deps.outbox);
-    } finally {
-      clearInterval(renewal);
-      await prefetching;
-    }
+    const outcome = await this.transact(works, targets, kind);
     for (const work of works) {
       work.applied(outcome.unfinished.has(work.eventId), outcome.decidedThrough.get(work.eventId));
       work.handOver((applied) => this.complete(work, applied));
@@ -248,11 +236,33 @@ export class EventDrainer {
       enqueuedAt,
       durationMs: performance.now() - started,
     });
-    if (outcome.updates.length > 0) {
-      const announced = this.deps.announce(outcome.updates).catch(() => undefined);
-      this.announcing.add(announced);
-      void announced.finally(() => this.announcing.delete(announced));
+    this.announce(outcome.updates);
+  }
+
+  /**
+   * The round's transaction. Meanwhile the jobs' locks are kept alive and, in a `draining` round,
+   * each event's next jobs are fetched, so Redis works while Postgres does.
+   */
+  private async transact(works: EventWork[], targets: DrainTarget[], kind: RoundKind): Promise<RoundOutcome> {
+    const { db, config } = this.deps;
+    const renewal = new JobLockRenewal(works, this.workers, config.workerLockDurationMs);
+    const prefetching = Promise.all(
+      kind === 'draining' ? works.map((work) => this.topUp(work, 'next-round')) : [],
+    );
+    try {
+      return await applyRound(db, targets, config.workerBatchSize, this.deps.outbox);
+    } finally {
+      renewal.stop();
+      await prefetching;
     }
+  }
+
+  /** Sends the updates without holding up the round; `close` waits for the ones still in flight. */
+  private announce(updates: PurchaseUpdate[]): void {
+    if (updates.length === 0) return;
+    const announced = this.deps.announce(updates).catch(() => undefined);
+    this.announcing.add(announced);
+    void announced.finally(() => this.announcing.delete(announced));
   }
 
   private async complete(work: EventWork, applied: Job[]): Promise<void> {
@@ -272,7 +282,7 @@ export class EventDrainer {
     const done = new Set(works.filter((work) => work.idle));
     await Promise.all([...done].map((work) => this.letGo(work)));
     for (const work of works) {
-      const next = work.leaveRound(done.has(work), this.closing);
+      const next = work.leaveRound(done.has(work) ? 'let-go' : 'kept', this.state);
       if (next === 'forget') this.forget(work);
       else if (next === 'line-up') this.line.push(work);
     }
@@ -293,10 +303,10 @@ export class EventDrainer {
    * lease go and closes the queue workers.
    */
   async close(): Promise<void> {
-    this.closing = true;
+    this.state = 'closing';
     await Promise.all(this.rounds);
     while (this.line.length > 0) {
-      await this.startRound(this.line.splice(0, MAX_EVENTS_PER_ROUND), false);
+      await this.startRound(this.line.splice(0, MAX_EVENTS_PER_ROUND), 'finishing');
     }
     await Promise.all([...this.work.values()].map((work) => this.letGo(work)));
     await Promise.all(this.announcing);

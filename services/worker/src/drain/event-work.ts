@@ -6,6 +6,15 @@ import type { EventLease } from './event-lease.js';
 /** What becomes of an event's work when a round it took part in ends. */
 export type AfterRound = 'forget' | 'line-up' | 'stay';
 
+/** Why an event was woken: the api announced jobs, or the scan found requests pending in Postgres. */
+export type WakeReason = 'announced' | 'pending-in-postgres';
+
+/** Jobs taken for the round about to apply them, or prefetched while it runs for the next one. */
+export type JobsFor = 'this-round' | 'next-round';
+
+/** A drainer `closing` starts no round of its own accord and takes no more jobs. */
+export type DrainerState = 'running' | 'closing';
+
 /**
  * What this process knows about one event that has work, from its wake-up until its queue runs dry,
  * and the transitions a round puts it through: woken → planned → applied (the next jobs prefetched
@@ -40,11 +49,11 @@ export class EventWork {
 
   constructor(readonly eventId: string) {}
 
-  /** New work was announced; `fromScan`: Postgres says requests are pending, whether or not Redis has jobs. */
-  woken(fromScan: boolean): void {
+  /** New work: announced, or (`pending-in-postgres`) requests pending whether or not Redis has jobs. */
+  woken(reason: WakeReason): void {
     if (this.inRound) this.wokenAgain = true;
     this.dry = false;
-    if (fromScan) this.pendingInPostgres = true;
+    if (reason === 'pending-in-postgres') this.pendingInPostgres = true;
   }
 
   enterRound(): void {
@@ -60,8 +69,8 @@ export class EventWork {
    * Took `taken` jobs after asking for `wanted` (for this round, or prefetched for the next): fewer
    * means the queue ran dry.
    */
-  tookJobs(taken: readonly Job[], wanted: number, forNextRound = false): void {
-    (forNextRound ? this.prefetched : this.jobs).push(...taken);
+  tookJobs(taken: readonly Job[], wanted: number, jobsFor: JobsFor): void {
+    (jobsFor === 'next-round' ? this.prefetched : this.jobs).push(...taken);
     this.dry = taken.length < wanted || wanted === 0;
   }
 
@@ -150,18 +159,18 @@ export class EventWork {
   }
 
   /**
-   * The round is over. `leaseLetGo`: it was idle and its lease was released; a wake-up that came
-   * meanwhile must not be lost, so it is only forgotten if it is still idle. Closing: only events with
-   * jobs in hand take part in another round.
+   * The round is over. Lease `let-go`: it was idle and its lease was released; a wake-up that came
+   * meanwhile must not be lost, so it is only forgotten if it is still idle. Drainer `closing`: only
+   * events with jobs in hand take part in another round.
    */
-  leaveRound(leaseLetGo: boolean, closing: boolean): AfterRound {
+  leaveRound(lease: 'let-go' | 'kept', drainer: DrainerState): AfterRound {
     this.inRound = false;
-    if (leaseLetGo) {
+    if (lease === 'let-go') {
       this.lease = undefined;
       if (this.idle) return 'forget';
     }
     this.wokenAgain = false;
-    if (closing && this.jobs.length === 0) return 'stay';
+    if (drainer === 'closing' && this.jobs.length === 0) return 'stay';
     return 'line-up';
   }
 }

@@ -27,7 +27,7 @@ export class QueueWorker extends Worker {
    * fetch that comes back empty (a Lua script each time), which matters when thousands of events
    * have a job or two each.
    */
-  async ready(): Promise<number> {
+  async jobsToAskFor(): Promise<number> {
     if (this.commands === undefined) return 1;
     const [waiting, delayed] = await Promise.all([
       this.commands.llen(this.keys.wait ?? ''),

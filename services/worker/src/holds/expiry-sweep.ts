@@ -1,4 +1,4 @@
-import { holdAcceptingLocks, isDueHold, nextQueueSeq, type Database } from '@ticketing/shared';
+import { takeAcceptingLocks, isDueHold, nextQueueSeq, type Database } from '@ticketing/shared';
 import { sql, type Kysely } from 'kysely';
 
 /**
@@ -35,7 +35,7 @@ export async function queueDueExpiries(db: Kysely<Database>): Promise<number> {
 
 async function queueExpiries(db: Kysely<Database>, eventIds: readonly string[]): Promise<number> {
   return db.transaction().execute(async (tx) => {
-    await holdAcceptingLocks(tx, eventIds);
+    await takeAcceptingLocks(tx, eventIds);
     // Checked again under the locks: a hold confirmed, cancelled or numbered meanwhile is left alone.
     // One number per event: a CTE with a volatile function is evaluated once, not per joined row.
     const numbered = await tx

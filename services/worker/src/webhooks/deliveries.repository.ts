@@ -1,13 +1,9 @@
-import type { Database, DeliveryJob, WebhookDeliveryStatus } from '@ticketing/shared';
-import { sql, type Kysely, type Transaction } from 'kysely';
+import type { DeliveryJob, WebhookDeliveryStatus, Db, Tx } from '@ticketing/shared';
+import { sql } from 'kysely';
 
-/**
- * The webhook tables as the relay and the deliveries use them. Each endpoint has a line of deliveries
- * per subject (a purchase, or an event for event messages), in message order; only a line's head,
- * its oldest pending delivery, is ever attempted, so a subject's messages arrive in order.
- */
-type Db = Kysely<Database>;
-type Tx = Transaction<Database>;
+// The webhook tables as the relay and the deliveries use them. Each endpoint has a line of deliveries
+// per subject (a purchase, or an event for event messages), in message order; only a line's head,
+// its oldest pending delivery, is ever attempted, so a subject's messages arrive in order.
 
 /** Relaying is one process at a time (a transaction-scoped advisory lock on this key). */
 const RELAY_LOCK = 0x77656268; // "webh"
@@ -18,39 +14,38 @@ const RELAY_LOCK = 0x77656268; // "webh"
  * deliveries. One relay runs at a time, oldest messages first: two relaying side by side could let a
  * purchase's later message reach its line before an earlier one. (A purchase's messages are numbered
  * in commit order: the transactions that change one purchase hold its event's row lock in turn.)
- * Returns undefined when another process is relaying.
+ * Returns undefined when another process is relaying. Runs in the caller's transaction, which holds
+ * the relay's lock until it commits.
  */
-export async function relayMessages(db: Db, limit: number): Promise<Line[] | undefined> {
-  return db.transaction().execute(async (tx) => {
-    const { rows: lock } = await sql<{ locked: boolean }>`
-      select pg_try_advisory_xact_lock(${RELAY_LOCK}) as locked`.execute(tx);
-    if (lock[0]?.locked !== true) return undefined;
-    const messages = await tx
-      .selectFrom('webhookMessages')
-      .select('seq')
-      .where('relayedAt', 'is', null)
-      .orderBy('seq')
-      .limit(limit)
-      .execute();
-    if (messages.length === 0) return [];
-    const seqs = messages.map((message) => message.seq);
-    const { rows } = await sql<Line>`
-      insert into webhook_deliveries (endpoint_id, message_seq, subject_id)
-      select e.id, m.seq, m.subject_id
-      from webhook_messages m
-      join webhook_endpoints e on e.disabled_at is null and e.created_at <= m.created_at
-        and (e.events is null or m.type = any(e.events))
-      where m.seq = any(${seqs}::bigint[])
-      order by m.seq
-      on conflict do nothing
-      returning endpoint_id, subject_id`.execute(tx);
-    await tx
-      .updateTable('webhookMessages')
-      .set({ relayedAt: new Date() })
-      .where('seq', '=', (eb) => eb.fn.any(eb.val(seqs)))
-      .execute();
-    return rows;
-  });
+export async function relayMessages(tx: Tx, limit: number): Promise<Line[] | undefined> {
+  const { rows: lock } = await sql<{ locked: boolean }>`
+    select pg_try_advisory_xact_lock(${RELAY_LOCK}) as locked`.execute(tx);
+  if (lock[0]?.locked !== true) return undefined;
+  const messages = await tx
+    .selectFrom('webhookMessages')
+    .select('seq')
+    .where('relayedAt', 'is', null)
+    .orderBy('seq')
+    .limit(limit)
+    .execute();
+  if (messages.length === 0) return [];
+  const seqs = messages.map((message) => message.seq);
+  const { rows } = await sql<Line>`
+    insert into webhook_deliveries (endpoint_id, message_seq, subject_id)
+    select e.id, m.seq, m.subject_id
+    from webhook_messages m
+    join webhook_endpoints e on e.disabled_at is null and e.created_at <= m.created_at
+      and (e.events is null or m.type = any(e.events))
+    where m.seq = any(${seqs}::bigint[])
+    order by m.seq
+    on conflict do nothing
+    returning endpoint_id, subject_id`.execute(tx);
+  await tx
+    .updateTable('webhookMessages')
+    .set({ relayedAt: new Date() })
+    .where('seq', '=', (eb) => eb.fn.any(eb.val(seqs)))
+    .execute();
+  return rows;
 }
 
 /** An endpoint's deliveries about one subject. */

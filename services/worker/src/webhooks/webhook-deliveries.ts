@@ -107,7 +107,7 @@ export class WebhookDeliveries {
   /** Relays every message committed so far (in batches), then starts the lines that got deliveries. */
   async relay(): Promise<void> {
     for (;;) {
-      const lines = await relayMessages(this.db, RELAY_BATCH);
+      const lines = await this.db.transaction().execute((tx) => relayMessages(tx, RELAY_BATCH));
       if (lines === undefined || lines.length === 0) return;
       // Looked up after the relay's commit, so a delivery finishing meanwhile cannot miss its successor.
       await this.enqueue(await lineHeads(this.db, lines));

@@ -8,7 +8,7 @@ const CAPACITY = 10_000;
  * from here instead of reading back the row it just wrote; the entry goes as soon as the purchase's
  * update is announced. Bounded: the oldest entries make way, and a miss only costs a read.
  */
-export class AcceptedPurchases {
+export class AcceptedViewCache {
   private readonly rows = new Map<string, PurchaseViewRow>();
 
   remember(row: PurchaseViewRow): void {

@@ -51,7 +51,7 @@ describe('seed-compatible routes', () => {
     const init = await inject({
       method: 'POST',
       url: '/initialize',
-      payload: { name: 'Legacy show', totalTickets: 1 },
+      payload: { name: 'Seed-compatible show', totalTickets: 1 },
       headers: admin,
     });
     expect(init.statusCode).toBe(201);

@@ -1,4 +1,4 @@
-import { decidePurchases, type EventRow } from '@ticketing/shared';
+import { decidePurchases, type EventRow, type Tx } from '@ticketing/shared';
 import { insertBookings, type Allocation } from './bookings.repository.js';
 import { advanceDraws, findPrequeuedPurchases } from './draw.repository.js';
 import { allotTickets, type Allotment } from './events.repository.js';
@@ -10,7 +10,6 @@ import {
   type QueuedPurchase,
 } from './purchases.repository.js';
 import type { StatusChange } from './status-change.js';
-import type { Tx } from './tx.js';
 import { appendToWaitlists } from './waitlist.repository.js';
 
 /** A decision moves a purchase from the queue, or from the pre-queue at the draw. */
@@ -100,13 +99,13 @@ export async function decideSales(
       if (purchases.length === limit) unfinished.set(event.id, purchases.at(-1)?.seq ?? 0);
     }
     if (purchases.length === 0) continue;
-    const activeUsers = new Set(purchases.filter((purchase) => purchase.userActive).map((p) => p.userId));
+    const placedUsers = new Set(purchases.filter((purchase) => purchase.userPlaced).map((p) => p.userId));
     const { decided } = decidePurchases(
       {
         availableTickets: event.totalTickets - event.soldTickets - event.heldTickets,
         holds: event.holdSeconds > 0,
         waitlistLength,
-        activeUsers,
+        placedUsers,
       },
       purchases,
     );

@@ -1,7 +1,10 @@
 import type { PurchaseRow } from '../db/database.js';
 import type { PurchaseUpdate } from '../queue/purchase-updates.js';
 import type { QueuePosition } from '../queue/queue-positions.js';
-import type { PurchaseStatus, RejectionReason } from './purchase.js';
+import type { PurchaseStatus, RejectionReason } from '../domain/purchase.js';
+
+// Not a rule, so not in domain/: the shape clients see and the mapping to it from a row, shared by
+// the api's answers and the webhooks' payloads.
 
 export type PurchaseViewRow = PurchaseRow & {
   bookingId: string | null;

@@ -35,7 +35,7 @@ const EventIdParams = Type.Object({ eventId: Uuid }, { additionalProperties: fal
  * The original system's routes, kept for its clients. They ride on the queued flow and wait for its
  * outcome, so they answer with a decision like the original did, without its overselling.
  */
-export function registerLegacyRoutes(app: App, deps: AppDeps): void {
+export function registerSeedCompatibleRoutes(app: App, deps: AppDeps): void {
   const authenticate = deps.buyers.authenticate;
   app.post(
     '/initialize',
