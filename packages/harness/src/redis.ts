@@ -7,9 +7,9 @@ import { RedisProcess } from './redis-process.js';
 import { freePort } from './wait.js';
 
 /**
- * Where a system keeps its queues: a key prefix on the machine's Redis, or a Redis of its own. A
- * service needs only `env()`, so another kind (a private Redis Cluster, say) fits in without changing
- * the callers.
+ * Where a system keeps its queues: a key prefix on the machine's Redis, a Redis of its own, or a
+ * private Redis Cluster (`RedisCluster`). A service needs only `env()`, so each kind fits in without
+ * changing the callers.
  */
 export interface RedisTarget {
   readonly url: string;

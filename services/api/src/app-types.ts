@@ -21,7 +21,7 @@ import type { AcceptedViewCache } from './purchases/accepted-view-cache.js';
 import type { PurchaseBatching } from './purchases/purchase-batching.js';
 import type { PurchaseUpdateListener } from './purchases/purchase-update-listener.js';
 
-/** Everything the routes need, built by `server.ts` (or a test) and handed to `buildApp`. */
+/** Everything the routes need, built by `compose.ts` (or a test) and handed to `buildApp`. */
 export interface AppDeps {
   readonly config: Config;
   readonly db: Kysely<Database>;

@@ -2,9 +2,8 @@ import {
   configOrExit,
   createLogger,
   loadApiConfig,
-  prepareDatabase,
+  prepareDatabaseOrExit,
   redisOrExit,
-  retryUntilReady,
 } from '@ticketing/shared';
 import cluster from 'node:cluster';
 import { buildApp } from './app.js';
@@ -16,8 +15,12 @@ const log = createLogger({ level: config.logLevel, name: 'api' });
 if (cluster.isPrimary) {
   if (config.adminToken === undefined)
     log.warn({ host: config.host }, 'ADMIN_TOKEN is not set: the admin routes are open to this machine');
-  // Migrated once, before any process serves.
-  await retryUntilReady(() => prepareDatabase(config.databaseUrl), { log, what: 'Postgres' });
+  // Migrated once, before any process serves. A single process waits for Redis meanwhile, so that a
+  // machine with neither hears about both at once.
+  await Promise.all([
+    prepareDatabaseOrExit(config.databaseUrl, log),
+    config.apiProcesses > 1 ? undefined : redisOrExit(config, log),
+  ]);
 }
 if (config.apiProcesses > 1 && cluster.isPrimary) runCluster(config.apiProcesses, log);
 else await serve();

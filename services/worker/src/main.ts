@@ -3,9 +3,8 @@ import {
   createDb,
   createLogger,
   loadConfig,
-  prepareDatabase,
+  prepareDatabaseOrExit,
   redisOrExit,
-  retryUntilReady,
 } from '@ticketing/shared';
 import { startMetricsServer, type MetricsServer } from './metrics/metrics-server.js';
 import { workerRegistry } from './metrics/metrics.js';
@@ -13,8 +12,8 @@ import { createWorker } from './worker.js';
 
 const config = configOrExit(() => loadConfig());
 const log = createLogger({ level: config.logLevel, name: 'worker' });
-await retryUntilReady(() => prepareDatabase(config.databaseUrl), { log, what: 'Postgres' });
-await redisOrExit(config, log);
+// Both at once, so that a machine with neither hears about both.
+await Promise.all([prepareDatabaseOrExit(config.databaseUrl, log), redisOrExit(config, log)]);
 // One connection per drain round at a time, and spares for the scan and the reconciler.
 const db = createDb(config.databaseUrl, {
   poolSize: config.workerConcurrency + 2,

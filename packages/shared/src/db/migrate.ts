@@ -8,6 +8,7 @@ import * as checkoutHolds from './migrations/0006-checkout-holds.js';
 import * as onSale from './migrations/0007-on-sale.js';
 import { createDb, ensureDatabase } from './connection.js';
 import type { Database } from './database.js';
+import { failureReason, retryUntilReady } from '../retry-until-ready.js';
 
 // Listed explicitly rather than read from a folder, so they work the same under tsx, vitest and bundlers.
 export const migrations: Readonly<Record<string, Migration>> = {
@@ -40,5 +41,31 @@ export async function prepareDatabase(databaseUrl: string): Promise<string[]> {
     return await migrateToLatest(db);
   } finally {
     await db.destroy();
+  }
+}
+
+/** Where the Postgres of a URL is, for messages: its host and port, never its password. */
+export const describePostgres = (databaseUrl: string): string => `Postgres at ${new URL(databaseUrl).host}`;
+
+/**
+ * For a service's entry point: `prepareDatabase`, waiting for Postgres with one line saying how to get
+ * one; when it stays away, one line on stderr and exit code 1 (as for Redis: `redisOrExit`).
+ */
+export async function prepareDatabaseOrExit(
+  databaseUrl: string,
+  log: { warn: (obj: object, msg: string) => void; debug?: (obj: object, msg: string) => void },
+): Promise<void> {
+  const what = describePostgres(databaseUrl);
+  try {
+    await retryUntilReady(() => prepareDatabase(databaseUrl), {
+      log,
+      what,
+      hint:
+        "Start one: `docker compose up -d postgres` (docker-compose.yml), or Debian's " +
+        '`apt-get install postgresql`; or set DATABASE_URL to yours.',
+    });
+  } catch (error) {
+    process.stderr.write(`${what} is unreachable: ${failureReason(error)}\n`);
+    process.exit(1);
   }
 }

@@ -26,9 +26,12 @@ export function cancellationEffect(status: PurchaseStatus): CancellationEffect {
   }
 }
 
+/** Every code a cancellation is refused with, listed once: the api's OpenAPI 409 names each. */
+export const CANCELLATION_REFUSAL_CODES = ['already_cancelled', 'not_cancellable', 'hold_expired'] as const;
+
 /** Why a cancellation may not be asked for: a domain refusal, which the api turns into a 409. */
 export interface CancellationRefusal {
-  readonly code: 'already_cancelled' | 'not_cancellable' | 'hold_expired';
+  readonly code: (typeof CANCELLATION_REFUSAL_CODES)[number];
   readonly message: string;
 }
 

@@ -17,9 +17,17 @@ export type ExpiryEffect =
 export const expiryEffect = (status: PurchaseStatus): ExpiryEffect =>
   status === 'held' ? 'free_hold' : 'none';
 
+/** Every code a confirmation is refused with, listed once: the api's OpenAPI 409 names each. */
+export const CONFIRM_REFUSAL_CODES = [
+  'hold_expired',
+  'purchase_cancelled',
+  'not_decided',
+  'not_held',
+  'payment_reference_mismatch',
+] as const;
+
 export interface ConfirmRefusal {
-  readonly code:
-    'hold_expired' | 'purchase_cancelled' | 'not_decided' | 'not_held' | 'payment_reference_mismatch';
+  readonly code: (typeof CONFIRM_REFUSAL_CODES)[number];
   readonly message: string;
 }
 

@@ -1,5 +1,5 @@
 import { Cluster } from 'ioredis';
-import { retryUntilReady } from '../retry-until-ready.js';
+import { failureReason, retryUntilReady } from '../retry-until-ready.js';
 import { createRedis, describeRedis, type RedisAddress } from './client.js';
 import { assertRedisVersion } from './version.js';
 
@@ -41,9 +41,7 @@ function ready(cluster: Cluster, timeoutMs: number): Promise<void> {
 /** Redis did not answer at start-up: the message says where the process looked and what went wrong. */
 export class RedisUnreachable extends Error {
   constructor(address: RedisAddress, cause: unknown) {
-    super(
-      `${describeRedis(address)} is unreachable: ${cause instanceof Error ? cause.message : String(cause)}`,
-    );
+    super(`${describeRedis(address)} is unreachable: ${failureReason(cause)}`);
     this.name = 'RedisUnreachable';
   }
 }
@@ -55,22 +53,38 @@ export class RedisUnreachable extends Error {
  */
 export async function waitForRedis(
   address: RedisAddress,
-  options: { log: { warn: (obj: object, msg: string) => void }; attempts?: number; timeoutMs?: number },
+  options: {
+    log: { warn: (obj: object, msg: string) => void; debug?: (obj: object, msg: string) => void };
+    attempts?: number;
+    timeoutMs?: number;
+  },
 ): Promise<void> {
   try {
     await retryUntilReady(
       async () => {
         const redis = createRedis(address, 'requests');
+        // The command's own error only says it ran out of retries; the connection's says why.
+        let connectionError: Error | undefined;
+        redis.on('error', (error: Error) => (connectionError = error));
         try {
           // A cluster client queues commands until every slot is served, however long that takes; a
           // server's fails them after one retry.
           if (redis instanceof Cluster) await ready(redis, options.timeoutMs ?? 5_000);
-          await assertRedisVersion(redis);
+          await assertRedisVersion(redis).catch((error: unknown) => {
+            throw redis instanceof Cluster ? error : (connectionError ?? error);
+          });
         } finally {
           redis.disconnect();
         }
       },
-      { log: options.log, what: 'Redis', attempts: options.attempts },
+      {
+        log: options.log,
+        what: describeRedis(address),
+        hint:
+          "Start one: `docker compose up -d redis` (docker-compose.yml), or Debian's " +
+          '`apt-get install redis-server`; or set REDIS_URL (a cluster: REDIS_CLUSTER_NODES).',
+        attempts: options.attempts,
+      },
     );
   } catch (error) {
     throw new RedisUnreachable(address, error);
@@ -80,7 +94,7 @@ export async function waitForRedis(
 /** For a service's entry point: `waitForRedis`, and when Redis stays away, one line on stderr and exit code 1. */
 export async function redisOrExit(
   address: RedisAddress,
-  log: { warn: (obj: object, msg: string) => void },
+  log: { warn: (obj: object, msg: string) => void; debug?: (obj: object, msg: string) => void },
 ): Promise<void> {
   try {
     await waitForRedis(address, { log });

@@ -52,6 +52,7 @@ export function registerAdminRoutes(app: App, deps: AppDeps): void {
         response: {
           200: { description: 'The monitor page', content: { 'text/html': { schema: { type: 'string' } } } },
           ...adminErrors,
+          429: errorResponse[429],
           500: errorResponse[500],
         },
       },
@@ -71,6 +72,7 @@ export function registerAdminRoutes(app: App, deps: AppDeps): void {
           response: {
             200: { description: asset.what, content: { [asset.type]: { schema: { type: 'string' } } } },
             ...adminErrors,
+            429: errorResponse[429],
             500: errorResponse[500],
           },
         },

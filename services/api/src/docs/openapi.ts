@@ -2,6 +2,32 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { FastifyInstance } from 'fastify';
 
+declare module 'fastify' {
+  interface FastifySchema {
+    /**
+     * The route accepts a request without a body (its preValidation reads a missing one as `{}`).
+     * @fastify/swagger marks every declared body required, since Fastify itself would refuse a missing
+     * one; this says otherwise in the document.
+     */
+    [OPTIONAL_BODY]?: true;
+  }
+}
+
+/** The schema key of a route whose body may be left out; an OpenAPI extension until the document is built. */
+export const OPTIONAL_BODY = 'x-optional-body';
+
+type Operation = { requestBody?: { required?: boolean }; [OPTIONAL_BODY]?: true };
+
+/** A body the route may go without is not required; the marker itself is not for readers. */
+function markOptionalBodies(document: { paths?: Record<string, Record<string, Operation>> }): void {
+  for (const operations of Object.values(document.paths ?? {}))
+    for (const operation of Object.values(operations)) {
+      if (operation[OPTIONAL_BODY] !== true) continue;
+      delete operation[OPTIONAL_BODY];
+      if (operation.requestBody !== undefined) operation.requestBody.required = false;
+    }
+}
+
 /** Where the interactive documentation lives; the document itself is at `${DOCS_PREFIX}/json`. */
 export const DOCS_PREFIX = '/docs';
 
@@ -51,6 +77,11 @@ export function registerOpenApi(app: FastifyInstance): void {
           },
         },
       },
+    },
+    transformObject: (documentObject) => {
+      if (!('openapiObject' in documentObject)) return documentObject.swaggerObject;
+      markOptionalBodies(documentObject.openapiObject as Parameters<typeof markOptionalBodies>[0]);
+      return documentObject.openapiObject;
     },
     refResolver: {
       buildLocalReference: (json, _baseUri, _fragment, index) =>

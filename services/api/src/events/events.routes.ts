@@ -6,7 +6,16 @@ import {
   notFound,
   type SaleWindow,
 } from '@ticketing/shared';
-import { IdParams, commonErrors, errorResponse, adminErrors } from '../http/common.schemas.js';
+import {
+  IdParams,
+  adminErrors,
+  bodyErrors,
+  commonErrors,
+  errorMeaning,
+  errorResponse,
+  invalidRequest,
+  refusedResponse,
+} from '../http/common.schemas.js';
 import { requireAdmin } from '../http/admin-auth.js';
 import type { App, AppDeps } from '../app-types.js';
 import {
@@ -129,7 +138,13 @@ export function registerEventRoutes(app: App, deps: AppDeps): void {
         tags: ['events'],
         summary: 'Create an event with a fixed ticket inventory',
         body: CreateEventBody,
-        response: { 201: EventView, 422: errorResponse[422], ...adminErrors, ...commonErrors },
+        response: {
+          201: EventView,
+          422: refusedResponse(['invalid_sale_window']),
+          ...adminErrors,
+          ...bodyErrors,
+          ...commonErrors,
+        },
       },
     },
     async (request, reply) => reply.status(201).send(await createEvent(deps, request.body)),
@@ -142,7 +157,7 @@ export function registerEventRoutes(app: App, deps: AppDeps): void {
         tags: ['events'],
         summary: 'List events in creation order',
         querystring: ListEventsQuery,
-        response: { 200: EventPage, ...commonErrors },
+        response: { 200: EventPage, ...commonErrors, 400: invalidRequest('invalid_cursor') },
       },
     },
     async (request) => {
@@ -204,7 +219,13 @@ export function registerEventRoutes(app: App, deps: AppDeps): void {
           'SHA-256(seed) against the commitment and finds their own key (docs/on-sale.md). An event without ' +
           '`salesStartAt` has none: 404 `no_draw`.',
         params: IdParams,
-        response: { 200: EventDraw, 404: errorResponse[404], ...commonErrors },
+        response: {
+          200: EventDraw,
+          404: errorMeaning(
+            'No such event (`not_found`), or it has no sale start and so no draw (`no_draw`)',
+          ),
+          ...commonErrors,
+        },
       },
     },
     async (request) => {

@@ -22,7 +22,7 @@ export function registerHealthRoutes(app: App, deps: AppDeps): void {
       schema: {
         tags: ['health'],
         summary: 'Liveness: the process is up',
-        response: { 200: Ok, 500: errorResponse[500] },
+        response: { 200: Ok, 429: errorResponse[429], 500: errorResponse[500] },
       },
     },
     async () => ({ status: 'ok' as const }),
@@ -34,7 +34,7 @@ export function registerHealthRoutes(app: App, deps: AppDeps): void {
       schema: {
         tags: ['health'],
         summary: 'Readiness: Postgres and Redis both answer',
-        response: { 200: Ok, 500: errorResponse[500], 503: errorResponse[503] },
+        response: { 200: Ok, 429: errorResponse[429], 500: errorResponse[500], 503: errorResponse[503] },
       },
     },
     async () => {

@@ -11,21 +11,42 @@ const errorProperties = {
 };
 
 /** The error shape, with what a given status means on this API (the OpenAPI response description). */
-const errorMeaning = (description: string) => Type.Object(errorProperties, { description });
+export const errorMeaning = (description: string) => Type.Object(errorProperties, { description });
+
+/**
+ * Each error response names every `code` its route answers with, in backticks: the API tests check
+ * each code they meet against its description (test/support/openapi-conformance.ts).
+ */
+const named = (codes: readonly string[]): string => codes.map((code) => `\`${code}\``).join(', ');
+
+/** A 400 naming the codes any route may answer it with, and the route's own. */
+export const invalidRequest = (...routeCodes: readonly string[]) =>
+  errorMeaning(
+    `The request is invalid: body, parameters, query or headers (${named(['invalid_request', ...routeCodes])}), ` +
+      'a body that is not JSON (`invalid_json`) or not as long as its Content-Length (`invalid_content_length`)',
+  );
+
+/** A 422: the request is valid, and refused for the reasons the route's codes name. */
+export const refusedResponse = (codes: readonly string[]) =>
+  errorMeaning(`Understood but refused (${named(codes)})`);
 
 export const errorResponse = {
-  400: errorMeaning('The request is invalid: body, parameters, query or headers (`invalid_request`, …)'),
+  400: invalidRequest(),
   401: errorMeaning('The admin token is missing or wrong (`unauthorized`)'),
   404: errorMeaning('No such resource (`not_found`)'),
-  409: errorMeaning(
-    'Not possible in the current state (`already_cancelled`, `not_cancellable`, `sale_not_open`, `sale_ended`, ' +
-      '`already_queued`)',
+  429: errorMeaning(
+    'Too many requests from this address or buyer (`rate_limited`); retry after `Retry-After`',
   ),
-  422: errorMeaning('Understood but refused (`quantity_over_limit`, `idempotency_key_reused`)'),
-  429: errorMeaning('Too many requests; retry later'),
   500: errorMeaning('Internal error (`internal`); details are logged with the request id, never returned'),
   503: errorMeaning('Postgres or Redis is unavailable (`unavailable`); retry shortly'),
 } as const;
+
+/**
+ * A 409 naming every code the route answers it with: the domain's list of its refusals, so a refusal
+ * added there is documented here without anyone remembering to.
+ */
+export const conflictResponse = (codes: readonly string[]) =>
+  errorMeaning(`Not possible in the current state (${named(codes)})`);
 
 export const IdParams = Type.Object({ id: Uuid }, { additionalProperties: false });
 
@@ -50,6 +71,12 @@ export const buyerErrors = {
       'wrongly signed, another issuer or audience, an algorithm not accepted (`invalid_token`)',
   ),
   403: errorMeaning("The body's `userId` is another buyer than the token's `sub` (`user_mismatch`)"),
+} as const;
+
+/** What the JSON body parser refuses, on every route that takes a body. */
+export const bodyErrors = {
+  413: errorMeaning('The body is larger than 1 MiB (`body_too_large`)'),
+  415: errorMeaning('The body is not sent as `application/json` (`unsupported_media_type`)'),
 } as const;
 
 /** The error statuses any route may answer with, besides its own. */

@@ -114,6 +114,7 @@ export function registerMetrics(app: App, deps: AppDeps): void {
               description: 'Prometheus text exposition format',
               content: { 'text/plain': { schema: { type: 'string' } } },
             },
+            429: errorResponse[429],
             500: errorResponse[500],
           },
         },

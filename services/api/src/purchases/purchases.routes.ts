@@ -1,7 +1,26 @@
-import { isDecided, notFound, readQueuePosition, toPurchaseView } from '@ticketing/shared';
+import {
+  CANCELLATION_REFUSAL_CODES,
+  CONFIRM_REFUSAL_CODES,
+  SALE_REFUSAL_CODES,
+  isDecided,
+  notFound,
+  readQueuePosition,
+  toPurchaseView,
+} from '@ticketing/shared';
 import type { FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
-import { IdParams, buyerErrors, buyerRoute, commonErrors, errorResponse } from '../http/common.schemas.js';
+import {
+  IdParams,
+  bodyErrors,
+  buyerErrors,
+  buyerRoute,
+  commonErrors,
+  conflictResponse,
+  errorResponse,
+  invalidRequest,
+  refusedResponse,
+} from '../http/common.schemas.js';
+import { OPTIONAL_BODY } from '../docs/openapi.js';
 import { preferredWaitSeconds } from '../http/prefer.js';
 import { perUserPurchaseLimit } from '../http/security.js';
 import type { App, AppDeps } from '../app-types.js';
@@ -21,7 +40,7 @@ import { submitPurchase, toPurchaseRequest } from './submit-purchase.js';
 
 const purchaseLocation = (purchaseId: string): string => `/purchases/${purchaseId}`;
 
-/** The body is optional: a request without one is validated as an empty object. */
+/** The body is optional (its schema says so, `OPTIONAL_BODY`): a request without one is validated as `{}`. */
 const bodyOptional = async (request: FastifyRequest): Promise<void> => {
   request.body ??= {};
 };
@@ -55,9 +74,11 @@ export function registerPurchaseRoutes(app: App, deps: AppDeps): void {
           202: PurchaseView,
           ...buyerErrors,
           404: errorResponse[404],
-          409: errorResponse[409],
-          422: errorResponse[422],
+          409: conflictResponse(SALE_REFUSAL_CODES),
+          422: refusedResponse(['quantity_over_limit', 'idempotency_key_reused']),
+          ...bodyErrors,
           ...commonErrors,
+          400: invalidRequest('user_id_required'),
         },
       },
     },
@@ -129,11 +150,13 @@ export function registerPurchaseRoutes(app: App, deps: AppDeps): void {
         summary: 'Cancel a purchase; applied in queue order, freed tickets go to the waiting list',
         params: IdParams,
         body: Type.Object({}, { additionalProperties: false, description: 'No body is needed' }),
+        [OPTIONAL_BODY]: true,
         response: {
           202: PurchaseView,
           401: buyerErrors[401],
           404: errorResponse[404],
-          409: errorResponse[409],
+          409: conflictResponse(CANCELLATION_REFUSAL_CODES),
+          ...bodyErrors,
           ...commonErrors,
         },
       },
@@ -162,11 +185,13 @@ export function registerPurchaseRoutes(app: App, deps: AppDeps): void {
           'expired or was cancelled it is a 409 (`hold_expired`, `purchase_cancelled`).',
         params: IdParams,
         body: ConfirmHoldBody,
+        [OPTIONAL_BODY]: true,
         response: {
           200: PurchaseView,
           401: buyerErrors[401],
           404: errorResponse[404],
-          409: errorResponse[409],
+          409: conflictResponse(CONFIRM_REFUSAL_CODES),
+          ...bodyErrors,
           ...commonErrors,
         },
       },

@@ -1,12 +1,21 @@
 import { Type } from 'typebox';
-import { isDecided, notFound, toPurchaseView } from '@ticketing/shared';
+import {
+  CANCELLATION_REFUSAL_CODES,
+  isDecided,
+  notFound,
+  SALE_REFUSAL_CODES,
+  toPurchaseView,
+} from '@ticketing/shared';
 import {
   Uuid,
   adminErrors,
+  bodyErrors,
   buyerErrors,
   buyerRoute,
   commonErrors,
+  conflictResponse,
   errorResponse,
+  invalidRequest,
 } from '../http/common.schemas.js';
 import { requireAdmin } from '../http/admin-auth.js';
 import { perUserPurchaseLimit } from '../http/security.js';
@@ -46,7 +55,7 @@ export function registerSeedCompatibleRoutes(app: App, deps: AppDeps): void {
         tags: ['seed-compatible'],
         summary: 'Create an event (original API)',
         body: InitializeBody,
-        response: { 201: EventView, ...adminErrors, ...commonErrors },
+        response: { 201: EventView, ...adminErrors, ...bodyErrors, ...commonErrors },
       },
     },
     async (request, reply) =>
@@ -78,8 +87,10 @@ export function registerSeedCompatibleRoutes(app: App, deps: AppDeps): void {
           202: PurchaseView,
           ...buyerErrors,
           404: errorResponse[404],
-          409: errorResponse[409],
+          409: conflictResponse(SALE_REFUSAL_CODES),
+          ...bodyErrors,
           ...commonErrors,
+          400: invalidRequest('user_id_required'),
         },
       },
     },
@@ -110,8 +121,10 @@ export function registerSeedCompatibleRoutes(app: App, deps: AppDeps): void {
           202: PurchaseView,
           ...buyerErrors,
           404: errorResponse[404],
-          409: errorResponse[409],
+          409: conflictResponse(CANCELLATION_REFUSAL_CODES),
+          ...bodyErrors,
           ...commonErrors,
+          400: invalidRequest('user_id_required'),
         },
       },
     },

@@ -11,7 +11,14 @@ import {
 } from '@ticketing/shared';
 import type { App, AppDeps } from '../app-types.js';
 import { requireAdmin } from '../http/admin-auth.js';
-import { IdParams, adminErrors, commonErrors, errorResponse } from '../http/common.schemas.js';
+import {
+  IdParams,
+  adminErrors,
+  bodyErrors,
+  commonErrors,
+  errorResponse,
+  refusedResponse,
+} from '../http/common.schemas.js';
 import {
   deleteEndpoint,
   findEndpoint,
@@ -70,7 +77,8 @@ export function registerWebhookRoutes(app: App, deps: AppDeps): void {
         response: {
           201: CreatedWebhookEndpoint,
           ...adminErrors,
-          422: errorResponse[422],
+          422: refusedResponse(['webhook_url_not_allowed']),
+          ...bodyErrors,
           ...commonErrors,
         },
       },

@@ -10,6 +10,7 @@ import { afterAll } from 'vitest';
 import { buildApp } from '../../src/app.js';
 import type { App, AppDeps } from '../../src/app-types.js';
 import { closeAppDeps, openAppDeps } from '../../src/compose.js';
+import { conformanceProblems, recordExchanges, type Exchange } from './openapi-conformance.js';
 
 /**
  * The whole system in one test process, on the real Postgres and Redis: an app answering
@@ -21,6 +22,8 @@ export interface TestSystem {
   readonly config: Config;
   /** Its database and key prefix, for processes that join it. */
   readonly environment: TestEnvironment;
+  /** Every `app.inject()` exchange so far; checked against openapi.json by `close()`. */
+  readonly exchanges: readonly Exchange[];
   /** The running in-process worker (replaced by `startWorker`). */
   readonly worker: TicketingWorker;
   stopWorker(): Promise<void>;
@@ -36,6 +39,8 @@ export async function startTestSystem(
   const { config } = environment;
   const deps = await openAppDeps(config);
   const app = buildApp(deps);
+  // Every exchange of the file's tests is checked against openapi.json when the system closes.
+  const exchanges = recordExchanges(app);
   await app.ready();
   const workerDb = createDb(config.databaseUrl, { poolSize: 4 });
   const log = createLogger({ level: 'silent', name: 'worker' });
@@ -46,6 +51,7 @@ export async function startTestSystem(
     deps,
     config,
     environment,
+    exchanges,
     get worker() {
       if (worker === undefined) throw new Error('the in-process worker is not running');
       return worker;
@@ -65,6 +71,11 @@ export async function startTestSystem(
       await workerDb.destroy();
       await closeAppDeps(deps);
       await environment.destroy();
+      const problems = await conformanceProblems(exchanges);
+      if (problems.length > 0)
+        throw new Error(
+          `The API and openapi.json disagree (mend the route's schema, then pnpm openapi):\n${problems.join('\n')}`,
+        );
     },
   };
   if (options.worker !== false) await system.startWorker();
