@@ -164,7 +164,7 @@ const scenarios: Scenario[] = [
   },
   {
     name: 'long-waitlist',
-    what: `1 event × 1,000 tickets: ${purchases(20_000).toLocaleString('en')}, then ${purchases(200_000).toLocaleString('en')} purchases in all, every buyer reading its purchase once at each size, then cancellations promoting from the list`,
+    what: `1 event × 1,000 tickets: ${purchases(20_000).toLocaleString('en')}, then ${purchases(200_000).toLocaleString('en')} purchases in all, every buyer reading its purchase once at each size, then cancellations promoting from the list one after another, then every confirmed purchase cancelled at once`,
     kind: 'long-waitlist',
     load: { ...HOT, tickets: 1_000, purchases: purchases(200_000) },
   },

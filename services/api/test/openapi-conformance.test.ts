@@ -113,6 +113,8 @@ async function callEveryRoute(): Promise<void> {
   await answer(200, { method: 'GET', url: `/events/${event.id}/report` });
   await answer(404, { method: 'GET', url: `/events/${MISSING}/report` });
   await answer(200, { method: 'GET', url: '/reports/events' });
+  await answer(200, { method: 'GET', url: '/reports/events?limit=1' });
+  await answer(400, { method: 'GET', url: `/reports/events?cursor=${MISSING}` });
 
   // The seed's routes.
   const seeded = await answer(201, {

@@ -18,14 +18,8 @@ import {
 } from '../http/common.schemas.js';
 import { requireAdmin } from '../http/admin-auth.js';
 import type { App, AppDeps } from '../app-types.js';
-import {
-  countPrequeued,
-  countWaitlist,
-  findEvent,
-  insertEvent,
-  listDrawKeys,
-  listEvents,
-} from './events.repository.js';
+import { pageOfEvents } from './event-page.js';
+import { countPrequeued, countWaitlist, findEvent, insertEvent, listDrawKeys } from './events.repository.js';
 import {
   CreateEventBody,
   EventDraw,
@@ -161,18 +155,8 @@ export function registerEventRoutes(app: App, deps: AppDeps): void {
       },
     },
     async (request) => {
-      const limit = request.query.limit ?? 20;
-      const cursor = request.query.cursor;
-      if (cursor !== undefined && (await findEvent(deps.db, cursor)) === undefined) {
-        throw new AppError(400, 'invalid_cursor', 'The cursor does not point at a known event');
-      }
-      const rows = await listEvents(deps.db, {
-        limit: limit + 1,
-        ...(cursor !== undefined ? { afterId: cursor } : {}),
-      });
-      const items = rows.slice(0, limit).map(toEventView);
-      const nextCursor = rows.length > limit ? (items.at(-1)?.id ?? null) : null;
-      return { items, nextCursor };
+      const { rows, nextCursor } = await pageOfEvents(deps.db, request.query);
+      return { items: rows.map(toEventView), nextCursor };
     },
   );
 

@@ -5,6 +5,8 @@ import { Uuid } from '../http/common.schemas.js';
 export const MAX_TOTAL_TICKETS = 10_000_000;
 export const MAX_PRICE_CENTS = 100_000_000;
 export const MAX_PER_PURCHASE_LIMIT = 100;
+/** The page size of a list of events when the query names none. */
+export const DEFAULT_PAGE_SIZE = 20;
 
 const HOLD_SECONDS =
   'Hold tickets this long for payment: a purchase that gets tickets is `held` until confirmed ' +
@@ -84,7 +86,7 @@ export type EventView = Static<typeof EventView>;
 
 export const ListEventsQuery = Type.Object(
   {
-    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: 20 })),
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: DEFAULT_PAGE_SIZE })),
     cursor: Type.Optional(Uuid),
   },
   { additionalProperties: false },
