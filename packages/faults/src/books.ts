@@ -1,4 +1,5 @@
 import pg from 'pg';
+import { drawCommitment, drawKey } from '@ticketing/shared';
 import type { Buyers } from './buyers.js';
 
 /** What the audit needs to know of the buyers: the 202s they got, and what went wrong on their side. */
@@ -52,7 +53,8 @@ export async function waitAllFinal(db: pg.Pool, buyers: BuyersSeen, timeoutMs = 
  * On an event with a sale start the queue order is the draw's: every entrant of the pre-queue in
  * ascending draw key, then the purchases after the start by `seq`; nothing is decided before the start
  * (by Postgres's clock, which rounds decide by) and the draw itself is made at or after it. A pre-queue
- * cancellation (made at once by the api before the start, its key dropped) is no decision.
+ * cancellation (made at once by the api before the start, its key dropped) is no decision. The draw
+ * itself is checked by auditDraws.
  */
 export async function auditBooks(
   db: pg.Pool,
@@ -182,6 +184,8 @@ export async function auditBooks(
     }
   }
 
+  violations.push(...(await auditDraws(db)));
+
   return {
     accepted: ids.length,
     final,
@@ -193,6 +197,64 @@ export async function auditBooks(
     waitSeconds,
     violations,
   };
+}
+
+/**
+ * The draws of every event whose start has passed (docs/on-sale.md):
+ * - one draw, the committed one: made once the start passed, the commitment SHA-256 of the seed, as
+ *   many entrants as purchases holding a key, and every key the HMAC of that seed and its purchase id
+ *   (a second draw with another seed could not leave them so);
+ * - the pre-queue decided before every later arrival, and in the draw's order across rounds: where no
+ *   decision was revisited (no cancellation, expiry or promotion, which restamp `processed_at`), the
+ *   decision times never go back along the draw, and no later arrival was decided before the last
+ *   entrant. Who got a ticket, and the waiting list's order, are checked against the same line above.
+ */
+export async function auditDraws(db: pg.Pool): Promise<string[]> {
+  const violations: string[] = [];
+  const events = await db.query<{
+    id: string;
+    seed: Buffer;
+    commitment: string;
+    drawnAt: Date | null;
+    entrants: number | null;
+  }>(`
+    select id, draw_seed as seed, draw_commitment as commitment, drawn_at as "drawnAt",
+      draw_entrants as entrants
+    from events where sales_start_at is not null and sales_start_at <= now()`);
+  for (const event of events.rows) {
+    const at = `event ${event.id}`;
+    if (drawCommitment(event.seed) !== event.commitment)
+      violations.push(`${at}: the commitment is not SHA-256 of the seed`);
+    const line = await db.query<{
+      id: string;
+      key: string | null;
+      decidedAt: Date | null;
+      revisited: boolean;
+    }>(
+      `select id, draw_key as key, processed_at as "decidedAt",
+         status in ('cancelled', 'expired') or cancel_seq is not null as revisited
+       from purchases where event_id = $1 order by draw_key is null, draw_key, seq`,
+      [event.id],
+    );
+    const entrants = line.rows.filter((row) => row.key !== null);
+    if (entrants.length > 0 && event.drawnAt === null)
+      violations.push(`${at}: the start passed, no draw made`);
+    if (event.drawnAt !== null && event.entrants !== entrants.length)
+      violations.push(`${at}: the draw counts ${event.entrants} entrants, ${entrants.length} have a key`);
+    const foreign = entrants.filter((row) => row.key !== drawKey(event.seed, row.id)).length;
+    if (foreign > 0) violations.push(`${at}: ${foreign} draw keys are not the HMAC of the seed and the id`);
+    if (line.rows.some((row) => row.revisited)) continue;
+    const times = entrants.map((row) => row.decidedAt?.getTime() ?? Number.POSITIVE_INFINITY);
+    if (times.some((t, i) => i > 0 && times[i - 1]! > t))
+      violations.push(`${at}: the pre-queue was not decided in the draw's order (decision times go back)`);
+    const lastEntrant = Math.max(...times, Number.NEGATIVE_INFINITY);
+    const overtook = line.rows.filter(
+      (row) => row.key === null && (row.decidedAt?.getTime() ?? Number.POSITIVE_INFINITY) < lastEntrant,
+    ).length;
+    if (overtook > 0)
+      violations.push(`${at}: ${overtook} purchases made after the start were decided before the pre-queue`);
+  }
+  return violations;
 }
 
 /**
