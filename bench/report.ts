@@ -97,6 +97,33 @@ function verdicts(rows: readonly ResultRow[]): Verdict[] {
     if (small === undefined || large === undefined) return undefined;
     return atMost(systemCpu(large.cpuMicros) / Math.max(1, systemCpu(small.cpuMicros)), 1.5);
   });
+  // A promotion's CPU against a hot purchase's: both rows' system CPU per unit, from the same run.
+  const perHotPurchase = (candidate: ResultRow | undefined): number | undefined => {
+    const hot = row('hot');
+    return candidate === undefined || hot === undefined
+      ? undefined
+      : systemCpu(candidate.cpuMicros) / Math.max(1, systemCpu(hot.cpuMicros));
+  };
+  check("long-waitlist: a promoting cancellation ≤ 10 × hot's CPU per purchase, at each size", () => {
+    const ratios = rows
+      .filter((candidate) => candidate.name.startsWith('long-waitlist promotion'))
+      .map(perHotPurchase);
+    if (ratios.length === 0 || ratios.some((ratio) => ratio === undefined)) return undefined;
+    return atMost(Math.max(...(ratios as number[])), 10);
+  });
+  check("long-waitlist: a burst of cancellations ≤ 3 × hot's CPU per purchase, per cancellation", () =>
+    atMost(perHotPurchase(rows.find((candidate) => candidate.name.startsWith('long-waitlist burst'))), 3),
+  );
+  check('onsale: the first decision ≤ 1 s after salesStartAt', () => {
+    const ms = row('onsale-draw')?.startToFirstDecisionMs;
+    return ms === undefined ? undefined : { measured: `${ms} ms`, met: ms <= 1_000 };
+  });
+  check('onsale-draw: the drawn pre-queue decided at ≥ 0.9 × drain', () =>
+    atLeast(rateRatio('onsale-draw', 'drain'), 0.9),
+  );
+  check('onsale-accept: the pre-queue accepted at ≥ 0.9 × accept', () =>
+    atLeast(rateRatio('onsale-accept', 'accept'), 0.9),
+  );
   check('every audit passes', () =>
     rows.length === 0
       ? undefined

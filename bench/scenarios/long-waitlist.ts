@@ -108,10 +108,49 @@ export async function runLongWaitlist(
             : `FAILED: ${notPromoted} of the first ${promoted.length} in line not promoted`,
       });
     }
+    rows.push(await cancelInBurst(system, client, name, options, accepted.length - options.tickets));
   } finally {
     await client.close();
   }
   return rows;
+}
+
+/**
+ * A burst on the longest list: every confirmed purchase cancelled at once (as many as the event has
+ * tickets), each freeing its ticket for the next in line; the worker carries them out together, in
+ * as few rounds as their order allows. Timed from the first request to the last cancellation seen.
+ */
+async function cancelInBurst(
+  system: BenchSystem,
+  client: TicketingClient,
+  name: string,
+  options: LoadOptions,
+  waiting: number,
+): Promise<ResultRow> {
+  const confirmed = await system.query<{ id: string }>(
+    "select id from purchases where status = 'confirmed' order by seq",
+  );
+  const ids = confirmed.map((row) => row.id);
+  const [head] = await system.query<{ head: number }>('select waitlist_head::int as head from events');
+  const start = await system.cpu();
+  const began = performance.now();
+  await mapLimit(ids, options.concurrency, (id) => client.cancel(id));
+  await mapLimit(ids, READERS, (id) => client.follow(id, (state) => state.status === 'cancelled'));
+  const seconds = (performance.now() - began) / 1000;
+  const end = await system.cpu();
+  // The next `ids.length` in line, each promoted: the line's head moved past all of them.
+  const [after] = await system.query<{ head: number }>('select waitlist_head::int as head from events');
+  const promoted = (after?.head ?? 0) - (head?.head ?? 0);
+  return {
+    name: `${name} burst @ ${waiting} waiting`,
+    what: `${ids.length} confirmed purchases cancelled at once, each promoting the next in line`,
+    units: ids.length,
+    unit: 'cancellation',
+    perSecond: Math.round(ids.length / seconds),
+    cpuMicros: cpuPerUnit(start, end, ids.length),
+    errors: 0,
+    audit: promoted === ids.length ? 'ok' : `FAILED: ${promoted} of ${ids.length} promoted`,
+  };
 }
 
 async function untilNoneQueued(system: BenchSystem): Promise<void> {

@@ -1,4 +1,5 @@
 import pg from 'pg';
+import { drawCommitment, drawKey } from '@ticketing/shared';
 import type { Buyers } from './buyers.js';
 
 /** What the audit needs to know of the buyers: the 202s they got, and what went wrong on their side. */
@@ -22,14 +23,14 @@ export interface Books {
   readonly violations: readonly string[];
 }
 
-/** Waits until no accepted purchase is still queued in Postgres; returns how long that took. */
+/** Waits until no accepted purchase is still queued (or pre-queued) in Postgres; returns how long that took. */
 export async function waitAllFinal(db: pg.Pool, buyers: BuyersSeen, timeoutMs = 120_000): Promise<number> {
   const ids = [...buyers.accepted.values()].map((accepted) => accepted.purchaseId);
   const started = Date.now();
   for (;;) {
     const { rows } = await db
       .query<{ queued: string }>(
-        `select count(*) as queued from purchases where id = any($1::uuid[]) and status = 'queued'`,
+        `select count(*) as queued from purchases where id = any($1::uuid[]) and status in ('queued', 'prequeued')`,
         [ids],
       )
       .catch(() => ({ rows: [{ queued: 'unknown' }] }));
@@ -48,6 +49,12 @@ export async function waitAllFinal(db: pg.Pool, buyers: BuyersSeen, timeoutMs = 
  * event's lowest sequence numbers and all the others wait (or, not joining the waiting list, were
  * rejected): a cancellation or an expiry hands its ticket to the head of the line. Purchases
  * cancelled while waiting left the line and are not counted.
+ *
+ * On an event with a sale start the queue order is the draw's: every entrant of the pre-queue in
+ * ascending draw key, then the purchases after the start by `seq`; nothing is decided before the start
+ * (by Postgres's clock, which rounds decide by) and the draw itself is made at or after it. A pre-queue
+ * cancellation (made at once by the api before the start, its key dropped) is no decision. The draw
+ * itself is checked by auditDraws.
  */
 /** For the FIFO check, a purchase in these statuses got a ticket (a cancelled one, if it was booked). */
 const GOT_A_TICKET = new Set(['confirmed', 'held', 'cancelled', 'expired']);
@@ -110,6 +117,19 @@ export async function auditBooks(
   const late = paidLate.rows[0]?.late ?? 0;
   if (late > 0) violations.push(`${late} holds confirmed after they ran out`);
 
+  const early = await db.query<{ eventId: string; decided: number; drawnEarly: boolean }>(
+    `select e.id as "eventId", e.drawn_at < e.sales_start_at as "drawnEarly",
+       (select count(*)::int from purchases p
+        where p.event_id = e.id and p.processed_at < e.sales_start_at
+          and not (p.status = 'cancelled' and p.draw_key is null and p.cancel_seq is null)) as decided
+     from events e where e.sales_start_at is not null`,
+  );
+  for (const event of early.rows) {
+    if (event.decided > 0)
+      violations.push(`event ${event.eventId}: ${event.decided} purchases decided before the sale start`);
+    if (event.drawnEarly) violations.push(`event ${event.eventId}: the draw was made before the sale start`);
+  }
+
   const ids = [...buyers.accepted.values()].map((accepted) => accepted.purchaseId);
   const statuses = await db.query<{ id: string; status: string; waitedMs: number | null }>(
     `select id, status, extract(epoch from processed_at - created_at) * 1000 as "waitedMs"
@@ -122,7 +142,7 @@ export async function auditBooks(
   const count = (status: string) => statuses.rows.filter((row) => row.status === status).length;
   const lost = ids.length - statuses.rowCount!;
   if (lost > 0) violations.push(`${lost} accepted purchases are not in Postgres`);
-  const final = statuses.rowCount! - count('queued');
+  const final = statuses.rowCount! - count('queued') - count('prequeued');
   if (final !== ids.length) violations.push(`${ids.length - final} accepted purchases not final`);
   if (buyers.rejected.length > 0)
     violations.push(`${buyers.rejected.length} purchases never accepted, e.g. ${buyers.rejected[0]}`);
@@ -139,7 +159,7 @@ export async function auditBooks(
       w.line_no::text as entry,
       exists (select 1 from bookings b where b.purchase_id = p.id) as booked
     from purchases p left join waitlist_entries w on w.purchase_id = p.id
-    order by p.event_id, p.seq`);
+    order by p.event_id, p.draw_key is null, p.draw_key, p.seq`);
   const byEvent = new Map<string, typeof queue.rows>();
   for (const row of queue.rows) byEvent.set(row.eventId, [...(byEvent.get(row.eventId) ?? []), row]);
   for (const event of events.rows) {
@@ -153,7 +173,9 @@ export async function auditBooks(
     // Positions are the order of entries; they must follow the queue order of the purchases.
     const entries = waiting.map((row) => BigInt(row.entry ?? '0'));
     if (entries.some((entry, index) => index > 0 && entry <= (entries[index - 1] ?? 0n)))
-      violations.push(`event ${event.id}: waiting list out of queue order (line numbers do not follow seq)`);
+      violations.push(
+        `event ${event.id}: waiting list out of queue order (line numbers do not follow the draw, then seq)`,
+      );
     if (options.fifo) {
       const inLine = rows.filter((row) => row.status !== 'cancelled' || row.booked);
       const handedBack = inLine.filter(
@@ -167,11 +189,13 @@ export async function auditBooks(
       const firstWrong = got.findIndex((status, index) => status !== expected[index]);
       if (firstWrong !== -1) {
         violations.push(
-          `event ${event.id}: not decided in queue order: #${firstWrong + 1} by seq is ${inLine[firstWrong]?.status}, expected ${expected[firstWrong]}`,
+          `event ${event.id}: not decided in queue order: #${firstWrong + 1} by draw and seq is ${inLine[firstWrong]?.status}, expected ${expected[firstWrong]}`,
         );
       }
     }
   }
+
+  violations.push(...(await auditDraws(db)));
 
   return {
     accepted: ids.length,
@@ -184,6 +208,64 @@ export async function auditBooks(
     waitSeconds,
     violations,
   };
+}
+
+/**
+ * The draws of every event whose start has passed (docs/on-sale.md):
+ * - one draw, the committed one: made once the start passed, the commitment SHA-256 of the seed, as
+ *   many entrants as purchases holding a key, and every key the HMAC of that seed and its purchase id
+ *   (a second draw with another seed could not leave them so);
+ * - the pre-queue decided before every later arrival, and in the draw's order across rounds: where no
+ *   decision was revisited (no cancellation, expiry or promotion, which restamp `processed_at`), the
+ *   decision times never go back along the draw, and no later arrival was decided before the last
+ *   entrant. Who got a ticket, and the waiting list's order, are checked against the same line above.
+ */
+export async function auditDraws(db: pg.Pool): Promise<string[]> {
+  const violations: string[] = [];
+  const events = await db.query<{
+    id: string;
+    seed: Buffer;
+    commitment: string;
+    drawnAt: Date | null;
+    entrants: number | null;
+  }>(`
+    select id, draw_seed as seed, draw_commitment as commitment, drawn_at as "drawnAt",
+      draw_entrants as entrants
+    from events where sales_start_at is not null and sales_start_at <= now()`);
+  for (const event of events.rows) {
+    const at = `event ${event.id}`;
+    if (drawCommitment(event.seed) !== event.commitment)
+      violations.push(`${at}: the commitment is not SHA-256 of the seed`);
+    const line = await db.query<{
+      id: string;
+      key: string | null;
+      decidedAt: Date | null;
+      revisited: boolean;
+    }>(
+      `select id, draw_key as key, processed_at as "decidedAt",
+         status in ('cancelled', 'expired') or cancel_seq is not null as revisited
+       from purchases where event_id = $1 order by draw_key is null, draw_key, seq`,
+      [event.id],
+    );
+    const entrants = line.rows.filter((row) => row.key !== null);
+    if (entrants.length > 0 && event.drawnAt === null)
+      violations.push(`${at}: the start passed, no draw made`);
+    if (event.drawnAt !== null && event.entrants !== entrants.length)
+      violations.push(`${at}: the draw counts ${event.entrants} entrants, ${entrants.length} have a key`);
+    const foreign = entrants.filter((row) => row.key !== drawKey(event.seed, row.id)).length;
+    if (foreign > 0) violations.push(`${at}: ${foreign} draw keys are not the HMAC of the seed and the id`);
+    if (line.rows.some((row) => row.revisited)) continue;
+    const times = entrants.map((row) => row.decidedAt?.getTime() ?? Number.POSITIVE_INFINITY);
+    if (times.some((t, i) => i > 0 && times[i - 1]! > t))
+      violations.push(`${at}: the pre-queue was not decided in the draw's order (decision times go back)`);
+    const lastEntrant = Math.max(...times, Number.NEGATIVE_INFINITY);
+    const overtook = line.rows.filter(
+      (row) => row.key === null && (row.decidedAt?.getTime() ?? Number.POSITIVE_INFINITY) < lastEntrant,
+    ).length;
+    if (overtook > 0)
+      violations.push(`${at}: ${overtook} purchases made after the start were decided before the pre-queue`);
+  }
+  return violations;
 }
 
 /**

@@ -27,6 +27,13 @@ export const UNSAFE_SWITCH_NAMES = [
   'any-buyer',
   /** The workers' scan of Postgres for events with pending work finds none. */
   'no-pending-scan',
+  /** At the sale start the pre-queue is decided in arrival order (`seq`) instead of by draw key. */
+  'prequeue-arrival-order',
+  /**
+   * Rounds no longer check the sale start against Postgres's clock, and the api gives pre-queued
+   * purchases jobs (as a design leaning on its jobs would): the pre-queue is decided early.
+   */
+  'decide-before-start',
 ] as const;
 
 export type UnsafeSwitchName = (typeof UNSAFE_SWITCH_NAMES)[number];

@@ -2,7 +2,15 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { cancellationEffect, checkCancellable } from '../src/domain/cancellation.js';
 import { checkConfirmable, expiryEffect } from '../src/domain/hold.js';
-import { decidePurchases, type PurchaseStatus } from '../src/domain/purchase.js';
+import {
+  compareDrawKeys,
+  drawKey,
+  drawOrder,
+  onSaleOrder,
+  type OrderedPurchase,
+} from '../src/domain/draw.js';
+import { decidePurchases, type PendingPurchase, type PurchaseStatus } from '../src/domain/purchase.js';
+import { admission, checkSaleWindow, saleWindowState } from '../src/domain/sale-window.js';
 import { planPromotions } from '../src/domain/waitlist.js';
 
 /**
@@ -424,3 +432,153 @@ describe('sale model', () => {
     );
   });
 });
+
+/**
+ * The on-sale's rules, model-based: requests arrive at random moments of a random sale window, are
+ * admitted by `admission` (refused, pre-queued with their draw key, or queued), and the worker's way is
+ * run: nothing before the start; from it, rounds of a random batch size decide the pre-queue in key
+ * order from a cursor (a round may run twice), then the queue in arrival order. The reference is the
+ * plainest statement: one purchase at a time, in `onSaleOrder`.
+ */
+describe('on-sale model', () => {
+  const window = fc
+    .record({
+      start: fc.option(fc.integer({ min: 0, max: 100 }), { nil: null }),
+      end: fc.option(fc.integer({ min: 1, max: 150 }), { nil: null }),
+      opensBefore: fc.option(fc.integer({ min: 0, max: 50 }), { nil: null }),
+    })
+    .map(({ start, end, opensBefore }) => ({
+      salesStartAt: start === null ? null : new Date(start),
+      salesEndAt: end === null || (start !== null && end <= start) ? null : new Date(end),
+      preQueueOpensAt: start === null || opensBefore === null ? null : new Date(start - opensBefore),
+    }));
+  const arrival = fc.record({
+    at: fc.integer({ min: -60, max: 160 }),
+    user: fc.integer({ min: 0, max: 8 }),
+    quantity: fc.integer({ min: 1, max: 3 }),
+    joinWaitlist: fc.boolean(),
+  });
+
+  it('when requests come at any moment of any window, then the states follow time, and the pre-queue is decided in draw order before every later purchase, as one at a time would', () => {
+    fc.assert(
+      fc.property(
+        window,
+        fc.array(arrival, { maxLength: 40 }),
+        fc.uint8Array({ minLength: 32, maxLength: 32 }),
+        fc.integer({ min: 1, max: 5 }),
+        fc.integer({ min: 1, max: 10 }),
+        (sale, arrivals, seed, batch, total) => {
+          expect(checkSaleWindow(sale)).toBeNull();
+          // The states only move forward in time.
+          const order = ['scheduled', 'prequeue', 'on_sale', 'ended'];
+          const states = [-60, ...arrivals.map((a) => a.at).sort((a, b) => a - b)].map((t) =>
+            order.indexOf(saleWindowState(sale, new Date(t))),
+          );
+          expect(states).toEqual([...states].sort((a, b) => a - b));
+
+          // Accepted in time order; one pre-queue entry per user (a second is already_queued).
+          const accepted: (OrderedPurchase & PendingPurchase & { at: number })[] = [];
+          const inPrequeue = new Set<string>();
+          [...arrivals]
+            .sort((a, b) => a.at - b.at)
+            .forEach((request, index) => {
+              const admitted = admission(sale, new Date(request.at));
+              expect(admitted === 'sale_not_open').toBe(
+                sale.preQueueOpensAt !== null &&
+                  request.at < sale.preQueueOpensAt.getTime() &&
+                  (sale.salesEndAt === null || request.at < sale.salesEndAt.getTime()),
+              );
+              if (admitted === 'sale_not_open' || admitted === 'sale_ended') return;
+              const userId = `u${request.user}`;
+              if (admitted === 'prequeued' && inPrequeue.has(userId)) return;
+              if (admitted === 'prequeued') inPrequeue.add(userId);
+              const id = `00000000-0000-4000-8000-${String(index).padStart(12, '0')}`;
+              accepted.push({
+                id,
+                seq: index + 1,
+                at: request.at,
+                userId,
+                quantity: request.quantity,
+                joinWaitlist: request.joinWaitlist,
+                drawKey: admitted === 'prequeued' ? drawKey(seed, id) : null,
+              });
+            });
+
+          // The reference: one at a time in onSaleOrder.
+          const reference = decideOneAtATime(total, onSaleOrder(accepted));
+
+          // The worker's way: the pre-queue in key order from a cursor, in batches, each round possibly
+          // run twice; then the queue in seq order.
+          const decided = new Map<string, string>();
+          const state = { available: total, waitlist: 0, active: new Set<string>() };
+          const round = (purchases: typeof accepted) => {
+            const pending = purchases.filter((p) => !decided.has(p.id));
+            const result = decidePurchases(
+              {
+                availableTickets: state.available,
+                holds: false,
+                waitlistLength: state.waitlist,
+                placedUsers: state.active,
+              },
+              pending,
+            );
+            for (const { purchase, decision } of result.decided) {
+              decided.set(purchase.id, decision.status);
+              if (decision.status === 'confirmed') state.available -= purchase.quantity;
+              if (decision.status === 'waitlisted') state.waitlist += 1;
+              if (decision.status === 'confirmed' || decision.status === 'waitlisted')
+                state.active.add(purchase.userId);
+            }
+            return pending;
+          };
+          const entrants = drawOrder(accepted.flatMap((p) => (p.drawKey === null ? [] : [p.drawKey])));
+          let cursor = '';
+          for (;;) {
+            const next = accepted
+              .filter((p) => p.drawKey !== null && p.drawKey > cursor)
+              .sort((a, b) => compareDrawKeys(a.drawKey!, b.drawKey!))
+              .slice(0, batch);
+            round(next);
+            round(next); // re-run: changes nothing
+            if (next.length < batch) break;
+            cursor = next.at(-1)!.drawKey!;
+          }
+          const queued = accepted.filter((p) => p.drawKey === null).sort((a, b) => a.seq - b.seq);
+          for (let from = 0; from < queued.length; from += batch) round(queued.slice(from, from + batch));
+
+          expect(accepted.map((p) => decided.get(p.id))).toEqual(accepted.map((p) => reference.get(p.id)));
+          // The published keys are the entrants' in drawn order, and the order puts them all first.
+          const ordered = onSaleOrder(accepted);
+          expect(ordered.slice(0, entrants.length).map((p) => p.drawKey)).toEqual(entrants);
+          expect(ordered.slice(entrants.length).every((p) => p.drawKey === null)).toBe(true);
+          // Everything pre-queued arrived before the start, everything queued at or after it.
+          for (const p of accepted) {
+            const start = sale.salesStartAt?.getTime() ?? Number.NEGATIVE_INFINITY;
+            expect(p.drawKey !== null).toBe(p.at < start);
+          }
+        },
+      ),
+      { numRuns: 500 },
+    );
+  });
+});
+
+function decideOneAtATime(total: number, purchases: readonly PendingPurchase[]): Map<string, string> {
+  let available = total;
+  let waitlist = 0;
+  const active = new Set<string>();
+  const outcome = new Map<string, string>();
+  for (const purchase of purchases) {
+    const [only] = decidePurchases(
+      { availableTickets: available, holds: false, waitlistLength: waitlist, placedUsers: active },
+      [purchase],
+    ).decided;
+    if (only === undefined) continue;
+    outcome.set(purchase.id, only.decision.status);
+    if (only.decision.status === 'confirmed') available -= purchase.quantity;
+    if (only.decision.status === 'waitlisted') waitlist += 1;
+    if (only.decision.status === 'confirmed' || only.decision.status === 'waitlisted')
+      active.add(purchase.userId);
+  }
+  return outcome;
+}

@@ -32,6 +32,7 @@ describe('accepting order', () => {
         quantity: 1,
         joinWaitlist: true,
         idempotencyKey: null,
+        drawKey: null,
       })),
     );
     await Promise.all(batches.map((batch) => db.transaction().execute((tx) => insertPurchases(tx, batch))));

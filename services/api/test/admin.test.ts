@@ -34,7 +34,7 @@ async function createEvent(name: string, totalTickets: number, holdSeconds = 0) 
 const PUBLIC_ROUTES = [
   /^GET \/docs(\/|$)/,
   /^GET \/(health|ready|metrics)$/,
-  /^GET \/events(\/[^/]+(\/status)?)?$/,
+  /^GET \/events(\/[^/]+(\/status|\/draw)?)?$/,
   /^POST \/events\/[^/]+\/purchases$/,
   /^GET \/purchases\/[^/]+$/,
   /^POST \/purchases\/[^/]+\/(cancel|confirm)$/,

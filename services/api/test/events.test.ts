@@ -91,6 +91,11 @@ describe('events', () => {
       heldTickets: 0,
       waitlistCount: 2,
       queueDepth: 0,
+      prequeueSize: 0,
+      salesStartAt: null,
+      salesEndAt: null,
+      preQueueOpensAt: null,
+      saleState: 'on_sale',
     });
   });
 });

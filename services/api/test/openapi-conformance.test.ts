@@ -56,6 +56,19 @@ async function callEveryRoute(): Promise<void> {
   await answer(200, { method: 'GET', url: `/events/${event.id}/status` });
   await answer(404, { method: 'GET', url: `/events/${MISSING}/status` });
 
+  // The on-sale: a window refused, a draw before its start, an event without one, a sale not open yet.
+  const soon = new Date(Date.now() + 3_600_000).toISOString();
+  const later = new Date(Date.now() + 7_200_000).toISOString();
+  await answer(422, {
+    method: 'POST',
+    url: '/events',
+    payload: { name: 'Bad window', totalTickets: 1, priceCents: 0, salesStartAt: later, salesEndAt: soon },
+  });
+  const onSale = await createEvent({ salesStartAt: later, preQueueOpensAt: soon });
+  await answer(200, { method: 'GET', url: `/events/${onSale.id}/draw` });
+  await answer(404, { method: 'GET', url: `/events/${event.id}/draw` });
+  await answer(409, { method: 'POST', url: `/events/${onSale.id}/purchases`, payload: { userId: 'early' } });
+
   // Purchases: accepted, waited for, refused; cancelled and confirmed without a body, as the README does.
   const first = await submit(event.id, { userId: 'c1', quantity: 2 }, { 'idempotency-key': 'c1-order' });
   await answer(422, {
@@ -100,6 +113,8 @@ async function callEveryRoute(): Promise<void> {
   await answer(200, { method: 'GET', url: `/events/${event.id}/report` });
   await answer(404, { method: 'GET', url: `/events/${MISSING}/report` });
   await answer(200, { method: 'GET', url: '/reports/events' });
+  await answer(200, { method: 'GET', url: '/reports/events?limit=1' });
+  await answer(400, { method: 'GET', url: `/reports/events?cursor=${MISSING}` });
 
   // The seed's routes.
   const seeded = await answer(201, {

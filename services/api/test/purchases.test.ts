@@ -283,9 +283,16 @@ describe('reports', () => {
       holdsExpired: 0,
     });
 
-    const all = await inject({ method: 'GET', url: '/reports/events' });
-    expect(all.statusCode).toBe(200);
-    const items = all.json<{ items: { eventId: string }[] }>().items;
+    const items: { eventId: string }[] = [];
+    let cursor: string | null = null;
+    do {
+      const query: string = cursor === null ? '' : `?cursor=${cursor}`;
+      const page = await inject({ method: 'GET', url: `/reports/events${query}` });
+      expect(page.statusCode).toBe(200);
+      const body = page.json<{ items: { eventId: string }[]; nextCursor: string | null }>();
+      items.push(...body.items);
+      cursor = body.nextCursor;
+    } while (cursor !== null);
     expect(items.find((item) => item.eventId === event.id)).toEqual(response.json());
     const events = await db().selectFrom('events').select('id').execute();
     expect(items).toHaveLength(events.length);

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createRedis } from '@ticketing/shared/testing';
 import { httpHelpers, type PurchaseBody } from './support/http.js';
-import { startTestSystem, useTestSystem, type TestSystem } from './support/test-system.js';
+import { useBlockSystem, useTestSystem } from './support/test-system.js';
 
 const IP_MAX = 8;
 const USER_MAX = 3;
@@ -157,22 +157,16 @@ describe('headers, CORS and ids', () => {
 });
 
 describe('CORS off by default', () => {
-  let plain: TestSystem;
-  beforeAll(async () => {
-    plain = await startTestSystem({}, { worker: false });
-  });
-  afterAll(async () => {
-    await plain?.close();
-  });
+  const plain = useBlockSystem({}, { worker: false });
 
   it('when no origins are configured, then no CORS headers are sent and preflights are not answered', async () => {
-    const response = await plain.app.inject({
+    const response = await plain().app.inject({
       method: 'GET',
       url: '/health',
       headers: { origin: 'https://shop.example' },
     });
     expect(response.headers['access-control-allow-origin']).toBeUndefined();
-    const preflight = await plain.app.inject({
+    const preflight = await plain().app.inject({
       method: 'OPTIONS',
       url: '/health',
       headers: { origin: 'https://shop.example', 'access-control-request-method': 'GET' },

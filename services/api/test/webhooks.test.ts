@@ -4,9 +4,9 @@ import type { AddressInfo } from 'node:net';
 import { Webhook } from 'standardwebhooks';
 import { waitFor } from '@ticketing/harness';
 import { WebhookReceiver } from '@ticketing/shared/testing';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { httpHelpers, type PurchaseBody } from './support/http.js';
-import { startTestSystem, useTestSystem, type TestSystem } from './support/test-system.js';
+import { useBlockSystem, useTestSystem, type TestSystem } from './support/test-system.js';
 
 /** Short retries, so a test sees several attempts per message in well under a second. */
 const FAST_RETRIES = { WEBHOOK_RETRY_BASE_MS: '100', WEBHOOK_RETRY_MAX_DELAY_MS: '400' };
@@ -52,6 +52,7 @@ describe('signed webhooks', () => {
     const all = await register(system, everything, { description: 'the shop' });
     expect(all.secret).toMatch(/^whsec_[A-Za-z0-9+/]{43}=$/);
     expect(all.events).toEqual([
+      'purchase.prequeued',
       'purchase.held',
       'purchase.confirmed',
       'purchase.waitlisted',
@@ -60,6 +61,7 @@ describe('signed webhooks', () => {
       'purchase.expired',
       'purchase.promoted',
       'event.sold_out',
+      'event.sale_started',
     ]);
     await register(system, cancellations, { events: ['purchase.cancelled'] });
 
@@ -233,13 +235,7 @@ describe('signed webhooks', () => {
 });
 
 describe('webhooks to private networks (WEBHOOK_BLOCK_PRIVATE_NETWORKS=true)', () => {
-  let blocking: TestSystem;
-  beforeAll(async () => {
-    blocking = await startTestSystem({ ...FAST_RETRIES, WEBHOOK_BLOCK_PRIVATE_NETWORKS: 'true' });
-  });
-  afterAll(async () => {
-    await blocking?.close();
-  });
+  const blocking = useBlockSystem({ ...FAST_RETRIES, WEBHOOK_BLOCK_PRIVATE_NETWORKS: 'true' });
 
   it('when a URL resolves to a loopback or private address, then registration is refused', async () => {
     for (const url of [
@@ -250,11 +246,11 @@ describe('webhooks to private networks (WEBHOOK_BLOCK_PRIVATE_NETWORKS=true)', (
       'http://[::1]/hooks',
       'http://[::ffff:192.168.0.1]/hooks',
     ]) {
-      const response = await blocking.app.inject({ method: 'POST', url: '/webhooks', payload: { url } });
+      const response = await blocking().app.inject({ method: 'POST', url: '/webhooks', payload: { url } });
       expect(response.statusCode, url).toBe(422);
       expect(response.json()).toMatchObject({ code: 'webhook_url_not_allowed' });
     }
-    expect(await blocking.deps.db.selectFrom('webhookEndpoints').select('id').execute()).toEqual([]);
+    expect(await blocking().deps.db.selectFrom('webhookEndpoints').select('id').execute()).toEqual([]);
   });
 
   it('when a registered name resolves to a private address at delivery (DNS rebinding), then nothing is sent there', async () => {
@@ -268,22 +264,25 @@ describe('webhooks to private networks (WEBHOOK_BLOCK_PRIVATE_NETWORKS=true)', (
       events: ['purchase.confirmed'],
       secret: `whsec_${Buffer.alloc(32, 7).toString('base64')}`,
     }));
-    await blocking.deps.db.insertInto('webhookEndpoints').values(endpoints).execute();
+    await blocking().deps.db.insertInto('webhookEndpoints').values(endpoints).execute();
     await new Promise((resolve) => setTimeout(resolve, 1_500));
-    const created = await blocking.app.inject({
+    const created = await blocking().app.inject({
       method: 'POST',
       url: '/events',
       payload: { name: 'Rebinding', totalTickets: 2, priceCents: 0 },
     });
     const eventId = created.json<{ id: string }>().id;
-    const accepted = await blocking.app.inject({
+    const accepted = await blocking().app.inject({
       method: 'POST',
       url: `/events/${eventId}/purchases`,
       payload: { userId: 'rebound' },
     });
     expect(accepted.statusCode).toBe(202);
     const attempts = async () =>
-      blocking.deps.db.selectFrom('webhookAttempts').select(['endpointId', 'statusCode', 'error']).execute();
+      blocking()
+        .deps.db.selectFrom('webhookAttempts')
+        .select(['endpointId', 'statusCode', 'error'])
+        .execute();
     await waitFor(
       'an attempt to each endpoint',
       async () => new Set((await attempts()).map((a) => a.endpointId)).size === 2,
@@ -297,21 +296,15 @@ describe('webhooks to private networks (WEBHOOK_BLOCK_PRIVATE_NETWORKS=true)', (
 });
 
 describe('failing endpoints', () => {
-  let strict: TestSystem;
-  beforeAll(async () => {
-    strict = await startTestSystem({ ...FAST_RETRIES, WEBHOOK_DISABLE_AFTER_MS: '1000' });
-  });
-  afterAll(async () => {
-    await strict?.close();
-  });
+  const strict = useBlockSystem({ ...FAST_RETRIES, WEBHOOK_DISABLE_AFTER_MS: '1000' });
 
   async function saleWithOnePurchase(userId: string): Promise<void> {
-    const created = await strict.app.inject({
+    const created = await strict().app.inject({
       method: 'POST',
       url: '/events',
       payload: { name: 'Failing', totalTickets: 2, priceCents: 0 },
     });
-    const response = await strict.app.inject({
+    const response = await strict().app.inject({
       method: 'POST',
       url: `/events/${created.json<{ id: string }>().id}/purchases`,
       payload: { userId },
@@ -320,18 +313,18 @@ describe('failing endpoints', () => {
   }
 
   const endpointState = async (id: string) =>
-    (await strict.app.inject({ method: 'GET', url: '/webhooks' }))
+    (await strict().app.inject({ method: 'GET', url: '/webhooks' }))
       .json<{ items: { id: string; enabled: boolean; disabledReason?: string; failingSince?: string }[] }>()
       .items.find((endpoint) => endpoint.id === id);
 
   it('when an endpoint fails for the configured time, then it is disabled and says why; one answering 410 Gone at once', async () => {
     const down = await receiver(Number.MAX_SAFE_INTEGER);
-    const failing = await register(strict, down);
+    const failing = await register(strict(), down);
     const goneServer = createServer((_request, response) => response.writeHead(410).end());
     await new Promise<void>((resolve) => goneServer.listen(0, '127.0.0.1', resolve));
     const goneUrl = `http://127.0.0.1:${(goneServer.address() as AddressInfo).port}/`;
     const goneEndpoint = (
-      await strict.app.inject({ method: 'POST', url: '/webhooks', payload: { url: goneUrl } })
+      await strict().app.inject({ method: 'POST', url: '/webhooks', payload: { url: goneUrl } })
     ).json<{ id: string }>();
 
     await saleWithOnePurchase('disabled-soon');
@@ -349,8 +342,8 @@ describe('failing endpoints', () => {
       enabled: false,
       disabledReason: 'The endpoint answered 410 Gone',
     });
-    const attemptsToGone = await strict.deps.db
-      .selectFrom('webhookAttempts')
+    const attemptsToGone = await strict()
+      .deps.db.selectFrom('webhookAttempts')
       .select('statusCode')
       .where('endpointId', '=', goneEndpoint.id)
       .execute();
@@ -363,8 +356,8 @@ describe('failing endpoints', () => {
     await saleWithOnePurchase('after-disable');
     await new Promise((resolve) => setTimeout(resolve, 1_000));
     expect(down.requests).toBe(requestsSoFar);
-    const pending = await strict.deps.db
-      .selectFrom('webhookDeliveries')
+    const pending = await strict()
+      .deps.db.selectFrom('webhookDeliveries')
       .select('status')
       .where('endpointId', '=', failing.id)
       .where('status', '=', 'pending')

@@ -33,6 +33,21 @@ export interface EventsTable {
   waitlistTail: Generated<number>;
   /** Every waiting-list entry with a line number up to here has left the line (promoted or departed). */
   waitlistHead: Generated<number>;
+  /** The sale window (docs/on-sale.md); without a start, on sale from creation. Never changes. */
+  salesStartAt: Date | null;
+  salesEndAt: Date | null;
+  preQueueOpensAt: Date | null;
+  /** The draw's secret seed, set with the start; shown only once the draw is made. */
+  drawSeed: Buffer | null;
+  /** Hex SHA-256 of the seed, public from creation. */
+  drawCommitment: string | null;
+  /** When the draw was made (the pre-queue closed, the seed revealed), and with how many entrants. */
+  drawnAt: Date | null;
+  drawEntrants: number | null;
+  /** The last draw key decided: the next round of the pre-queue starts after it. */
+  drawCursor: string | null;
+  /** Every entrant of the draw is decided. */
+  drawFinishedAt: Date | null;
 }
 
 export interface PurchasesTable {
@@ -55,6 +70,8 @@ export interface PurchasesTable {
   expireSeq: number | null;
   createdAt: CreatedAt;
   processedAt: Date | null;
+  /** A pre-queue entrant's draw key (hex HMAC-SHA256 of the seed and the id); null otherwise. */
+  drawKey: string | null;
 }
 
 export interface BookingsTable {

@@ -5,6 +5,7 @@ import * as leanerPurchaseIndexes from './migrations/0003-leaner-purchase-indexe
 import * as waitlistLineNumbers from './migrations/0004-waitlist-line-numbers.js';
 import * as webhooks from './migrations/0005-webhooks.js';
 import * as checkoutHolds from './migrations/0006-checkout-holds.js';
+import * as onSale from './migrations/0007-on-sale.js';
 import { createDb, ensureDatabase } from './connection.js';
 import type { Database } from './database.js';
 import { failureReason, retryUntilReady } from '../retry-until-ready.js';
@@ -17,6 +18,7 @@ export const migrations: Readonly<Record<string, Migration>> = {
   '0004-waitlist-line-numbers': waitlistLineNumbers,
   '0005-webhooks': webhooks,
   '0006-checkout-holds': checkoutHolds,
+  '0007-on-sale': onSale,
 };
 
 const provider: MigrationProvider = { getMigrations: () => Promise.resolve(migrations) };

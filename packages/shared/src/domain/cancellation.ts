@@ -5,7 +5,7 @@ export type CancellationEffect =
   | 'free_booking' // confirmed: free its tickets, then promote the waiting list
   | 'free_hold' // held: free its tickets, then promote the waiting list
   | 'leave_waitlist' // waitlisted: drop out of the line
-  | 'withdraw' // still queued: it will never be decided
+  | 'withdraw' // still queued or pre-queued: it will never be decided
   | 'none'; // already cancelled, rejected or expired: a re-delivered cancellation changes nothing
 
 export function cancellationEffect(status: PurchaseStatus): CancellationEffect {
@@ -16,6 +16,7 @@ export function cancellationEffect(status: PurchaseStatus): CancellationEffect {
       return 'free_hold';
     case 'waitlisted':
       return 'leave_waitlist';
+    case 'prequeued':
     case 'queued':
       return 'withdraw';
     case 'rejected':

@@ -54,3 +54,25 @@ export function checkDraw(input: {
   if (index < 0) return { ok: false, reason: 'this purchase is not among the entrants' };
   return { ok: true, place: index + 1, entrants: input.keys.length };
 }
+
+/** A purchase as the on-sale orders it: its arrival number, and its draw key if it was pre-queued. */
+export interface OrderedPurchase {
+  readonly id: string;
+  readonly seq: number;
+  /** Set for an entrant of the draw (pre-queued at the start); null for a purchase after the start. */
+  readonly drawKey: string | null;
+}
+
+/**
+ * The order an event's purchases are decided in: every entrant of the draw in ascending key, then the
+ * purchases submitted after the start in arrival order. The worker's rounds follow it (the pre-queue
+ * by key from a cursor, then the queue by `seq`); the audits check it.
+ */
+export function onSaleOrder<P extends OrderedPurchase>(purchases: readonly P[]): P[] {
+  return [...purchases].sort((a, b) => {
+    if (a.drawKey !== null && b.drawKey !== null) return compareDrawKeys(a.drawKey, b.drawKey);
+    if (a.drawKey !== null) return -1;
+    if (b.drawKey !== null) return 1;
+    return a.seq - b.seq;
+  });
+}

@@ -77,6 +77,7 @@ export function checkConfirmable(
       return refused('hold_expired', 'This hold ran out before it was confirmed; its tickets went back');
     case 'cancelled':
       return refused('purchase_cancelled', 'This purchase was cancelled');
+    case 'prequeued':
     case 'queued':
       return refused('not_decided', 'This purchase is not decided yet; confirm it once it is held');
     case 'waitlisted':

@@ -3,6 +3,7 @@
  * order. No I/O here: the worker loads the state, asks these functions, and persists the answer.
  */
 export const PURCHASE_STATUSES = [
+  'prequeued',
   'queued',
   'held',
   'confirmed',
@@ -22,11 +23,15 @@ export type RejectionReason = (typeof REJECTION_REASONS)[number];
  */
 export const PLACED_STATUSES: readonly PurchaseStatus[] = ['held', 'confirmed', 'waitlisted'];
 
-/** A purchase is active while it holds, or may come to hold, tickets: placed, or still queued. */
-export const ACTIVE_STATUSES: readonly PurchaseStatus[] = ['queued', ...PLACED_STATUSES];
+/** A purchase is active while it holds, or may come to hold, tickets: placed, or still (pre-)queued. */
+export const ACTIVE_STATUSES: readonly PurchaseStatus[] = ['prequeued', 'queued', ...PLACED_STATUSES];
+
+/** Not decided yet: in the pre-queue (until the draw) or in the queue. */
+export const isUndecided = (status: PurchaseStatus): status is 'prequeued' | 'queued' =>
+  status === 'prequeued' || status === 'queued';
 
 /** Statuses a buyer polling for an outcome can stop waiting on. */
-export const isDecided = (status: PurchaseStatus): boolean => status !== 'queued';
+export const isDecided = (status: PurchaseStatus): boolean => !isUndecided(status);
 
 export const DEFAULT_MAX_PER_PURCHASE = 10;
 

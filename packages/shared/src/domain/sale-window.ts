@@ -33,3 +33,27 @@ export function checkSaleWindow(window: SaleWindow): SaleWindowProblem | null {
     return { field: 'preQueueOpensAt', message: 'preQueueOpensAt must not be after salesStartAt' };
   return null;
 }
+
+/** Why a purchase request is refused by its event's sale window or pre-queue (each a 409). */
+export const SALE_REFUSAL_CODES = ['sale_not_open', 'sale_ended', 'already_queued'] as const;
+
+/** What becomes of a purchase request at a moment of the window. */
+export type Admission = 'sale_not_open' | 'prequeued' | 'queued' | 'sale_ended';
+
+/**
+ * A purchase request at `now` (Postgres's clock when it is numbered): refused before the pre-queue
+ * opens and after the end, pre-queued before the start, queued from it on. The api's insert states the
+ * same in SQL, so that it is judged under the accepting lock.
+ */
+export function admission(window: SaleWindow, now: Date): Admission {
+  switch (saleWindowState(window, now)) {
+    case 'scheduled':
+      return 'sale_not_open';
+    case 'prequeue':
+      return 'prequeued';
+    case 'on_sale':
+      return 'queued';
+    case 'ended':
+      return 'sale_ended';
+  }
+}

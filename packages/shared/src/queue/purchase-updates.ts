@@ -11,7 +11,8 @@ import {
  */
 export interface PurchaseUpdate {
   readonly id: string;
-  readonly status: Exclude<PurchaseStatus, 'queued'>;
+  /** Never an undecided status: workers announce decisions (a pre-queue entry is no decision). */
+  readonly status: Exclude<PurchaseStatus, 'queued' | 'prequeued'>;
   readonly bookingId: string | null;
   readonly waitlistPosition: number | null;
   readonly reason: RejectionReason | null;
@@ -25,7 +26,7 @@ export interface PurchaseUpdate {
 export const purchaseUpdatesChannel = (prefix: string): string => `${prefix}:purchases:updated`;
 
 const UPDATE_STATUSES: ReadonlySet<unknown> = new Set(
-  PURCHASE_STATUSES.filter((status) => status !== 'queued'),
+  PURCHASE_STATUSES.filter((status) => status !== 'queued' && status !== 'prequeued'),
 );
 
 const REASONS: ReadonlySet<unknown> = new Set(REJECTION_REASONS);

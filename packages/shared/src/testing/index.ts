@@ -13,7 +13,12 @@ import { loadConfig, type Config } from '../config.js';
 import { createDb } from '../db/connection.js';
 import type { Database, EventRow, EventsTable, PurchaseRow } from '../db/database.js';
 import { prepareDatabase } from '../db/migrate.js';
-import { insertPurchases, storedPurchaseRow, type AcceptedPurchase } from '../db/purchase-insert.js';
+import {
+  insertPurchases,
+  outcomeId,
+  storedPurchaseRow,
+  type AcceptedPurchase,
+} from '../db/purchase-insert.js';
 
 /**
  * Test isolation for tests that run a service in-process: every test file gets a migrated database
@@ -127,7 +132,15 @@ export async function insertEvent(
 
 /** A purchase request as the api accepts it: one ticket, joining the waiting list, no key. */
 export function newPurchaseRow(eventId: string, userId: string, quantity = 1): AcceptedPurchase {
-  return { id: randomUUID(), eventId, userId, quantity, joinWaitlist: true, idempotencyKey: null };
+  return {
+    id: randomUUID(),
+    eventId,
+    userId,
+    quantity,
+    joinWaitlist: true,
+    idempotencyKey: null,
+    drawKey: null,
+  };
 }
 
 /**
@@ -139,10 +152,10 @@ export async function insertAcceptedPurchases(
   purchases: readonly AcceptedPurchase[],
 ): Promise<PurchaseRow[]> {
   const inserted = await db.transaction().execute((tx) => insertPurchases(tx, purchases));
-  const stored = new Map(inserted.map((row) => [row.id, row]));
+  const stored = new Map(inserted.map((outcome) => [outcomeId(outcome), outcome]));
   return purchases.flatMap((purchase) => {
-    const row = stored.get(purchase.id);
-    return row === undefined ? [] : [storedPurchaseRow(purchase, row)];
+    const outcome = stored.get(purchase.id);
+    return outcome?.kind === 'stored' ? [storedPurchaseRow(purchase, outcome.row)] : [];
   });
 }
 
@@ -156,7 +169,7 @@ export async function insertAcceptedPurchase(
   return row;
 }
 
-/** Waits until no purchase of the event is queued any more (every one decided). */
+/** Waits until no purchase of the event is queued or pre-queued any more (every one decided). */
 export async function waitUntilNothingQueued(
   db: Kysely<Database>,
   eventId: string,
@@ -168,7 +181,7 @@ export async function waitUntilNothingQueued(
       .selectFrom('purchases')
       .select((eb) => eb.fn.countAll<number>().as('count'))
       .where('eventId', '=', eventId)
-      .where('status', '=', 'queued')
+      .where('status', 'in', ['queued', 'prequeued'])
       .executeTakeFirstOrThrow();
     if (queued.count === 0) return;
     await sleep(200);

@@ -3,13 +3,14 @@ import { PURCHASE_STATUSES, type PurchaseStatus } from '../domain/purchase.js';
 /** The statuses a purchase moves to (it is created queued). */
 type ChangedStatus = Exclude<PurchaseStatus, 'queued'>;
 
-export type WebhookEventType = `purchase.${ChangedStatus}` | 'purchase.promoted' | 'event.sold_out';
+export type WebhookEventType =
+  `purchase.${ChangedStatus}` | 'purchase.promoted' | 'event.sold_out' | 'event.sale_started';
 
 /**
  * Every webhook event type, declared once: each status a purchase can move to is `purchase.<status>`
  * (so a status added to `PURCHASE_STATUSES`, such as a hold's, has its type at once); a confirmation
  * off the waiting list is `purchase.promoted` instead of `purchase.confirmed`; an event whose last
- * ticket was sold is `event.sold_out`.
+ * ticket was sold is `event.sold_out`; an event whose sale started (its draw made) is `event.sale_started`.
  */
 export const WEBHOOK_EVENT_TYPES: readonly WebhookEventType[] = [
   ...PURCHASE_STATUSES.filter((status): status is ChangedStatus => status !== 'queued').map(
@@ -17,6 +18,7 @@ export const WEBHOOK_EVENT_TYPES: readonly WebhookEventType[] = [
   ),
   'purchase.promoted',
   'event.sold_out',
+  'event.sale_started',
 ];
 
 /** What a purchase's change is announced as. */

@@ -30,6 +30,22 @@ export interface SoldOutData {
   readonly waitlistCount: number;
 }
 
+/** A sale that started: its draw made, with the commitment published before and its entrants. */
+export interface SaleStart {
+  readonly eventId: string;
+  readonly commitment: string;
+  readonly entrants: number;
+  readonly salesStartAt: Date;
+}
+
+/** `data` of an `event.sale_started` message. */
+export interface SaleStartedData {
+  readonly eventId: string;
+  readonly salesStartAt: string;
+  readonly commitment: string;
+  readonly entrants: number;
+}
+
 /** What a message says, Standard Webhooks' payload shape. */
 export interface WebhookPayload<Data = unknown> {
   readonly type: WebhookEventType;
@@ -41,6 +57,8 @@ export interface WebhookPayload<Data = unknown> {
 /** What a state change records for webhooks, in the transaction that makes the change. */
 export interface OutboxRecorder {
   record(tx: Tx, changes: readonly PurchaseChange[], decidedAt: Date): Promise<void>;
+  /** The draws a round made: one `event.sale_started` each. */
+  recordSaleStarts?(tx: Tx, starts: readonly SaleStart[], decidedAt: Date): Promise<void>;
 }
 
 /** For callers with no webhooks (tests of the round, tools): records nothing. */
@@ -81,7 +99,8 @@ export class WebhookOutbox implements OutboxRecorder {
         reason: change.reason ?? null,
         bookingId: change.bookingId ?? row.bookingId,
         waitlistPosition: change.waitlistPosition ?? null,
-        processedAt: change.paidHold === true ? row.processedAt : decidedAt,
+        // A paid hold keeps its decision's time; a pre-queue entry is no decision.
+        processedAt: change.paidHold === true || change.status === 'prequeued' ? row.processedAt : decidedAt,
       });
       messages.push(
         message(purchaseEventType(change), row.id, { type: purchaseEventType(change), timestamp, data }),
@@ -95,6 +114,21 @@ export class WebhookOutbox implements OutboxRecorder {
       }
     }
     if (messages.length > 0) await tx.insertInto('webhookMessages').values(messages).execute();
+  }
+
+  async recordSaleStarts(tx: Tx, starts: readonly SaleStart[], decidedAt: Date): Promise<void> {
+    if (starts.length === 0 || !this.subscriptions.types.has('event.sale_started')) return;
+    const timestamp = decidedAt.toISOString();
+    const messages = starts.map((start) => {
+      const data: SaleStartedData = {
+        eventId: start.eventId,
+        salesStartAt: start.salesStartAt.toISOString(),
+        commitment: start.commitment,
+        entrants: start.entrants,
+      };
+      return message('event.sale_started', start.eventId, { type: 'event.sale_started', timestamp, data });
+    });
+    await tx.insertInto('webhookMessages').values(messages).execute();
   }
 }
 

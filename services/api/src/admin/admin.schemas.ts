@@ -31,6 +31,15 @@ export const SaleOverviewItem = Type.Object({
   revenueCents: Type.Integer(),
   currency: Type.String(),
   createdAt: Type.String({ format: 'date-time' }),
+  saleState: Type.String({
+    description: '`scheduled`, `prequeue`, `on_sale` or `ended`, by the database clock',
+  }),
+  salesStartAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
+  startsInMs: Type.Union([Type.Integer(), Type.Null()], {
+    description:
+      'Until the sale start by the database clock (the countdown); null without a start or after it',
+  }),
+  prequeueSize: Type.Integer({ description: 'Purchases in the pre-queue, waiting for the draw' }),
 });
 
 export const SaleOverview = Type.Object(

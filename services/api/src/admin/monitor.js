@@ -149,6 +149,14 @@ function select(eventId) {
   drawCharts();
 }
 
+/** The sale state, with a countdown to the start while there is one. */
+function saleText(event) {
+  if (event.startsInMs === null) return event.saleState.replace('_', ' ');
+  const seconds = Math.ceil(event.startsInMs / 1000);
+  const clock = `${Math.floor(seconds / 3600)}:${String(Math.floor(seconds / 60) % 60).padStart(2, '0')}:${String(seconds % 60).padStart(2, '0')}`;
+  return `${event.saleState} · starts in ${clock}`;
+}
+
 function render(overview) {
   const now = Date.parse(overview.at);
   const rows = overview.items.map((event) => {
@@ -184,6 +192,8 @@ function render(overview) {
       cell(String(event.availableTickets), 'available'),
       cell(String(event.waitlisted), 'waitlisted'),
       cell(String(event.holdsExpired), 'holdsExpired'),
+      cell(saleText(event), 'sale'),
+      cell(String(event.prequeueSize), 'prequeue'),
       cell(String(event.queueDepth), 'queueDepth'),
       cell(ratePerSecond(samples, now).toFixed(1), 'rate'),
       cell(money(event.revenueCents, event.currency), 'revenue'),

@@ -1,7 +1,7 @@
 import { readPaces, type SalesReport } from '@ticketing/shared';
 import type { AppDeps } from '../app-types.js';
-import { availableTickets } from '../events/event-view.js';
-import { countHeldPurchases, listRecentEvents } from '../events/events.repository.js';
+import { availableTickets, toSaleWindowView } from '../events/event-view.js';
+import { countHeldPurchases, countPrequeued, listRecentEvents } from '../events/events.repository.js';
 import { loadSalesReports } from '../reports/reports.repository.js';
 import type { SaleOverview } from './admin.schemas.js';
 
@@ -41,9 +41,14 @@ export function outcomesOf(
 export async function loadSaleOverview(deps: AppDeps, limit = MONITOR_EVENTS): Promise<SaleOverview> {
   const events = await listRecentEvents(deps.db, limit);
   const ids = events.map((event) => event.id);
-  const [reports, held, depths, paces] = await Promise.all([
+  const drawing = events.filter((event) => event.salesStartAt !== null && event.drawFinishedAt === null);
+  const [reports, held, prequeued, depths, paces] = await Promise.all([
     loadSalesReports(deps.db, ids),
     countHeldPurchases(deps.db, ids),
+    countPrequeued(
+      deps.db,
+      drawing.map((event) => event.id),
+    ),
     Promise.all(ids.map((id) => deps.queues.depth(id))),
     readPaces(deps.redis, deps.config.queuePrefix, ids),
   ]);
@@ -69,6 +74,13 @@ export async function loadSaleOverview(deps: AppDeps, limit = MONITOR_EVENTS): P
         revenueCents: report?.revenueCents ?? 0,
         currency: event.currency,
         createdAt: event.createdAt.toISOString(),
+        saleState: toSaleWindowView(event).saleState,
+        salesStartAt: event.salesStartAt?.toISOString() ?? null,
+        startsInMs:
+          event.salesStartAt !== null && event.salesStartAt > event.dbNow
+            ? event.salesStartAt.getTime() - event.dbNow.getTime()
+            : null,
+        prequeueSize: prequeued.get(event.id) ?? 0,
       };
     }),
   };

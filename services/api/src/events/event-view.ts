@@ -1,4 +1,5 @@
-import type { EventRow } from '@ticketing/shared';
+import { saleWindowState, type EventRow } from '@ticketing/shared';
+import type { EventRowAt } from './events.repository.js';
 import type { EventView } from './events.schemas.js';
 
 /** Tickets neither sold nor held: what the next in line can still get. */
@@ -6,7 +7,15 @@ export const availableTickets = (
   row: Pick<EventRow, 'totalTickets' | 'soldTickets' | 'heldTickets'>,
 ): number => row.totalTickets - row.soldTickets - row.heldTickets;
 
-export const toEventView = (row: EventRow): EventView => ({
+/** The sale window as clients see it, with its state by Postgres's clock when the row was read. */
+export const toSaleWindowView = (row: EventRowAt) => ({
+  salesStartAt: row.salesStartAt?.toISOString() ?? null,
+  salesEndAt: row.salesEndAt?.toISOString() ?? null,
+  preQueueOpensAt: row.preQueueOpensAt?.toISOString() ?? null,
+  saleState: saleWindowState(row, row.dbNow),
+});
+
+export const toEventView = (row: EventRowAt): EventView => ({
   id: row.id,
   name: row.name,
   totalTickets: row.totalTickets,
@@ -16,4 +25,5 @@ export const toEventView = (row: EventRow): EventView => ({
   maxPerPurchase: row.maxPerPurchase,
   holdSeconds: row.holdSeconds,
   createdAt: row.createdAt.toISOString(),
+  ...toSaleWindowView(row),
 });

@@ -1,6 +1,11 @@
 import { waitlistLength, type EventRow, type Db } from '@ticketing/shared';
 import { sql } from 'kysely';
 
+/** An event read with Postgres's clock at the time (`dbNow`): its sale state is judged by that clock. */
+export type EventRowAt = EventRow & { readonly dbNow: Date };
+
+const dbNow = sql<Date>`statement_timestamp()`.as('dbNow');
+
 export async function insertEvent(
   db: Db,
   event: {
@@ -10,21 +15,54 @@ export async function insertEvent(
     currency: string;
     maxPerPurchase: number;
     holdSeconds: number;
+    salesStartAt: Date | null;
+    salesEndAt: Date | null;
+    preQueueOpensAt: Date | null;
+    drawSeed: Buffer | null;
+    drawCommitment: string | null;
   },
-): Promise<EventRow> {
-  return db.insertInto('events').values(event).returningAll().executeTakeFirstOrThrow();
+): Promise<EventRowAt> {
+  return db.insertInto('events').values(event).returningAll().returning(dbNow).executeTakeFirstOrThrow();
 }
 
-export async function findEvent(db: Db, id: string): Promise<EventRow | undefined> {
-  return db.selectFrom('events').selectAll().where('id', '=', id).executeTakeFirst();
+export async function findEvent(db: Db, id: string): Promise<EventRowAt | undefined> {
+  return db.selectFrom('events').selectAll().select(dbNow).where('id', '=', id).executeTakeFirst();
+}
+
+/** The draw's published keys: every entrant's, in drawn order (ascending). */
+export async function listDrawKeys(db: Db, eventId: string): Promise<string[]> {
+  const rows = await db
+    .selectFrom('purchases')
+    .select('drawKey')
+    .where('eventId', '=', eventId)
+    .where('drawKey', 'is not', null)
+    .orderBy('drawKey')
+    .execute();
+  return rows.flatMap((row) => (row.drawKey === null ? [] : [row.drawKey]));
+}
+
+/** Purchases in each event's pre-queue now (before the draw: the entrants so far). */
+export async function countPrequeued(db: Db, eventIds: readonly string[]): Promise<Map<string, number>> {
+  if (eventIds.length === 0) return new Map();
+  const { rows } = await sql<{ eventId: string; prequeued: number }>`
+    select event_id, count(*)::integer as prequeued from purchases
+    where status = 'prequeued' and event_id = any(${eventIds}::uuid[])
+    group by event_id`.execute(db);
+  return new Map(rows.map((row) => [row.eventId, row.prequeued]));
 }
 
 /**
  * Keyset pagination in creation order; the cursor is the id of the last event already seen. The
  * comparison happens in Postgres so timestamps keep their full (microsecond) precision.
  */
-export async function listEvents(db: Db, page: { limit: number; afterId?: string }): Promise<EventRow[]> {
-  let query = db.selectFrom('events').selectAll().orderBy('createdAt').orderBy('id').limit(page.limit);
+export async function listEvents(db: Db, page: { limit: number; afterId?: string }): Promise<EventRowAt[]> {
+  let query = db
+    .selectFrom('events')
+    .selectAll()
+    .select(dbNow)
+    .orderBy('createdAt')
+    .orderBy('id')
+    .limit(page.limit);
   if (page.afterId !== undefined) {
     const cursor = db.selectFrom('events').select(['createdAt', 'id']).where('id', '=', page.afterId);
     query = query.where(sql<boolean>`(created_at, id) > (${cursor})`);
@@ -33,10 +71,11 @@ export async function listEvents(db: Db, page: { limit: number; afterId?: string
 }
 
 /** The newest events first: what the operations views (monitor, queue dashboard, metrics) look at. */
-export async function listRecentEvents(db: Db, limit: number): Promise<EventRow[]> {
+export async function listRecentEvents(db: Db, limit: number): Promise<EventRowAt[]> {
   return db
     .selectFrom('events')
     .selectAll()
+    .select(dbNow)
     .orderBy('createdAt', 'desc')
     .orderBy('id', 'desc')
     .limit(limit)

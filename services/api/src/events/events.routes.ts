@@ -1,28 +1,62 @@
-import { AppError, notFound } from '@ticketing/shared';
+import {
+  AppError,
+  checkSaleWindow,
+  drawCommitment,
+  newDrawSeed,
+  notFound,
+  type SaleWindow,
+} from '@ticketing/shared';
 import {
   IdParams,
   adminErrors,
   bodyErrors,
   commonErrors,
+  errorMeaning,
   errorResponse,
   invalidRequest,
+  refusedResponse,
 } from '../http/common.schemas.js';
 import { requireAdmin } from '../http/admin-auth.js';
 import type { App, AppDeps } from '../app-types.js';
-import { countWaitlist, findEvent, insertEvent, listEvents } from './events.repository.js';
+import { pageOfEvents } from './event-page.js';
+import { countPrequeued, countWaitlist, findEvent, insertEvent, listDrawKeys } from './events.repository.js';
 import {
   CreateEventBody,
+  EventDraw,
   EventPage,
   EventStatus,
   EventView,
   ListEventsQuery,
   type CreateEventInput,
 } from './events.schemas.js';
-import { availableTickets, toEventView } from './event-view.js';
+import { availableTickets, toEventView, toSaleWindowView } from './event-view.js';
 
-/** Creates an event (shared with `POST /initialize`). */
+/** The sale window of a request, checked for consistency; a bad one is a 422 naming the field. */
+function saleWindowOf(input: CreateEventInput): SaleWindow {
+  const window: SaleWindow = {
+    salesStartAt: input.salesStartAt === undefined ? null : new Date(input.salesStartAt),
+    salesEndAt: input.salesEndAt === undefined ? null : new Date(input.salesEndAt),
+    preQueueOpensAt: input.preQueueOpensAt === undefined ? null : new Date(input.preQueueOpensAt),
+  };
+  for (const [field, date] of Object.entries(window))
+    if (date !== null && Number.isNaN(date.getTime()))
+      throw new AppError(422, 'invalid_sale_window', `${field} is not a valid ISO 8601 date-time`);
+  const problem = checkSaleWindow(window);
+  if (problem !== null) throw new AppError(422, 'invalid_sale_window', problem.message);
+  return window;
+}
+
+/**
+ * Creates an event (shared with `POST /initialize`). One with a sale start gets its draw's secret seed
+ * and commitment now: the commitment is public from creation, so it is fixed before anyone can enter.
+ */
 export async function createEvent(deps: AppDeps, input: CreateEventInput): Promise<EventView> {
+  const window = saleWindowOf(input);
+  const seed = window.salesStartAt === null ? null : newDrawSeed();
   const row = await insertEvent(deps.db, {
+    ...window,
+    drawSeed: seed,
+    drawCommitment: seed === null ? null : drawCommitment(seed),
     name: input.name,
     totalTickets: input.totalTickets,
     priceCents: input.priceCents,
@@ -37,9 +71,12 @@ export async function createEvent(deps: AppDeps, input: CreateEventInput): Promi
 export async function loadEventStatus(deps: AppDeps, eventId: string) {
   const event = await findEvent(deps.db, eventId);
   if (event === undefined) throw notFound('Event');
-  const [waitlistCount, queueDepth] = await Promise.all([
+  const [waitlistCount, queueDepth, prequeued] = await Promise.all([
     countWaitlist(deps.db, eventId),
     deps.queues.depth(eventId),
+    event.salesStartAt === null || event.drawFinishedAt !== null
+      ? new Map<string, number>()
+      : countPrequeued(deps.db, [eventId]),
   ]);
   return {
     eventId,
@@ -49,10 +86,43 @@ export async function loadEventStatus(deps: AppDeps, eventId: string) {
     heldTickets: event.heldTickets,
     waitlistCount,
     queueDepth,
+    prequeueSize: prequeued.get(eventId) ?? 0,
+    ...toSaleWindowView(event),
   };
 }
 
+/**
+ * The event's draw: its commitment from creation, and once the draw is made (a worker took it at the
+ * start, under the accepting lock, so no entrant can still arrive) the seed, the entrant count and every
+ * entrant's key in drawn order. An event without a sale start has no draw: 404 `no_draw`.
+ */
+export async function loadEventDraw(deps: AppDeps, eventId: string): Promise<EventDraw> {
+  const event = await findEvent(deps.db, eventId);
+  if (event === undefined) throw notFound('Event');
+  if (event.salesStartAt === null || event.drawCommitment === null || event.drawSeed === null)
+    throw new AppError(404, 'no_draw', 'This event has no sale start, so no draw');
+  const base = {
+    eventId,
+    commitment: event.drawCommitment,
+    salesStartAt: event.salesStartAt.toISOString(),
+  };
+  if (event.drawnAt === null) return { ...base, drawn: false };
+  const keys = await listDrawKeys(deps.db, eventId);
+  return {
+    ...base,
+    drawn: true,
+    seed: event.drawSeed.toString('hex'),
+    entrants: event.drawEntrants ?? keys.length,
+    keys,
+  };
+}
+
+/** Draws kept in memory once made: every buyer of a big on-sale reads the same keys. */
+const CACHED_DRAWS = 16;
+
 export function registerEventRoutes(app: App, deps: AppDeps): void {
+  // A draw never changes once made (its entrants are fixed under the accepting lock at the start).
+  const drawsMade = new Map<string, EventDraw>();
   app.post(
     '/events',
     {
@@ -62,7 +132,13 @@ export function registerEventRoutes(app: App, deps: AppDeps): void {
         tags: ['events'],
         summary: 'Create an event with a fixed ticket inventory',
         body: CreateEventBody,
-        response: { 201: EventView, ...adminErrors, ...bodyErrors, ...commonErrors },
+        response: {
+          201: EventView,
+          422: refusedResponse(['invalid_sale_window']),
+          ...adminErrors,
+          ...bodyErrors,
+          ...commonErrors,
+        },
       },
     },
     async (request, reply) => reply.status(201).send(await createEvent(deps, request.body)),
@@ -79,18 +155,8 @@ export function registerEventRoutes(app: App, deps: AppDeps): void {
       },
     },
     async (request) => {
-      const limit = request.query.limit ?? 20;
-      const cursor = request.query.cursor;
-      if (cursor !== undefined && (await findEvent(deps.db, cursor)) === undefined) {
-        throw new AppError(400, 'invalid_cursor', 'The cursor does not point at a known event');
-      }
-      const rows = await listEvents(deps.db, {
-        limit: limit + 1,
-        ...(cursor !== undefined ? { afterId: cursor } : {}),
-      });
-      const items = rows.slice(0, limit).map(toEventView);
-      const nextCursor = rows.length > limit ? (items.at(-1)?.id ?? null) : null;
-      return { items, nextCursor };
+      const { rows, nextCursor } = await pageOfEvents(deps.db, request.query);
+      return { items: rows.map(toEventView), nextCursor };
     },
   );
 
@@ -122,5 +188,39 @@ export function registerEventRoutes(app: App, deps: AppDeps): void {
       },
     },
     async (request) => loadEventStatus(deps, request.params.id),
+  );
+
+  app.get(
+    '/events/:id/draw',
+    {
+      schema: {
+        tags: ['events'],
+        summary: "The on-sale draw: its commitment, and once drawn the seed and every entrant's key",
+        description:
+          'Public. From creation: `commitment`, hex SHA-256 of a secret 32-byte seed. Once the sale started and ' +
+          "the draw was made: `seed`, `entrants` and `keys`, every pre-queued purchase's key " +
+          '(hex HMAC-SHA256 of the seed and the purchase id as lower-case text) in drawn order. A buyer checks ' +
+          'SHA-256(seed) against the commitment and finds their own key (docs/on-sale.md). An event without ' +
+          '`salesStartAt` has none: 404 `no_draw`.',
+        params: IdParams,
+        response: {
+          200: EventDraw,
+          404: errorMeaning(
+            'No such event (`not_found`), or it has no sale start and so no draw (`no_draw`)',
+          ),
+          ...commonErrors,
+        },
+      },
+    },
+    async (request) => {
+      const cached = drawsMade.get(request.params.id);
+      if (cached !== undefined) return cached;
+      const draw = await loadEventDraw(deps, request.params.id);
+      if (draw.drawn) {
+        if (drawsMade.size >= CACHED_DRAWS) drawsMade.delete(drawsMade.keys().next().value ?? '');
+        drawsMade.set(request.params.id, draw);
+      }
+      return draw;
+    },
   );
 }

@@ -1,14 +1,40 @@
 import { Type, type Static } from 'typebox';
-import { DEFAULT_MAX_PER_PURCHASE, MAX_HOLD_SECONDS } from '@ticketing/shared';
+import { DEFAULT_MAX_PER_PURCHASE, MAX_HOLD_SECONDS, SALE_STATES } from '@ticketing/shared';
 import { Uuid } from '../http/common.schemas.js';
 
 export const MAX_TOTAL_TICKETS = 10_000_000;
 export const MAX_PRICE_CENTS = 100_000_000;
 export const MAX_PER_PURCHASE_LIMIT = 100;
+/** The page size of a list of events when the query names none. */
+export const DEFAULT_PAGE_SIZE = 20;
 
 const HOLD_SECONDS =
   'Hold tickets this long for payment: a purchase that gets tickets is `held` until confirmed ' +
   '(`POST /purchases/{id}/confirm`) or expired (its tickets go to the next in line). 0: confirmed at once';
+
+const SALES_START_AT =
+  'The sale start (ISO 8601). Purchases before it are `prequeued`, and at the start they are decided ' +
+  'in a random order anyone can verify (`GET /events/{id}/draw`), ahead of every later purchase. ' +
+  'Without it, the event is on sale from creation';
+
+const SaleWindowFields = {
+  salesStartAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
+  salesEndAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
+  preQueueOpensAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
+  saleState: Type.Union(
+    [
+      Type.Literal(SALE_STATES[0]),
+      Type.Literal(SALE_STATES[1]),
+      Type.Literal(SALE_STATES[2]),
+      Type.Literal(SALE_STATES[3]),
+    ],
+    {
+      description:
+        'By the database clock: `scheduled` (the pre-queue is not open yet), `prequeue`, `on_sale`, ' +
+        '`ended` (whether tickets remain is `availableTickets`)',
+    },
+  ),
+};
 
 export const CreateEventBody = Type.Object(
   {
@@ -23,6 +49,18 @@ export const CreateEventBody = Type.Object(
     ),
     holdSeconds: Type.Optional(
       Type.Integer({ minimum: 0, maximum: MAX_HOLD_SECONDS, default: 0, description: HOLD_SECONDS }),
+    ),
+    salesStartAt: Type.Optional(Type.String({ format: 'date-time', description: SALES_START_AT })),
+    salesEndAt: Type.Optional(
+      Type.String({ format: 'date-time', description: 'Purchases from then on are 409 `sale_ended`' }),
+    ),
+    preQueueOpensAt: Type.Optional(
+      Type.String({
+        format: 'date-time',
+        description:
+          'When the pre-queue opens (at or before `salesStartAt`; default: at creation). Before it, ' +
+          'purchases are 409 `sale_not_open`',
+      }),
     ),
   },
   { additionalProperties: false },
@@ -40,6 +78,7 @@ export const EventView = Type.Object(
     maxPerPurchase: Type.Integer(),
     holdSeconds: Type.Integer({ description: HOLD_SECONDS }),
     createdAt: Type.String({ format: 'date-time' }),
+    ...SaleWindowFields,
   },
   { $id: 'Event', description: 'An event with its live availability' },
 );
@@ -47,7 +86,7 @@ export type EventView = Static<typeof EventView>;
 
 export const ListEventsQuery = Type.Object(
   {
-    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: 20 })),
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: DEFAULT_PAGE_SIZE })),
     cursor: Type.Optional(Uuid),
   },
   { additionalProperties: false },
@@ -70,6 +109,32 @@ export const EventStatus = Type.Object(
     heldTickets: Type.Integer({ description: 'Tickets held for purchases awaiting payment' }),
     waitlistCount: Type.Integer(),
     queueDepth: Type.Integer({ description: 'Jobs of this event not yet finished by a worker' }),
+    prequeueSize: Type.Integer({ description: 'Purchases in the pre-queue, waiting for the draw' }),
+    ...SaleWindowFields,
   },
   { description: 'Live sale status of an event' },
 );
+
+export const EventDraw = Type.Object(
+  {
+    eventId: Uuid,
+    commitment: Type.String({ pattern: '^[0-9a-f]{64}$', description: 'Hex SHA-256 of the seed' }),
+    salesStartAt: Type.String({ format: 'date-time' }),
+    drawn: Type.Boolean({ description: 'The draw is made: the seed and the keys are shown' }),
+    seed: Type.Optional(Type.String({ pattern: '^[0-9a-f]{64}$', description: 'The 32-byte seed, hex' })),
+    entrants: Type.Optional(Type.Integer({ description: 'Purchases in the pre-queue at the start' })),
+    keys: Type.Optional(
+      Type.Array(Type.String(), {
+        description:
+          "Every entrant's draw key, HMAC-SHA256(seed, purchase id as lower-case text) in hex, in drawn " +
+          'order (ascending): the order in which they were decided',
+      }),
+    ),
+  },
+  {
+    $id: 'Draw',
+    description:
+      'The on-sale draw, commit-reveal: the commitment from creation, the seed and the keys once drawn',
+  },
+);
+export type EventDraw = Static<typeof EventDraw>;

@@ -11,7 +11,7 @@ const errorProperties = {
 };
 
 /** The error shape, with what a given status means on this API (the OpenAPI response description). */
-const errorMeaning = (description: string) => Type.Object(errorProperties, { description });
+export const errorMeaning = (description: string) => Type.Object(errorProperties, { description });
 
 /**
  * Each error response names every `code` its route answers with, in backticks: the API tests check

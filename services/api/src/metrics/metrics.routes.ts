@@ -1,7 +1,7 @@
-import { connectionErrorsCounter, type EventRow } from '@ticketing/shared';
+import { connectionErrorsCounter, SALE_STATES, saleWindowState } from '@ticketing/shared';
 import { Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { App, AppDeps } from '../app-types.js';
-import { listRecentEvents } from '../events/events.repository.js';
+import { countPrequeued, listRecentEvents, type EventRowAt } from '../events/events.repository.js';
 import { errorResponse } from '../http/common.schemas.js';
 
 /** Events whose queue depth is exported, newest first: the label count stays bounded. */
@@ -30,7 +30,7 @@ export function registerMetrics(app: App, deps: AppDeps): void {
   const perRecentEvent = (
     name: string,
     help: string,
-    figure: (event: EventRow) => number | Promise<number>,
+    figure: (event: EventRowAt) => number | Promise<number>,
   ): void => {
     new Gauge({
       name,
@@ -60,6 +60,33 @@ export function registerMetrics(app: App, deps: AppDeps): void {
     'Tickets held for purchases awaiting payment',
     (event) => event.heldTickets,
   );
+
+  perRecentEvent(
+    'ticketing_prequeue_size',
+    'Purchases in the pre-queue, waiting for the draw at the sale start',
+    async (event) =>
+      event.salesStartAt === null || event.drawFinishedAt !== null
+        ? 0
+        : ((await countPrequeued(deps.db, [event.id])).get(event.id) ?? 0),
+  );
+  new Gauge({
+    name: 'ticketing_sale_state',
+    help: `1 for the sale state each of the ${QUEUE_DEPTH_EVENTS} newest events is in (by the database clock), 0 for the others`,
+    labelNames: ['event_id', 'state'] as const,
+    registers: [registry],
+    async collect() {
+      this.reset();
+      try {
+        for (const event of await listRecentEvents(deps.db, QUEUE_DEPTH_EVENTS)) {
+          const state = saleWindowState(event, event.dbNow);
+          for (const each of SALE_STATES)
+            this.set({ event_id: event.id, state: each }, each === state ? 1 : 0);
+        }
+      } catch (err) {
+        app.log.warn({ err, metric: 'ticketing_sale_state' }, 'metric not collected');
+      }
+    },
+  });
 
   app.addHook('onResponse', (request, reply, done) => {
     requestDuration.observe(

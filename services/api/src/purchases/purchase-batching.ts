@@ -1,7 +1,9 @@
 import {
   insertPurchases,
+  outcomeId,
   storedPurchaseRow,
   type AcceptedPurchase,
+  type WindowRefusal,
   type Database,
   type EventQueues,
   type OutboxRecorder,
@@ -20,8 +22,11 @@ import { findPurchaseViewRows } from './purchases.repository.js';
  * views, and one statement confirming holds, instead of a round trip each.
  */
 export interface PurchaseBatching {
-  /** Stores a purchase; undefined when another purchase of the event already holds its idempotency key. */
-  insert(purchase: AcceptedPurchase): Promise<PurchaseRow | undefined>;
+  /**
+   * Stores a purchase. Undefined when another purchase of the event already holds its idempotency key
+   * or its buyer's pre-queue entry; a refusal when the sale window is closed.
+   */
+  insert(purchase: AcceptedPurchase): Promise<PurchaseRow | WindowRefusal | undefined>;
   /** Adds a job to its event's queue; resolves with the error if Redis refused it. */
   enqueue(job: TicketingJob): Promise<Error | undefined>;
   loadView(purchaseId: string): Promise<PurchaseViewRow | undefined>;
@@ -36,15 +41,16 @@ export function createPurchaseBatching(
   /** Where a confirmation records its webhook messages, in its own transaction. */
   outbox: OutboxRecorder,
 ): PurchaseBatching {
-  const inserts = createBatcher<AcceptedPurchase, PurchaseRow | undefined>({
+  const inserts = createBatcher<AcceptedPurchase, PurchaseRow | WindowRefusal | undefined>({
     maxBatchSize: 500,
     maxConcurrent: 4,
     run: async (purchases) => {
-      const inserted = await db.transaction().execute((tx) => insertPurchases(tx, purchases));
-      const stored = new Map(inserted.map((row) => [row.id, row]));
+      const inserted = await db.transaction().execute((tx) => insertPurchases(tx, purchases, outbox));
+      const outcomes = new Map(inserted.map((outcome) => [outcomeId(outcome), outcome]));
       return purchases.map((purchase) => {
-        const row = stored.get(purchase.id);
-        return row === undefined ? undefined : storedPurchaseRow(purchase, row);
+        const outcome = outcomes.get(purchase.id);
+        if (outcome === undefined) return undefined;
+        return outcome.kind === 'refused' ? outcome.refusal : storedPurchaseRow(purchase, outcome.row);
       });
     },
   });

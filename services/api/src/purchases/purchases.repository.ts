@@ -3,11 +3,28 @@ import {
   isActive,
   nextQueueSeq,
   waitlistPosition,
+  type OutboxRecorder,
   type PurchaseRow,
   type PurchaseViewRow,
   type Db,
   type Tx,
 } from '@ticketing/shared';
+import { sql } from 'kysely';
+
+/** The buyer's entry in the event's pre-queue, if any (a second is refused). */
+export async function findPrequeuedPurchaseOfUser(
+  db: Db,
+  eventId: string,
+  userId: string,
+): Promise<PurchaseRow | undefined> {
+  return db
+    .selectFrom('purchases')
+    .selectAll()
+    .where('eventId', '=', eventId)
+    .where('userId', '=', userId)
+    .where('status', '=', 'prequeued')
+    .executeTakeFirst();
+}
 
 export async function findPurchaseByIdempotencyKey(
   db: Db,
@@ -85,6 +102,38 @@ export async function markCancellationRequested(tx: Tx, id: string): Promise<Pur
     .executeTakeFirst();
 }
 
+/**
+ * Cancels a pre-queued purchase at once, if the sale has not started by the clock of the statement that
+ * runs under the event's accepting lock: it holds no tickets and has no place in any order yet, so there
+ * is nothing to carry out in turn, and it is no longer an entrant of the draw (its key goes). From the
+ * start on, the draw (which takes the same lock) counts it in, and its cancellation goes through the
+ * queue like any other. The change is recorded in `outbox` in the same transaction.
+ */
+export async function withdrawFromPrequeue(
+  tx: Tx,
+  id: string,
+  outbox: OutboxRecorder,
+): Promise<PurchaseRow | undefined> {
+  const purchase = await tx
+    .selectFrom('purchases')
+    .select(['eventId', 'status'])
+    .where('id', '=', id)
+    .executeTakeFirst();
+  if (purchase?.status !== 'prequeued') return undefined;
+  await takeAcceptingLocks(tx, [purchase.eventId]);
+  const { rows } = await sql<PurchaseRow>`
+    update purchases p
+    set status = 'cancelled', draw_key = null, cancel_requested_at = statement_timestamp(),
+      processed_at = statement_timestamp()
+    from events e
+    where p.id = ${id} and p.status = 'prequeued' and e.id = p.event_id
+      and e.sales_start_at > statement_timestamp()
+    returning p.*`.execute(tx);
+  const [row] = rows;
+  if (row !== undefined) await outbox.record(tx, [{ purchaseId: id, status: 'cancelled' }], new Date());
+  return row;
+}
+
 export async function clearCancellationRequest(db: Db, id: string): Promise<void> {
   await db
     .updateTable('purchases')
@@ -98,7 +147,7 @@ export async function deleteQueuedPurchase(db: Db, id: string): Promise<boolean>
   const result = await db
     .deleteFrom('purchases')
     .where('id', '=', id)
-    .where('status', '=', 'queued')
+    .where('status', 'in', ['queued', 'prequeued'])
     .executeTakeFirst();
   return result.numDeletedRows > 0n;
 }

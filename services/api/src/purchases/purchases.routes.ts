@@ -1,6 +1,7 @@
 import {
   CANCELLATION_REFUSAL_CODES,
   CONFIRM_REFUSAL_CODES,
+  SALE_REFUSAL_CODES,
   isDecided,
   notFound,
   readQueuePosition,
@@ -61,7 +62,10 @@ export function registerPurchaseRoutes(app: App, deps: AppDeps): void {
           'Answers 202 once the purchase is stored durably. Poll `Location` (with `?waitMs=`) for the outcome. ' +
           'With `Prefer: wait=N`, answers 200 with the decided purchase as soon as it is decided, and 202 only ' +
           'if N seconds pass first (`Preference-Applied: wait=N` says it waited). ' +
-          'Repeating a request with the same `Idempotency-Key` returns the same purchase.',
+          'Repeating a request with the same `Idempotency-Key` returns the same purchase. ' +
+          "Before an event's sale start the purchase is `prequeued` (one per buyer: a second is 409 " +
+          '`already_queued`) and decided in the draw at the start; before its pre-queue opens 409 ' +
+          '`sale_not_open`, after its sale end 409 `sale_ended`.',
         params: IdParams,
         headers: SubmitPurchaseHeaders,
         body: SubmitPurchaseBody,
@@ -70,6 +74,7 @@ export function registerPurchaseRoutes(app: App, deps: AppDeps): void {
           202: PurchaseView,
           ...buyerErrors,
           404: errorResponse[404],
+          409: conflictResponse(SALE_REFUSAL_CODES),
           422: refusedResponse(['quantity_over_limit', 'idempotency_key_reused']),
           ...bodyErrors,
           ...commonErrors,

@@ -1,17 +1,24 @@
 import { randomUUID } from 'node:crypto';
 import {
   AppError,
+  conflict,
+  drawKey,
   notFound,
   unavailable,
   type Database,
   type PurchaseRow,
   type RedisClient,
+  unsafeSwitches,
 } from '@ticketing/shared';
 import type { Kysely } from 'kysely';
 import type { EventCache } from '../events/event-cache.js';
 import type { AcceptedViewCache } from './accepted-view-cache.js';
 import type { PurchaseBatching } from './purchase-batching.js';
-import { deleteQueuedPurchase, findPurchaseByIdempotencyKey } from './purchases.repository.js';
+import {
+  deleteQueuedPurchase,
+  findPrequeuedPurchaseOfUser,
+  findPurchaseByIdempotencyKey,
+} from './purchases.repository.js';
 import type { SubmitPurchaseInput } from './purchases.schemas.js';
 
 export interface SubmitPurchaseDeps {
@@ -74,14 +81,24 @@ export async function submitPurchase(
   // row only to withdraw it when the enqueue times out.
   if (deps.redis.status !== 'ready') throw unavailable();
 
+  const id = randomUUID();
   const purchase = await deps.purchases.insert({
-    id: randomUUID(),
+    id,
     eventId: request.eventId,
     userId: request.userId,
     quantity: request.quantity,
     joinWaitlist: request.joinWaitlist,
     idempotencyKey: request.idempotencyKey ?? null,
+    // Kept only if Postgres pre-queues the purchase; the seed never leaves the server before the draw.
+    drawKey: event.drawSeed === null ? null : drawKey(event.drawSeed, id),
   });
+  if (purchase === 'sale_not_open') {
+    throw conflict(
+      'sale_not_open',
+      `The sale has not opened yet: the pre-queue opens at ${(event.preQueueOpensAt ?? event.salesStartAt)?.toISOString()}`,
+    );
+  }
+  if (purchase === 'sale_ended') throw conflict('sale_ended', 'The sale has ended');
   if (purchase === undefined) return { purchase: await replay(deps, request), replayed: true };
   // Remembered before its job exists, so its update cannot be announced before this.
   deps.acceptedViews.remember({
@@ -90,6 +107,11 @@ export async function submitPurchase(
     waitlistPosition: null,
     paymentReference: null,
   });
+  // A pre-queued purchase waits for the draw, which the workers' scan of Postgres starts at the sale's
+  // start: a job would only wake a worker that may decide nothing yet. (The negative control
+  // `decide-before-start` gives them jobs anyway.)
+  if (purchase.status === 'prequeued' && !unsafeSwitches['decide-before-start'])
+    return { purchase, replayed: false };
 
   const enqueueError = await deps.purchases.enqueue({
     kind: 'purchase',
@@ -109,13 +131,23 @@ export async function submitPurchase(
   return { purchase, replayed: false };
 }
 
-/** The same key and request gets the original purchase; the same key for another request is refused. */
+/**
+ * The same key and request gets the original purchase; the same key for another request is refused.
+ * Without a known key, the buyer was already in the event's pre-queue: one entry each.
+ */
 async function replay(deps: SubmitPurchaseDeps, request: PurchaseRequest): Promise<PurchaseRow> {
   const existing =
     request.idempotencyKey === undefined
       ? undefined
       : await findPurchaseByIdempotencyKey(deps.db, request.eventId, request.idempotencyKey);
-  if (existing === undefined) throw new Error('Purchase insert was skipped without an idempotency conflict');
+  if (existing === undefined) {
+    const entry = await findPrequeuedPurchaseOfUser(deps.db, request.eventId, request.userId);
+    if (entry !== undefined) {
+      throw conflict('already_queued', `This buyer is already in the pre-queue with purchase ${entry.id}`);
+    }
+    // The entry left the pre-queue (cancelled, or drawn at the start) between the two statements.
+    throw conflict('already_queued', 'This buyer was already in the pre-queue');
+  }
   if (!sameRequest(existing, request)) {
     throw new AppError(
       422,

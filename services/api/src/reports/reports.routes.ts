@@ -1,9 +1,17 @@
 import { notFound } from '@ticketing/shared';
-import { IdParams, commonErrors, errorResponse, adminErrors } from '../http/common.schemas.js';
+import {
+  IdParams,
+  adminErrors,
+  commonErrors,
+  errorResponse,
+  invalidRequest,
+} from '../http/common.schemas.js';
 import type { App, AppDeps } from '../app-types.js';
 import { requireAdmin } from '../http/admin-auth.js';
 import { loadSalesReports } from './reports.repository.js';
-import { SalesReport, SalesReportList } from './reports.schemas.js';
+import { pageOfEvents } from '../events/event-page.js';
+import { ListEventsQuery } from '../events/events.schemas.js';
+import { SalesReport, SalesReportPage } from './reports.schemas.js';
 
 /** Revenue and buyer counts are the shop's business: behind the admin token, like the monitor. */
 export function registerReportRoutes(app: App, deps: AppDeps): void {
@@ -34,10 +42,25 @@ export function registerReportRoutes(app: App, deps: AppDeps): void {
       schema: {
         security: [{ adminToken: [] }],
         tags: ['reports'],
-        summary: 'Sales reports of every event',
-        response: { 200: SalesReportList, ...adminErrors, ...commonErrors },
+        summary: 'Sales reports of every event, a page at a time in creation order (like `GET /events`)',
+        querystring: ListEventsQuery,
+        response: {
+          200: SalesReportPage,
+          ...adminErrors,
+          ...commonErrors,
+          400: invalidRequest('invalid_cursor'),
+        },
       },
     },
-    async () => ({ items: await loadSalesReports(deps.db) }),
+    async (request) => {
+      const { rows, nextCursor } = await pageOfEvents(deps.db, request.query);
+      return {
+        items: await loadSalesReports(
+          deps.db,
+          rows.map((event) => event.id),
+        ),
+        nextCursor,
+      };
+    },
   );
 }

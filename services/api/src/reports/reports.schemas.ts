@@ -20,7 +20,10 @@ export const SalesReport = Type.Object(
   { $id: 'SalesReport', description: "An event's sales report" },
 );
 
-export const SalesReportList = Type.Object(
-  { items: Type.Array(SalesReport) },
-  { description: 'Sales reports of every event' },
+export const SalesReportPage = Type.Object(
+  {
+    items: Type.Array(SalesReport),
+    nextCursor: Type.Union([Uuid, Type.Null()], { description: 'Pass as `cursor` for the next page' }),
+  },
+  { description: 'A page of sales reports, one per event in creation order' },
 );

@@ -1,5 +1,11 @@
 import { Type } from 'typebox';
-import { CANCELLATION_REFUSAL_CODES, notFound, toPurchaseView } from '@ticketing/shared';
+import {
+  CANCELLATION_REFUSAL_CODES,
+  isDecided,
+  notFound,
+  SALE_REFUSAL_CODES,
+  toPurchaseView,
+} from '@ticketing/shared';
 import {
   Uuid,
   adminErrors,
@@ -72,13 +78,16 @@ export function registerSeedCompatibleRoutes(app: App, deps: AppDeps): void {
         tags: ['seed-compatible'],
         summary:
           'Book one ticket and wait for the outcome: confirmed or waiting-list position (original API)',
-        description: 'Answers 200 with the decided purchase, or 202 if it is still queued after 30 s.',
+        description:
+          'Answers 200 with the decided purchase, or 202 if it is still queued (or pre-queued) after 30 s; ' +
+          "409 outside the event's sale window, or for a buyer's second pre-queue entry.",
         body: UserEventBody,
         response: {
           200: PurchaseView,
           202: PurchaseView,
           ...buyerErrors,
           404: errorResponse[404],
+          409: conflictResponse(SALE_REFUSAL_CODES),
           ...bodyErrors,
           ...commonErrors,
           400: invalidRequest('user_id_required'),
@@ -93,7 +102,7 @@ export function registerSeedCompatibleRoutes(app: App, deps: AppDeps): void {
       );
       const row = await awaitPurchase(deps, purchase.id, MAX_WAIT_MS);
       if (row === undefined) throw notFound('Purchase');
-      return reply.status(row.status === 'queued' ? 202 : 200).send(toPurchaseView(row));
+      return reply.status(isDecided(row.status) ? 200 : 202).send(toPurchaseView(row));
     },
   );
 

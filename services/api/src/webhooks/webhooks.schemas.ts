@@ -7,7 +7,9 @@ export const WebhookEventTypeSchema = Type.Unsafe<WebhookEventType>({
   enum: [...WEBHOOK_EVENT_TYPES],
   description:
     '`purchase.<status>` when a purchase moves to a status; `purchase.promoted` when one is confirmed ' +
-    'off the waiting list; `event.sold_out` when an event sells its last ticket',
+    "off the waiting list (`purchase.prequeued` when one enters an event's pre-queue); `event.sold_out` " +
+    'when an event sells its last ticket; `event.sale_started` when its sale starts (the draw is made, with ' +
+    'its commitment and entrant count)',
 });
 
 export const CreateWebhookBody = Type.Object(

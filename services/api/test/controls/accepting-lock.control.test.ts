@@ -23,7 +23,7 @@ describe('negative control: strict queue order', () => {
     const { eventId, second, books } = await overtakeAtTheGate(system, 'purchase');
     expect(second).toBe('decided first');
     expect(books.violations).toContain(
-      `event ${eventId}: not decided in queue order: #1 by seq is waitlisted, expected confirmed`,
+      `event ${eventId}: not decided in queue order: #1 by draw and seq is waitlisted, expected confirmed`,
     );
   });
 
@@ -31,7 +31,7 @@ describe('negative control: strict queue order', () => {
     const { eventId, second, books } = await overtakeAtTheGate(system, 'cancellation');
     expect(second).toBe('decided first');
     expect(books.violations).toContain(
-      `event ${eventId}: not decided in queue order: #2 by seq is rejected, expected confirmed`,
+      `event ${eventId}: not decided in queue order: #2 by draw and seq is rejected, expected confirmed`,
     );
   });
 
@@ -39,7 +39,7 @@ describe('negative control: strict queue order', () => {
     const { eventId, second, books } = await overtakeAtTheGate(system, 'expiry');
     expect(second).toBe('decided first');
     expect(books.violations).toContain(
-      `event ${eventId}: not decided in queue order: #2 by seq is rejected, expected confirmed`,
+      `event ${eventId}: not decided in queue order: #2 by draw and seq is rejected, expected confirmed`,
     );
   });
 });

@@ -5,6 +5,7 @@ import { sleep } from '@ticketing/harness';
 import { loadOptions, runLoad, type LoadResult } from '@ticketing/loadtest';
 import { waitUntilNothingQueued } from '@ticketing/shared/testing';
 import { SignJWT } from 'jose';
+import { sql } from 'kysely';
 import pg from 'pg';
 import { expect } from 'vitest';
 import { httpHelpers, type PurchaseBody } from '../support/http.js';
@@ -197,4 +198,31 @@ export async function reachForAnothersPurchase(system: TestSystem): Promise<{
     cancelStatusCode: cancel.statusCode,
     cancelRequested: row.cancelRequestedAt !== null,
   };
+}
+
+/**
+ * An on-sale (docs/on-sale.md): 30 buyers enter the pre-queue of 6 tickets whose sale starts 2 s from
+ * now by Postgres's clock, 10 more come after the start; one ticket each, all joining the waiting list.
+ * The books once every purchase is final: the queue order is the draw's, then arrival.
+ */
+export async function preQueueThenStart(system: TestSystem): Promise<Books> {
+  const { createEvent, submit } = httpHelpers(() => system);
+  const { rows } = await system.deps.db.executeQuery<{ at: Date }>(
+    sql`select clock_timestamp() + interval '2 seconds' as at`.compile(system.deps.db),
+  );
+  const start = rows[0]!.at;
+  const event = await createEvent({ totalTickets: 6, salesStartAt: start.toISOString() });
+  const early = await Promise.all(
+    Array.from({ length: 30 }, (_, index) => submit(event.id, { userId: `early-${index}` })),
+  );
+  await sleep(Math.max(0, start.getTime() - Date.now()) + 300);
+  const late = await Promise.all(
+    Array.from({ length: 10 }, (_, index) => submit(event.id, { userId: `late-${index}` })),
+  );
+  const buyers = seen(
+    event.id,
+    [...early, ...late].map((purchase) => purchase.purchaseId),
+  );
+  await waitFinal(system, buyers, 30_000);
+  return auditDatabase(system.config.databaseUrl, buyers, { fifo: true });
 }

@@ -19,7 +19,9 @@ describe('negative control: the waiting list is promoted in order', () => {
     expect(unsafeSwitches['waitlist-skips-head']).toBe(true);
     const books = await cancelAfterSellOut(system);
     expect(books.violations).toContainEqual(
-      expect.stringMatching(/not decided in queue order: #\d+ by seq is waitlisted, expected confirmed/),
+      expect.stringMatching(
+        /not decided in queue order: #\d+ by draw and seq is waitlisted, expected confirmed/,
+      ),
     );
   });
 

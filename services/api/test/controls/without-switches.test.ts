@@ -7,6 +7,7 @@ import {
   cancelAfterSellOut,
   cancellingLoadClient,
   confirmAfterHoldRanOut,
+  preQueueThenStart,
   reachForAnothersPurchase,
   resendingBuyers,
   BUYER_TOKEN_SYSTEM,
@@ -49,6 +50,15 @@ describe('the controls without their switches', () => {
     const { statusCode, books } = await confirmAfterHoldRanOut(system);
     expect(statusCode).toBe(409);
     expect(books.violations).toEqual([]);
+  });
+
+  it('when buyers pre-queue and more come after the start, then the pre-queue is decided in the draw, at or after the start, ahead of the later ones', async () => {
+    const onSale = await startTestSystem();
+    try {
+      expect((await preQueueThenStart(onSale)).violations).toEqual([]);
+    } finally {
+      await onSale.close();
+    }
   });
 
   it('when Redis loses every job, then the scan of Postgres decides every purchase', async () => {

@@ -6,7 +6,7 @@ import {
   type TestEnvironment,
 } from '@ticketing/shared/testing';
 import { createWorker, type TicketingWorker } from '@ticketing/worker';
-import { afterAll } from 'vitest';
+import { afterAll, beforeAll } from 'vitest';
 import { buildApp } from '../../src/app.js';
 import type { App, AppDeps } from '../../src/app-types.js';
 import { closeAppDeps, openAppDeps } from '../../src/compose.js';
@@ -94,4 +94,25 @@ export async function useTestSystem(
   const system = await startTestSystem(env, options);
   afterAll(() => system.close());
   return system;
+}
+
+/**
+ * A system of its own for one describe block that needs other settings than the file's: started
+ * before the block's tests and closed after them. Tests read it through the returned function.
+ */
+export function useBlockSystem(
+  env: Record<string, string> = {},
+  options: { worker?: boolean } = {},
+): () => TestSystem {
+  let system: TestSystem | undefined;
+  beforeAll(async () => {
+    system = await startTestSystem(env, options);
+  });
+  afterAll(async () => {
+    await system?.close();
+  });
+  return () => {
+    if (system === undefined) throw new Error("the block's system has not started");
+    return system;
+  };
 }

@@ -20,12 +20,15 @@ export async function applyCancellation(
 ): Promise<Ended> {
   const purchase = await findPurchase(tx, purchaseId);
   if (purchase === undefined) return { ended: [], promoted: [] };
-  const cancelled = await carryOut(cancellationEffect(purchase.status), purchase.quantity);
+  const cancelled = await carryOut(cancellationEffect(purchase.status), purchase);
   if (cancelled === undefined) return { ended: [], promoted: [] };
   // Leaving the line can unblock it too: the new head may fit where the old one did not.
   return { ended: [cancelled], promoted: await promoteWaitlist(tx, eventId, decidedAt) };
 
-  function carryOut(effect: CancellationEffect, quantity: number): Promise<StatusChange | undefined> {
+  function carryOut(
+    effect: CancellationEffect,
+    { quantity, status }: { quantity: number; status: PurchaseStatus },
+  ): Promise<StatusChange | undefined> {
     switch (effect) {
       case 'free_booking':
         return freeBooking(tx, purchaseId, decidedAt);
@@ -34,7 +37,7 @@ export async function applyCancellation(
       case 'leave_waitlist':
         return leaveWaitlist(tx, purchaseId, decidedAt);
       case 'withdraw':
-        return withdrawQueued(tx, purchaseId, decidedAt);
+        return cancel(tx, purchaseId, status, decidedAt);
       case 'none':
         return Promise.resolve(undefined);
     }
@@ -65,10 +68,6 @@ async function freeHold(
 async function leaveWaitlist(tx: Tx, purchaseId: string, decidedAt: Date): Promise<StatusChange> {
   await leaveLine(tx, purchaseId);
   return cancel(tx, purchaseId, 'waitlisted', decidedAt);
-}
-
-async function withdrawQueued(tx: Tx, purchaseId: string, decidedAt: Date): Promise<StatusChange> {
-  return cancel(tx, purchaseId, 'queued', decidedAt);
 }
 
 async function cancel(

@@ -1,5 +1,6 @@
 import { decidePurchases, type EventRow, type Tx } from '@ticketing/shared';
 import { insertBookings, type Allocation } from './bookings.repository.js';
+import { advanceDraws, findPrequeuedPurchases } from './draw.repository.js';
 import { allotTickets, type Allotment } from './events.repository.js';
 import {
   findQueuedPurchases,
@@ -11,6 +12,9 @@ import {
 import type { StatusChange } from './status-change.js';
 import { appendToWaitlists } from './waitlist.repository.js';
 
+/** A decision moves a purchase from the queue, or from the pre-queue at the draw. */
+const UNDECIDED = ['queued', 'prequeued'] as const;
+
 export interface SaleToDecide {
   readonly event: EventRow;
   /** Decide the purchases accepted up to here. */
@@ -18,6 +22,15 @@ export interface SaleToDecide {
   /** Every purchase up to here is known to be decided already (0: nothing known). */
   readonly decidedThrough: number;
   readonly waitlistLength: number;
+  /**
+   * Decide from the event's pre-queue in drawn order instead of its queue, from after this key (null:
+   * from the first). Every entrant comes before every queued purchase (see makeDraws).
+   */
+  readonly draw?: {
+    readonly cursor: string | null;
+    /** The sale has started by Postgres's clock: a short batch means the whole pre-queue is decided. */
+    readonly mayFinish: boolean;
+  };
 }
 
 /**
@@ -40,17 +53,24 @@ export async function decideSales(
   unfinished: Map<string, number>;
   decidedThrough: Map<string, number>;
 }> {
-  const queued = await findQueuedPurchases(
-    tx,
-    sales.map((sale) => ({
-      eventId: sale.event.id,
-      upToSeq: sale.upToSeq,
-      decidedThrough: sale.decidedThrough,
-    })),
-    limit,
+  const fromQueue = sales.filter((sale) => sale.draw === undefined);
+  const fromDraw = sales.flatMap((sale) =>
+    sale.draw === undefined ? [] : [{ eventId: sale.event.id, cursor: sale.draw.cursor }],
   );
-  const byEvent = new Map<string, QueuedPurchase[]>();
-  for (const purchase of queued) {
+  const [queued, drawn] = await Promise.all([
+    findQueuedPurchases(
+      tx,
+      fromQueue.map((sale) => ({
+        eventId: sale.event.id,
+        upToSeq: sale.upToSeq,
+        decidedThrough: sale.decidedThrough,
+      })),
+      limit,
+    ),
+    findPrequeuedPurchases(tx, fromDraw, limit),
+  ]);
+  const byEvent = new Map<string, (QueuedPurchase & { drawKey?: string })[]>();
+  for (const purchase of [...queued, ...drawn]) {
     const purchases = byEvent.get(purchase.eventId);
     if (purchases === undefined) byEvent.set(purchase.eventId, [purchase]);
     else purchases.push(purchase);
@@ -63,11 +83,22 @@ export async function decideSales(
   const changes: StatusChange[] = [];
   const unfinished = new Map<string, number>();
   const decidedThrough = new Map<string, number>();
-  for (const { event, waitlistLength } of sales) {
-    const purchases = byEvent.get(event.id);
-    if (purchases === undefined) continue;
-    decidedThrough.set(event.id, purchases.at(-1)?.seq ?? 0);
-    if (purchases.length === limit) unfinished.set(event.id, purchases.at(-1)?.seq ?? 0);
+  const draws: { eventId: string; cursor: string | null; finished: boolean }[] = [];
+  for (const { event, waitlistLength, draw } of sales) {
+    const purchases = byEvent.get(event.id) ?? [];
+    if (draw !== undefined) {
+      // Decided in key order, not seq: nothing is known of the queue's order yet. The event goes on
+      // in another round, from the pre-queue while it lasts, then from its queue.
+      const last = purchases.at(-1);
+      const finished = draw.mayFinish && purchases.length < limit;
+      draws.push({ eventId: event.id, cursor: last?.drawKey ?? null, finished });
+      if (finished || purchases.length === limit) unfinished.set(event.id, 0);
+    } else {
+      if (purchases.length === 0) continue;
+      decidedThrough.set(event.id, purchases.at(-1)?.seq ?? 0);
+      if (purchases.length === limit) unfinished.set(event.id, purchases.at(-1)?.seq ?? 0);
+    }
+    if (purchases.length === 0) continue;
     const placedUsers = new Set(purchases.filter((purchase) => purchase.userPlaced).map((p) => p.userId));
     const { decided } = decidePurchases(
       {
@@ -104,11 +135,12 @@ export async function decideSales(
     if (sold > 0 || held > 0) allotments.push({ eventId: event.id, sold, held });
   }
 
+  await advanceDraws(tx, draws);
   await allotTickets(tx, allotments);
   const confirmations = await insertBookings(tx, bookings);
   await appendToWaitlists(tx, waitlistEntries);
   const decidedNow = [...confirmations, ...changes];
-  await setStatuses(tx, decidedNow, ['queued'], decidedAt);
-  const heldNow = await holdPurchases(tx, holds, ['queued'], decidedAt);
+  await setStatuses(tx, decidedNow, UNDECIDED, decidedAt);
+  const heldNow = await holdPurchases(tx, holds, UNDECIDED, decidedAt);
   return { changes: [...decidedNow, ...heldNow], unfinished, decidedThrough };
 }

@@ -2,18 +2,27 @@ import { unsafeSwitches, type EventRow, type Tx } from '@ticketing/shared';
 import { sql } from 'kysely';
 
 /**
+ * An event as a round sees it, with Postgres's clock at the round's start (`now()`, the transaction's
+ * time): every decision about the sale window is taken by that clock, never a process's.
+ */
+export type LockedEvent = EventRow & { readonly roundNow: Date };
+
+const transactionNow = sql<Date>`now()`.as('roundNow');
+
+/**
  * Takes the events' row locks for the rest of the transaction, always in id order so two workers
  * cannot deadlock. Every decision about an event happens under this lock, so two workers (say, one
  * that lost its lease and did not notice) can never interleave their decisions about one event. It is
  * the no-key kind: the api's purchase inserts (whose foreign key takes a key-share lock on the event)
  * are not held up while a worker decides.
  */
-export async function lockEvents(tx: Tx, eventIds: readonly string[]): Promise<EventRow[]> {
+export async function lockEvents(tx: Tx, eventIds: readonly string[]): Promise<LockedEvent[]> {
   if (eventIds.length === 0) return [];
   if (unsafeSwitches['no-event-lock']) return readEventsUnlocked(tx, eventIds);
   return tx
     .selectFrom('events')
     .selectAll()
+    .select(transactionNow)
     .where('id', '=', (eb) => eb.fn.any(eb.val(eventIds)))
     .orderBy('id')
     .forNoKeyUpdate()
@@ -24,10 +33,11 @@ export async function lockEvents(tx: Tx, eventIds: readonly string[]): Promise<E
  * Negative control only: the events as they were a moment ago, with nothing stopping another round
  * from deciding in between (the pause makes that overlap happen every time, not now and then).
  */
-async function readEventsUnlocked(tx: Tx, eventIds: readonly string[]): Promise<EventRow[]> {
+async function readEventsUnlocked(tx: Tx, eventIds: readonly string[]): Promise<LockedEvent[]> {
   const events = await tx
     .selectFrom('events')
     .selectAll()
+    .select(transactionNow)
     .where('id', '=', (eb) => eb.fn.any(eb.val(eventIds)))
     .orderBy('id')
     .execute();
@@ -35,7 +45,7 @@ async function readEventsUnlocked(tx: Tx, eventIds: readonly string[]): Promise<
   return events;
 }
 
-export async function lockEvent(tx: Tx, eventId: string): Promise<EventRow | undefined> {
+export async function lockEvent(tx: Tx, eventId: string): Promise<LockedEvent | undefined> {
   const [event] = await lockEvents(tx, [eventId]);
   return event;
 }

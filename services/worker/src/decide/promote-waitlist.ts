@@ -17,14 +17,20 @@ export async function promoteWaitlist(tx: Tx, eventId: string, decidedAt: Date):
   for (;;) {
     const event = await lockEvent(tx, eventId);
     if (event === undefined) return promotions;
-    const head = await waitlistHead(tx, eventId, PROMOTION_BATCH_SIZE);
-    const { promoted } = planPromotions(event.totalTickets - event.soldTickets - event.heldTickets, head);
+    const free = event.totalTickets - event.soldTickets - event.heldTickets;
+    if (free <= 0) return promotions;
+    // Every entry wants at least one ticket: no more than `free` of them can be promoted, so no more
+    // are read (a cancellation freeing one ticket reads one entry, not a batch).
+    const limit = Math.min(PROMOTION_BATCH_SIZE, free);
+    const head = await waitlistHead(tx, event, limit);
+    const { promoted } = planPromotions(free, head);
     if (promoted.length === 0) return promotions;
     const allocations = head.slice(0, promoted.length);
     await removeLineHead(tx, eventId, allocations);
     const given = await allocate(tx, event, allocations, decidedAt);
     promotions.push(...given.map((change) => ({ ...change, promoted: true })));
-    if (promoted.length < head.length || head.length < PROMOTION_BATCH_SIZE) return promotions;
+    // A whole batch promoted: the line may have more that fit.
+    if (promoted.length < PROMOTION_BATCH_SIZE) return promotions;
   }
 }
 

@@ -1,4 +1,4 @@
-import { ACTIVE_STATUSES, sqlList, waitlistLength, type Tx } from '@ticketing/shared';
+import { ACTIVE_STATUSES, sqlList, waitlistLength, type EventRow, type Tx } from '@ticketing/shared';
 import { sql } from 'kysely';
 import { targetArrays, type DrainTarget } from './target.js';
 
@@ -71,4 +71,50 @@ function toEnding(row: {
   return row.endingKind === 'expire'
     ? { kind: 'expire', seq: row.endingSeq }
     : { kind: 'cancel', seq: row.endingSeq, purchaseId: row.endingPurchaseId };
+}
+
+/**
+ * The event's next ending up to `upToSeq` after the one just carried out (at `afterSeq`), when no
+ * purchase accepted between the two is still undecided: it can then be carried out in the same
+ * round, in queue order. Read under the event's lock. Each search starts after `afterSeq`: the
+ * endings just carried out are still in the indexes (their old row versions cannot be pruned before
+ * the round commits), and a burst would otherwise walk past all of them again for each one.
+ */
+export async function nextEndingInLine(
+  tx: Tx,
+  event: Pick<EventRow, 'id' | 'holdSeconds'>,
+  afterSeq: number,
+  upToSeq: number,
+): Promise<Ending | undefined> {
+  const expiries =
+    event.holdSeconds > 0
+      ? sql`union all
+        (select 'expire' as kind, p.id, p.expire_seq as seq from purchases p
+          where p.event_id = ${event.id} and p.expire_seq > ${afterSeq} and p.expire_seq <= ${upToSeq}
+            and p.status = 'held'
+          order by p.expire_seq limit 1)`
+      : sql``;
+  const { rows } = await sql<{
+    endingKind: Ending['kind'];
+    endingPurchaseId: string;
+    endingSeq: number;
+    undecided: boolean;
+  }>`
+    select r.kind as ending_kind, r.id as ending_purchase_id, r.seq as ending_seq,
+      exists (
+        select 1 from purchases q
+        where q.event_id = ${event.id} and q.status = 'queued' and q.seq > ${afterSeq} and q.seq < r.seq
+      ) as undecided
+    from (
+      select * from (
+        (select 'cancel' as kind, p.id, p.cancel_seq as seq from purchases p
+          where p.event_id = ${event.id} and p.cancel_seq > ${afterSeq} and p.cancel_seq <= ${upToSeq}
+            and p.status in ${sqlList(ACTIVE_STATUSES)}
+          order by p.cancel_seq limit 1)
+        ${expiries}
+      ) ending
+      order by ending.seq limit 1
+    ) r`.execute(tx);
+  const row = rows[0];
+  return row === undefined || row.undecided ? undefined : toEnding(row);
 }

@@ -1,7 +1,7 @@
 import type { PurchaseChange, PurchaseUpdate } from '@ticketing/shared';
 
 /** A purchase's new status, as one statement of a round's transaction writes it (and the outbox reads). */
-export type StatusChange = PurchaseChange;
+export type StatusChange = PurchaseChange & { readonly status: PurchaseUpdate['status'] };
 
 /** What an announcement says of a status change committed at `decidedAt`. */
 export const toPurchaseUpdate = (change: StatusChange, decidedAt: Date): PurchaseUpdate => ({

@@ -1,4 +1,4 @@
-import { unsafeSwitches, type WaitlistEntry, type Tx } from '@ticketing/shared';
+import { unsafeSwitches, type EventRow, type WaitlistEntry, type Tx } from '@ticketing/shared';
 import { sql } from 'kysely';
 
 /**
@@ -31,17 +31,43 @@ export async function appendToWaitlists(
 
 export type LineEntry = WaitlistEntry & { readonly userId: string; readonly lineNo: number };
 
-/** The first entries of the waiting list, in line order. */
-export async function waitlistHead(tx: Tx, eventId: string, limit: number): Promise<LineEntry[]> {
-  return tx
-    .selectFrom('waitlistEntries as w')
-    .innerJoin('purchases as p', 'p.id', 'w.purchaseId')
-    .select(['w.purchaseId', 'w.quantity', 'w.lineNo', 'p.userId'])
-    .where('w.eventId', '=', eventId)
-    .orderBy('w.lineNo')
-    .limit(limit)
-    .$if(unsafeSwitches['waitlist-skips-head'], (query) => query.offset(1))
-    .execute();
+/**
+ * The first `limit` entries of the event's line, in line order. Index lookups however long the line,
+ * whatever the planner knows of it:
+ * - The entries are sought in a range of line numbers that holds them: every number after the
+ *   event's `waitlist_head` up to its tail is either an entry or a departure (migration 0004), so
+ *   the first `limit` entries lie within `limit` plus the line's departures (few) of the head. Even
+ *   a plan that fetches the range and sorts it reads no more than that; without the bound, a planner
+ *   short of statistics on a freshly filled line fetched every entry of it and sorted them to keep
+ *   the first few.
+ * - Starting after the head also skips the entries promoted before it, deleted but still in the
+ *   index until a vacuum, which each round would otherwise walk past again.
+ * - Only then is each entry's buyer looked up, one probe of the primary key per entry (a lateral
+ *   with a limit); written as a join ordered by line number, the planner joined the whole line first.
+ */
+export async function waitlistHead(
+  tx: Tx,
+  event: Pick<EventRow, 'id' | 'waitlistHead'>,
+  limit: number,
+): Promise<LineEntry[]> {
+  const { rows } = await waitlistHeadQuery(event, limit).execute(tx);
+  return rows;
+}
+
+/** waitlistHead's statement, for the test that reads its plan. */
+export function waitlistHeadQuery(event: Pick<EventRow, 'id' | 'waitlistHead'>, limit: number) {
+  const departures = sql`(select count(*) from waitlist_departures d
+    where d.event_id = ${event.id} and d.line_no > ${event.waitlistHead})`;
+  return sql<LineEntry>`
+    select w.purchase_id, w.quantity, w.line_no, p.user_id
+    from (
+      select purchase_id, quantity, line_no from waitlist_entries
+      where event_id = ${event.id} and line_no > ${event.waitlistHead}
+        and line_no <= ${event.waitlistHead + limit}::bigint + ${departures}
+      order by line_no limit ${limit}${unsafeSwitches['waitlist-skips-head'] ? sql` offset 1` : sql``}
+    ) w
+    cross join lateral (select user_id from purchases where id = w.purchase_id limit 1) p
+    order by w.line_no`;
 }
 
 /**
