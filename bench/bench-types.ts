@@ -57,4 +57,6 @@ export interface ResultRow {
   readonly outcomes?: string;
   readonly errors: number;
   readonly audit: string;
+  /** An on-sale: from `salesStartAt` to the first decision announced. */
+  readonly startToFirstDecisionMs?: number;
 }

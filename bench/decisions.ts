@@ -10,7 +10,10 @@ export class DecisionWatch {
   decided = 0;
   firstAt: number | undefined;
   lastAt = 0;
+  /** When the count given to `reached` was reached. */
+  reachedAt: number | undefined;
   private readonly onFirst: (() => void)[] = [];
+  private target: { count: number; resolve: () => void } | undefined;
 
   private constructor(private readonly subscriber: RedisClient) {}
 
@@ -25,6 +28,11 @@ export class DecisionWatch {
         watch.firstAt = now;
         for (const listener of watch.onFirst.splice(0)) listener();
       }
+      if (watch.target !== undefined && watch.decided >= watch.target.count) {
+        watch.reachedAt = now;
+        watch.target.resolve();
+        watch.target = undefined;
+      }
     });
     await subscriber.subscribe(purchaseUpdatesChannel(system.queuePrefix));
     return watch;
@@ -36,7 +44,18 @@ export class DecisionWatch {
     return new Promise((resolve) => this.onFirst.push(resolve));
   }
 
-  /** Waits until `expected` decisions were announced, or Postgres has nothing queued. */
+  /** Resolves once `count` decisions were announced (`reachedAt` says when). */
+  reached(count: number): Promise<void> {
+    if (this.decided >= count) {
+      this.reachedAt ??= this.lastAt;
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => {
+      this.target = { count, resolve };
+    });
+  }
+
+  /** Waits until `expected` decisions were announced, or Postgres has nothing queued or pre-queued. */
   async until(system: BenchSystem, expected: number): Promise<void> {
     let lastCheck = 0;
     for (;;) {
@@ -44,7 +63,7 @@ export class DecisionWatch {
       if (this.decided >= expected || now - lastCheck > 1_000) {
         lastCheck = now;
         const [row] = await system.query<{ queued: number }>(
-          "select count(*)::int as queued from purchases where status = 'queued'",
+          "select count(*)::int as queued from purchases where status in ('queued', 'prequeued')",
         );
         if (row?.queued === 0) return;
       }

@@ -114,6 +114,16 @@ function verdicts(rows: readonly ResultRow[]): Verdict[] {
   check("long-waitlist: a burst of cancellations ≤ 3 × hot's CPU per purchase, per cancellation", () =>
     atMost(perHotPurchase(rows.find((candidate) => candidate.name.startsWith('long-waitlist burst'))), 3),
   );
+  check('onsale: the first decision ≤ 1 s after salesStartAt', () => {
+    const ms = row('onsale-draw')?.startToFirstDecisionMs;
+    return ms === undefined ? undefined : { measured: `${ms} ms`, met: ms <= 1_000 };
+  });
+  check('onsale-draw: the drawn pre-queue decided at ≥ 0.9 × drain', () =>
+    atLeast(rateRatio('onsale-draw', 'drain'), 0.9),
+  );
+  check('onsale-accept: the pre-queue accepted at ≥ 0.9 × accept', () =>
+    atLeast(rateRatio('onsale-accept', 'accept'), 0.9),
+  );
   check('every audit passes', () =>
     rows.length === 0
       ? undefined

@@ -32,6 +32,7 @@ import { cpuPerUnit, type BenchSystem, type ResultRow } from './bench-types.js';
 import { renderResults } from './report.js';
 import { runBacklog } from './scenarios/backlog.js';
 import { runLongWaitlist } from './scenarios/long-waitlist.js';
+import { runOnSale } from './scenarios/onsale.js';
 
 const scale = Number(process.env.BENCH_SCALE ?? '1');
 const only = process.env.BENCH_ONLY?.split(',');
@@ -66,7 +67,7 @@ interface Scenario {
   readonly name: string;
   readonly what: string;
   readonly system?: SystemName;
-  readonly kind?: 'load' | 'backlog' | 'long-waitlist';
+  readonly kind?: 'load' | 'backlog' | 'long-waitlist' | 'onsale';
   readonly env?: Record<string, string>;
   readonly apiProcesses?: number;
   readonly workers?: number;
@@ -167,7 +168,21 @@ const scenarios: Scenario[] = [
     kind: 'long-waitlist',
     load: { ...HOT, tickets: 1_000, purchases: purchases(200_000) },
   },
+  {
+    name: 'onsale',
+    what: `1 event × 1,000,000 tickets with a sale start: ${purchases(200_000).toLocaleString('en')} buyers in the pre-queue, then the start while ${purchases(20_000).toLocaleString('en')} more arrive`,
+    kind: 'onsale',
+    load: { ...HOT, purchases: purchases(200_000) },
+  },
 ];
+
+/** The on-sale's plan (its start leaves the pre-queue time to fill at 1,500 accepts a second). */
+const ONSALE = {
+  prequeued: purchases(200_000),
+  later: purchases(20_000),
+  laterRate: 1_000,
+  acceptPerSecond: 1_500,
+};
 
 /**
  * CPU seconds of the Postgres backends serving a database. Pools close idle connections, and a
@@ -269,6 +284,8 @@ async function runScenario(scenario: Scenario): Promise<ResultRow[]> {
       );
     } else if (kind === 'long-waitlist') {
       rows = await runLongWaitlist(bench, scenario.name, options, progress);
+    } else if (kind === 'onsale') {
+      rows = await runOnSale(bench, scenario.what, options, ONSALE, progress);
     } else {
       rows = [await runLoadRow(bench, scenario, options, progress)];
     }

@@ -1,4 +1,5 @@
 import pg from 'pg';
+import { drawCommitment, drawKey } from '@ticketing/shared';
 import type { Buyers } from './buyers.js';
 
 /** What the audit needs to know of the buyers: the 202s they got, and what went wrong on their side. */
@@ -15,7 +16,7 @@ export interface Books {
   readonly lost: number;
   /** Purchases booked twice, keys holding two purchases, or keys answered with two purchase ids. */
   readonly duplicated: number;
-  /** Tickets sold beyond an event's total, over all events. */
+  /** Tickets sold or held beyond an event's total, over all events. */
   readonly oversold: number;
   /** How long accepted purchases waited from acceptance to their decision: median, p99, longest. */
   readonly waitSeconds: { readonly p50: number; readonly p99: number; readonly max: number };
@@ -40,20 +41,24 @@ export async function waitAllFinal(db: pg.Pool, buyers: BuyersSeen, timeoutMs = 
 }
 
 /**
- * The books, read straight from Postgres: per event sold ≤ total and sold = confirmed quantities =
- * active bookings; no purchase booked twice, no idempotency key holding two purchases; every accepted
- * purchase present and decided; no hold confirmed after it ran out; the waiting list in queue order
- * (positions 1..n). With `fifo` (quantity
- * 1, every purchase joining the waiting list, more demand than tickets), the purchases that ever got a
- * ticket (confirmed, or cancelled after their booking) are exactly each event's lowest sequence
- * numbers and all the others still wait: a cancellation hands its ticket to the head of the line.
- * Purchases cancelled while waiting left the line and are not counted.
+ * The books, read straight from Postgres: per event sold + held ≤ total and sold = confirmed
+ * quantities = active bookings; no purchase booked twice, no idempotency key holding two purchases;
+ * every accepted purchase present and decided; no hold confirmed after it ran out; the waiting list in
+ * queue order (positions 1..n). With `fifo` (quantity 1, more demand than tickets), the purchases that
+ * ever got a ticket (confirmed or held, cancelled after their booking, or expired) are exactly each
+ * event's lowest sequence numbers and all the others wait (or, not joining the waiting list, were
+ * rejected): a cancellation or an expiry hands its ticket to the head of the line. Purchases
+ * cancelled while waiting left the line and are not counted.
  *
  * On an event with a sale start the queue order is the draw's: every entrant of the pre-queue in
  * ascending draw key, then the purchases after the start by `seq`; nothing is decided before the start
  * (by Postgres's clock, which rounds decide by) and the draw itself is made at or after it. A pre-queue
- * cancellation (made at once by the api before the start, its key dropped) is no decision.
+ * cancellation (made at once by the api before the start, its key dropped) is no decision. The draw
+ * itself is checked by auditDraws.
  */
+/** For the FIFO check, a purchase in these statuses got a ticket (a cancelled one, if it was booked). */
+const GOT_A_TICKET = new Set(['confirmed', 'held', 'cancelled', 'expired']);
+
 export async function auditBooks(
   db: pg.Pool,
   buyers: BuyersSeen,
@@ -64,16 +69,18 @@ export async function auditBooks(
     id: string;
     total: number;
     sold: number;
+    held: number;
     confirmedQty: number;
     booked: number;
   }>(`
-    select e.id, e.total_tickets as total, e.sold_tickets as sold,
+    select e.id, e.total_tickets as total, e.sold_tickets as sold, e.held_tickets as held,
       (select coalesce(sum(quantity), 0)::int from purchases p where p.event_id = e.id and p.status = 'confirmed') as "confirmedQty",
       (select coalesce(sum(quantity), 0)::int from bookings b where b.event_id = e.id and b.cancelled_at is null) as booked
     from events e`);
   let oversold = 0;
   for (const event of events.rows) {
-    if (event.sold > event.total) oversold += event.sold - event.total;
+    // Held tickets are as taken as sold ones (the CHECK counts both).
+    if (event.sold + event.held > event.total) oversold += event.sold + event.held - event.total;
     if (event.sold !== event.confirmedQty)
       violations.push(`event ${event.id}: sold ${event.sold}, confirmed quantities ${event.confirmedQty}`);
     if (event.sold !== event.booked)
@@ -146,8 +153,10 @@ export async function auditBooks(
     status: string;
     entry: string | null;
     booked: boolean;
+    joinWaitlist: boolean;
   }>(`
-    select p.event_id as "eventId", p.id, p.status, w.line_no::text as entry,
+    select p.event_id as "eventId", p.id, p.status, p.join_waitlist as "joinWaitlist",
+      w.line_no::text as entry,
       exists (select 1 from bookings b where b.purchase_id = p.id) as booked
     from purchases p left join waitlist_entries w on w.purchase_id = p.id
     order by p.event_id, p.draw_key is null, p.draw_key, p.seq`);
@@ -169,10 +178,14 @@ export async function auditBooks(
       );
     if (options.fifo) {
       const inLine = rows.filter((row) => row.status !== 'cancelled' || row.booked);
-      const handedBack = inLine.filter((row) => row.status === 'cancelled').length;
+      const handedBack = inLine.filter(
+        (row) => row.status === 'cancelled' || row.status === 'expired',
+      ).length;
       const ticketed = event.total + handedBack;
-      const expected = inLine.map((_row, index) => (index < ticketed ? 'confirmed' : 'waitlisted'));
-      const got = inLine.map((row) => (row.status === 'cancelled' ? 'confirmed' : row.status));
+      const expected = inLine.map((row, index) =>
+        index < ticketed ? 'confirmed' : row.joinWaitlist ? 'waitlisted' : 'rejected',
+      );
+      const got = inLine.map((row) => (GOT_A_TICKET.has(row.status) ? 'confirmed' : row.status));
       const firstWrong = got.findIndex((status, index) => status !== expected[index]);
       if (firstWrong !== -1) {
         violations.push(
@@ -181,6 +194,8 @@ export async function auditBooks(
       }
     }
   }
+
+  violations.push(...(await auditDraws(db)));
 
   return {
     accepted: ids.length,
@@ -193,6 +208,64 @@ export async function auditBooks(
     waitSeconds,
     violations,
   };
+}
+
+/**
+ * The draws of every event whose start has passed (docs/on-sale.md):
+ * - one draw, the committed one: made once the start passed, the commitment SHA-256 of the seed, as
+ *   many entrants as purchases holding a key, and every key the HMAC of that seed and its purchase id
+ *   (a second draw with another seed could not leave them so);
+ * - the pre-queue decided before every later arrival, and in the draw's order across rounds: where no
+ *   decision was revisited (no cancellation, expiry or promotion, which restamp `processed_at`), the
+ *   decision times never go back along the draw, and no later arrival was decided before the last
+ *   entrant. Who got a ticket, and the waiting list's order, are checked against the same line above.
+ */
+export async function auditDraws(db: pg.Pool): Promise<string[]> {
+  const violations: string[] = [];
+  const events = await db.query<{
+    id: string;
+    seed: Buffer;
+    commitment: string;
+    drawnAt: Date | null;
+    entrants: number | null;
+  }>(`
+    select id, draw_seed as seed, draw_commitment as commitment, drawn_at as "drawnAt",
+      draw_entrants as entrants
+    from events where sales_start_at is not null and sales_start_at <= now()`);
+  for (const event of events.rows) {
+    const at = `event ${event.id}`;
+    if (drawCommitment(event.seed) !== event.commitment)
+      violations.push(`${at}: the commitment is not SHA-256 of the seed`);
+    const line = await db.query<{
+      id: string;
+      key: string | null;
+      decidedAt: Date | null;
+      revisited: boolean;
+    }>(
+      `select id, draw_key as key, processed_at as "decidedAt",
+         status in ('cancelled', 'expired') or cancel_seq is not null as revisited
+       from purchases where event_id = $1 order by draw_key is null, draw_key, seq`,
+      [event.id],
+    );
+    const entrants = line.rows.filter((row) => row.key !== null);
+    if (entrants.length > 0 && event.drawnAt === null)
+      violations.push(`${at}: the start passed, no draw made`);
+    if (event.drawnAt !== null && event.entrants !== entrants.length)
+      violations.push(`${at}: the draw counts ${event.entrants} entrants, ${entrants.length} have a key`);
+    const foreign = entrants.filter((row) => row.key !== drawKey(event.seed, row.id)).length;
+    if (foreign > 0) violations.push(`${at}: ${foreign} draw keys are not the HMAC of the seed and the id`);
+    if (line.rows.some((row) => row.revisited)) continue;
+    const times = entrants.map((row) => row.decidedAt?.getTime() ?? Number.POSITIVE_INFINITY);
+    if (times.some((t, i) => i > 0 && times[i - 1]! > t))
+      violations.push(`${at}: the pre-queue was not decided in the draw's order (decision times go back)`);
+    const lastEntrant = Math.max(...times, Number.NEGATIVE_INFINITY);
+    const overtook = line.rows.filter(
+      (row) => row.key === null && (row.decidedAt?.getTime() ?? Number.POSITIVE_INFINITY) < lastEntrant,
+    ).length;
+    if (overtook > 0)
+      violations.push(`${at}: ${overtook} purchases made after the start were decided before the pre-queue`);
+  }
+  return violations;
 }
 
 /**

@@ -85,8 +85,10 @@ export function auditBooks(events: readonly EventBooks[]): string[] {
         `${at}: ${positions.length} waitlisted purchases, report says ${event.report.waitlisted}`,
       );
     }
-    const undecided = event.purchases.filter((purchase) => purchase.status === 'queued').length;
-    if (undecided > 0) violations.push(`${at}: ${undecided} purchases still queued`);
+    const undecided = event.purchases.filter(
+      (purchase) => purchase.status === 'queued' || purchase.status === 'prequeued',
+    ).length;
+    if (undecided > 0) violations.push(`${at}: ${undecided} purchases still queued or pre-queued`);
   }
   return violations;
 }

@@ -36,6 +36,17 @@ function printSummary(result: LoadResult): void {
       'submit → 202 p50 / p99 / p99.9',
       `${result.submitLatencyMs.p50} / ${result.submitLatencyMs.p99} / ${result.submitLatencyMs.p999} ms`,
     ],
+    ...(result.onSale ?? []).flatMap((sale): [string, string][] => [
+      [`on-sale ${sale.eventId.slice(0, 8)}: pre-queue / after the start`, `${sale.entrants} / ${sale.late}`],
+      [
+        '  start → first decision',
+        sale.firstDecisionMs === undefined ? 'none' : `${sale.firstDecisionMs} ms`,
+      ],
+      [
+        '  mean place: fast / paced (z of fast)',
+        `${sale.fast.meanPlace} / ${sale.paced.meanPlace} (z ${sale.fastZ})`,
+      ],
+    ]),
     ['audit', result.audit.ok ? 'ok' : `FAILED (${result.audit.violations.length} violations)`],
   ];
   const width = Math.max(...rows.map(([label]) => label.length));

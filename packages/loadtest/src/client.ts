@@ -6,6 +6,16 @@ export interface PurchaseState {
   readonly status: string;
   readonly quantity: number;
   readonly waitlistPosition?: number;
+  /** When it was decided (absent while queued or pre-queued). */
+  readonly processedAt?: string;
+}
+
+/** `GET /events/:id/draw`: the commitment, and once the sale has started the revealed draw. */
+export interface DrawState {
+  readonly commitment: string;
+  readonly seed?: string;
+  readonly entrants?: number;
+  readonly keys?: string[];
 }
 
 export type ConfirmOutcome = { readonly confirmed: PurchaseState } | { readonly refused: string };
@@ -85,6 +95,8 @@ export class TicketingClient {
     totalTickets: number;
     priceCents: number;
     holdSeconds?: number;
+    /** ISO 8601: the event sells from then on (the server's clock judges it), pre-queued until. */
+    salesStartAt?: string;
   }): Promise<{ id: string }> {
     return (await this.request<{ id: string }>('POST', '/events', [201], event, this.adminHeaders())).data;
   }
@@ -111,11 +123,19 @@ export class TicketingClient {
     return (await this.request<PurchaseState>('GET', `/purchases/${purchaseId}${query}`, [200])).data;
   }
 
-  /** Long-polls until the purchase satisfies `done`. */
-  async follow(purchaseId: string, done: (state: PurchaseState) => boolean): Promise<PurchaseState> {
+  /**
+   * Long-polls until the purchase satisfies `done`; with `until` (a `performance.now()` time), gives up
+   * then and returns the last state read.
+   */
+  async follow(
+    purchaseId: string,
+    done: (state: PurchaseState) => boolean,
+    until = Number.POSITIVE_INFINITY,
+  ): Promise<PurchaseState> {
     for (;;) {
-      const state = await this.getPurchase(purchaseId, 30_000);
-      if (done(state)) return state;
+      const waitMs = Math.max(1, Math.min(30_000, Math.round(until - performance.now())));
+      const state = await this.getPurchase(purchaseId, waitMs);
+      if (done(state) || performance.now() >= until) return state;
     }
   }
 
@@ -134,6 +154,10 @@ export class TicketingClient {
     return status === 200
       ? { confirmed: data as PurchaseState }
       : { refused: (data as { code: string }).code };
+  }
+
+  async draw(eventId: string): Promise<DrawState> {
+    return (await this.request<DrawState>('GET', `/events/${eventId}/draw`, [200])).data;
   }
 
   async status(eventId: string) {

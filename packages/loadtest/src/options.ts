@@ -34,6 +34,18 @@ export interface LoadOptions {
   readonly acceptOnly: boolean;
   /** Read every purchase back and audit the books (off only for servers that keep none). */
   readonly audit: boolean;
+  /**
+   * On-sale mode (docs/on-sale.md): events start selling this many seconds after they are created
+   * (0: on sale at once). The first `earlyRatio` of the purchases arrive before the start, half as
+   * fast as they can and half paced over the pre-queue, the rest after it; the audit checks the draw.
+   */
+  readonly saleStartIn: number;
+  readonly earlyRatio: number;
+  /**
+   * On-sale mode: how long after the start pre-queued purchases are followed before they are left to
+   * the audit as undecided (default 120 s; tests of a broken draw set less). Not a flag.
+   */
+  readonly prequeuePatienceMs?: number;
 }
 
 /** RFC 7240 leaves the bound to the server; this api waits up to 30 s. */
@@ -59,6 +71,10 @@ export const USAGE = `Usage: pnpm loadtest -- [flags]
   --prefer-wait N      send "Prefer: wait=N" (seconds, at most 30): one exchange when decided by then
   --accept-only        submit only, follow nothing (decide the backlog later)
   --no-audit           skip reading the purchases back and auditing the books
+  --sale-start-in S    on-sale mode: events start selling S s after creation, 1..3600; buyers come
+                       before the start (half as fast as they can, half paced) and after it, and the
+                       audit checks the draw (docs/on-sale.md)
+  --early-ratio F      on-sale mode: share of the purchases made before the start, 0..1   default 0.5
   --quiet              no live progress line`;
 
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]', '::1']);
@@ -107,6 +123,8 @@ export function parseOptions(argv: readonly string[]): LoadOptions {
       'prefer-wait': { type: 'string' },
       'accept-only': { type: 'boolean', default: false },
       'no-audit': { type: 'boolean', default: false },
+      'sale-start-in': { type: 'string' },
+      'early-ratio': { type: 'string' },
       help: { type: 'boolean', default: false },
     },
   });
@@ -137,6 +155,21 @@ export function parseOptions(argv: readonly string[]): LoadOptions {
   if (!(payRatio >= 0 && payRatio <= 1)) throw new Error('--pay-ratio must be between 0 and 1');
   const holdSeconds = wholeNumber('hold-seconds', values['hold-seconds'], 0, 0);
   if (holdSeconds > 3600) throw new Error('--hold-seconds must be at most 3600');
+  const saleStartIn = wholeNumber('sale-start-in', values['sale-start-in'], 0, 1, 3600);
+  const earlyRatio = Number(values['early-ratio'] ?? '0.5');
+  if (!(earlyRatio >= 0 && earlyRatio <= 1)) throw new Error('--early-ratio must be between 0 and 1');
+  if (values['early-ratio'] !== undefined && saleStartIn === 0)
+    throw new Error('--early-ratio needs --sale-start-in');
+  // The on-sale audit replays the decisions over the draw: cancellations, holds running out and
+  // unread outcomes would change them after the fact.
+  if (saleStartIn > 0)
+    for (const [flag, set] of [
+      ['--cancel-ratio', cancelRatio > 0],
+      ['--hold-seconds', holdSeconds > 0],
+      ['--accept-only', values['accept-only']],
+      ['--no-audit', values['no-audit']],
+    ] as const)
+      if (set) throw new Error(`--sale-start-in does not combine with ${flag}`);
 
   return {
     url: url.origin,
@@ -159,6 +192,8 @@ export function parseOptions(argv: readonly string[]): LoadOptions {
     preferWait: wholeNumber('prefer-wait', values['prefer-wait'], 0, 0, MAX_PREFER_WAIT_SECONDS),
     acceptOnly: values['accept-only'],
     audit: !values['no-audit'],
+    saleStartIn,
+    earlyRatio,
   };
 }
 

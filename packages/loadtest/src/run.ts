@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { auditBooks, type EventBooks } from './audit.js';
+import { auditOnSale, type ArrivalGroup, type OnSaleFigures } from './onsale-audit.js';
 import { mapLimit } from './map-limit.js';
 import { TicketingClient, errorKind, type PurchaseState } from './client.js';
 import { Latencies, type LatencySummary } from './stats.js';
@@ -32,6 +33,8 @@ export interface LoadResult {
   readonly errorsByKind: Record<string, number>;
   /** The run second by second, from the first purchase to the last decision. */
   readonly timeline: LoadSecond[];
+  /** On-sale mode: per event, the pre-queue, the time to the first decision, and the fairness figures. */
+  readonly onSale?: readonly OnSaleFigures[];
 }
 
 /** What happened in one second of the run (the last one may be shorter). */
@@ -66,9 +69,27 @@ interface Tracked {
   readonly purchaseId: string;
   readonly eventId: string;
   readonly quantity: number;
+  /** On-sale mode: pre-queued (and how the buyer came) or arrived after the start. */
+  readonly arrival?: ArrivalGroup | 'late';
 }
 
-const isDecided = (state: PurchaseState): boolean => state.status !== 'queued';
+/** Pre-queued purchases wait for the start; queued ones for their turn. */
+const isDecided = (state: PurchaseState): boolean =>
+  state.status !== 'queued' && state.status !== 'prequeued';
+
+/** How long after the start the client follows pre-queued purchases before leaving them to the audit. */
+const PREQUEUE_PATIENCE_MS = 120_000;
+
+/**
+ * On-sale mode (`saleStartIn`): the events' start, the commitments read before it, and which buyers
+ * come before it (the first `early`, of whom the first `fast` as fast as they can, the rest paced).
+ */
+interface OnSale {
+  readonly startAt: number;
+  readonly salesStartAt: string;
+  readonly early: number;
+  readonly fast: number;
+}
 
 /** Waiting purchases of each event whose state is read each tick while holds settle: the line's head. */
 const HEAD_POLLED = 50;
@@ -89,11 +110,16 @@ export async function runLoad(
   const client = new TicketingClient(options.url, Math.max(options.concurrency, 16) + 16, options.adminToken);
   const runTag = randomUUID().slice(0, 8);
   try {
-    const events = await createEvents(client, options, runTag);
+    const onSale = onSalePlan(options);
+    const events = await createEvents(client, options, runTag, onSale?.salesStartAt);
+    // The commitments as published before the start: the audit holds the revealed seed to them.
+    const commitments = new Map<string, string>();
+    for (const event of onSale === undefined ? [] : events)
+      commitments.set(event.id, (await client.draw(event.id)).commitment);
     if (options.warmConnections) await client.openConnections();
 
     const tally = new Tally();
-    const buyers = new Buyers(client, options, runTag, events, tally);
+    const buyers = new Buyers(client, options, runTag, events, tally, onSale);
     const started = performance.now();
     const timeline = new Timeline(tally, started, (second) =>
       onProgress(
@@ -101,9 +127,11 @@ export async function runLoad(
           `${Math.round(tally.decided / second.at)}/s p99 ${second.latencyMs.p99}ms errors ${tally.errors}`,
       ),
     );
+    const buy = (index: number) => buyers.buy(index);
     try {
-      if (options.rate > 0) await openLoop(options, (index) => buyers.buy(index));
-      else await closedLoop(options, (index) => buyers.buy(index));
+      if (onSale !== undefined) await onSaleLoop(options, onSale, buyers);
+      else if (options.rate > 0) await openLoop(options, buy, { from: 0, to: options.purchases });
+      else await closedLoop(options, buy, { from: 0, to: options.purchases });
     } catch (error) {
       timeline.abort();
       throw error;
@@ -120,19 +148,37 @@ export async function runLoad(
     const violations = auditBooks(books);
     if (tally.submitted < options.purchases)
       violations.push(`${options.purchases - tally.submitted} purchases were never accepted`);
-    return summarize(options, tally, finalStates, violations, timeline.points, {
-      durationSeconds,
-      settleSeconds,
-    });
+    const onSaleFigures: OnSaleFigures[] = [];
+    for (const book of onSale === undefined ? [] : books) {
+      const audited = await auditOnSaleEvent(client, book, tally.tracked, finalStates, onSale!, commitments);
+      violations.push(...audited.violations);
+      onSaleFigures.push(audited.figures);
+    }
+    return {
+      ...summarize(options, tally, finalStates, violations, timeline.points, {
+        durationSeconds,
+        settleSeconds,
+      }),
+      ...(onSale !== undefined ? { onSale: onSaleFigures } : {}),
+    };
   } finally {
     await client.close();
   }
+}
+
+function onSalePlan(options: LoadOptions): OnSale | undefined {
+  if (options.saleStartIn <= 0) return undefined;
+  // The client only names the start; the server's clock says when it has come.
+  const startAt = Date.now() + options.saleStartIn * 1000;
+  const early = Math.round(options.purchases * options.earlyRatio);
+  return { startAt, salesStartAt: new Date(startAt).toISOString(), early, fast: Math.ceil(early / 2) };
 }
 
 async function createEvents(
   client: TicketingClient,
   options: LoadOptions,
   runTag: string,
+  salesStartAt: string | undefined,
 ): Promise<{ id: string }[]> {
   const events: { id: string }[] = [];
   for (let index = 0; index < options.events; index += 1) {
@@ -142,6 +188,7 @@ async function createEvents(
         totalTickets: options.tickets,
         priceCents: options.priceCents,
         holdSeconds: options.holdSeconds,
+        ...(salesStartAt !== undefined ? { salesStartAt } : {}),
       }),
     );
   }
@@ -226,6 +273,8 @@ class Timeline {
 class Buyers {
   /** Waiting purchases of events with holds, by id: a promotion makes them held, to pay for or not. */
   private readonly waiting = new Map<string, { eventId: string; position: number }>();
+  /** Pre-queued purchases, followed to their decision once the sale has started. */
+  private readonly prequeued: { state: PurchaseState; begin: number }[] = [];
 
   constructor(
     private readonly client: TicketingClient,
@@ -233,6 +282,7 @@ class Buyers {
     private readonly runTag: string,
     private readonly events: readonly { id: string }[],
     private readonly tally: Tally,
+    private readonly onSale?: OnSale,
   ) {}
 
   async buy(index: number): Promise<void> {
@@ -253,26 +303,66 @@ class Buyers {
       tally.submitLatency.add(performance.now() - begin);
       tally.submitted += 1;
       tally.interval.accepted += 1;
-      tally.tracked.push({ purchaseId: accepted.purchaseId, eventId: event.id, quantity });
+      const arrival = this.arrival(index, accepted);
+      tally.tracked.push({
+        purchaseId: accepted.purchaseId,
+        eventId: event.id,
+        quantity,
+        ...(arrival !== undefined ? { arrival } : {}),
+      });
       if (options.acceptOnly) return;
-      const decision = isDecided(accepted) ? accepted : await client.follow(accepted.purchaseId, isDecided);
-      tally.finalLatency.add(performance.now() - begin);
-      tally.decided += 1;
-      if (isOutcome(decision.status)) tally.interval.outcomes[decision.status] += 1;
-      if (decision.status === 'waitlisted' && options.holdSeconds > 0)
-        this.waiting.set(decision.purchaseId, {
-          eventId: event.id,
-          position: decision.waitlistPosition ?? 0,
-        });
-      const outcome = await this.payOrNot(decision);
-      if (outcome.status === 'confirmed' && Math.random() < options.cancelRatio) {
-        await client.cancel(outcome.purchaseId);
-        await client.follow(outcome.purchaseId, (state) => state.status === 'cancelled');
-        tally.interval.outcomes.cancelled += 1;
-      }
+      // Holding a long-poll per pre-queued purchase would take every connection until the start.
+      if (accepted.status === 'prequeued') this.prequeued.push({ state: accepted, begin });
+      else await this.finish(accepted, begin);
     } catch (error) {
       tally.noteError(error);
     }
+  }
+
+  /** On-sale mode: pre-queued as a fast or a paced buyer, or arrived after the start. */
+  private arrival(index: number, accepted: PurchaseState): Tracked['arrival'] {
+    if (this.onSale === undefined) return undefined;
+    if (accepted.status !== 'prequeued') return 'late';
+    return index < this.onSale.fast ? 'fast' : 'paced';
+  }
+
+  /** After the purchase's 202: follow it to its decision (until `until`), pay or not, cancel or not. */
+  private async finish(accepted: PurchaseState, begin: number, until?: number): Promise<void> {
+    const { client, options, tally } = this;
+    const decision = isDecided(accepted)
+      ? accepted
+      : await client.follow(accepted.purchaseId, isDecided, until);
+    // Given up on: left for the audit, which reports what is still undecided.
+    if (!isDecided(decision)) return;
+    tally.finalLatency.add(performance.now() - begin);
+    tally.decided += 1;
+    if (isOutcome(decision.status)) tally.interval.outcomes[decision.status] += 1;
+    if (decision.status === 'waitlisted' && options.holdSeconds > 0)
+      this.waiting.set(decision.purchaseId, {
+        eventId: accepted.eventId,
+        position: decision.waitlistPosition ?? 0,
+      });
+    const outcome = await this.payOrNot(decision);
+    if (outcome.status === 'confirmed' && Math.random() < options.cancelRatio) {
+      await client.cancel(outcome.purchaseId);
+      await client.follow(outcome.purchaseId, (state) => state.status === 'cancelled');
+      tally.interval.outcomes.cancelled += 1;
+    }
+  }
+
+  /**
+   * Once the sale has started: follows every pre-queued purchase to its decision, for a bounded time,
+   * so that a draw that never decides some of them ends in the audit's report, not a hung run.
+   */
+  async followPrequeued(): Promise<void> {
+    const until = performance.now() + (this.options.prequeuePatienceMs ?? PREQUEUE_PATIENCE_MS);
+    await mapLimit(this.prequeued, this.options.concurrency, async ({ state, begin }) => {
+      try {
+        await this.finish(state, begin, until);
+      } catch (error) {
+        this.tally.noteError(error);
+      }
+    });
   }
 
   /** A held purchase: the buyer pays for it (a share of them do), or lets it run out. */
@@ -405,19 +495,85 @@ function summarize(
   };
 }
 
-async function closedLoop(options: LoadOptions, buy: (index: number) => Promise<void>): Promise<void> {
-  let next = 0;
-  const buyer = async (): Promise<void> => {
-    while (next < options.purchases) await buy(next++);
-  };
-  await Promise.all(Array.from({ length: Math.min(options.concurrency, options.purchases) }, buyer));
+/**
+ * Each event's on-sale audited (onsale-audit.ts) from the run's purchases and the draw the api
+ * reveals after the start, against the commitment read before it.
+ */
+async function auditOnSaleEvent(
+  client: TicketingClient,
+  book: EventBooks,
+  tracked: readonly Tracked[],
+  finalStates: readonly PurchaseState[],
+  onSale: OnSale,
+  commitments: ReadonlyMap<string, string>,
+) {
+  const arrival = new Map(tracked.map((purchase) => [purchase.purchaseId, purchase.arrival ?? 'late']));
+  const processedAt = new Map(finalStates.map((state) => [state.purchaseId, state.processedAt]));
+  return auditOnSale({
+    eventId: book.eventId,
+    totalTickets: book.totalTickets,
+    salesStartAt: onSale.salesStartAt,
+    draw: { ...(await client.draw(book.eventId)), commitmentBefore: commitments.get(book.eventId) ?? '' },
+    purchases: book.purchases.map((purchase) => {
+      const at = processedAt.get(purchase.purchaseId);
+      return {
+        ...purchase,
+        arrival: arrival.get(purchase.purchaseId) ?? 'late',
+        ...(at !== undefined ? { processedAt: at } : {}),
+      };
+    }),
+  });
 }
 
-async function openLoop(options: LoadOptions, buy: (index: number) => Promise<void>): Promise<void> {
+/**
+ * An on-sale: before the start the fast buyers as fast as the closed loop goes and the paced ones
+ * spread over the first 80% of the wait; after it the rest (closed loop, or `rate`), while the
+ * pre-queued purchases are followed to their decisions.
+ */
+async function onSaleLoop(options: LoadOptions, onSale: OnSale, buyers: Buyers): Promise<void> {
+  const buy = (index: number) => buyers.buy(index);
+  const { early, fast, startAt } = onSale;
+  const pacedRate = Math.max(early - fast, 1) / (options.saleStartIn * 0.8);
+  await Promise.all([
+    closedLoop(options, buy, { from: 0, to: fast }),
+    openLoop({ ...options, rate: pacedRate }, buy, { from: fast, to: early }),
+  ]);
+  const untilStart = startAt - Date.now();
+  if (untilStart > 0) await new Promise((resolve) => setTimeout(resolve, untilStart + 50));
+  const later = { from: early, to: options.purchases };
+  await Promise.all([
+    buyers.followPrequeued(),
+    options.rate > 0 ? openLoop(options, buy, later) : closedLoop(options, buy, later),
+  ]);
+}
+
+/** The purchases numbered `from` up to `to` (exclusive). */
+interface Range {
+  readonly from: number;
+  readonly to: number;
+}
+
+async function closedLoop(
+  options: LoadOptions,
+  buy: (index: number) => Promise<void>,
+  { from, to }: Range,
+): Promise<void> {
+  let next = from;
+  const buyer = async (): Promise<void> => {
+    while (next < to) await buy(next++);
+  };
+  await Promise.all(Array.from({ length: Math.max(0, Math.min(options.concurrency, to - from)) }, buyer));
+}
+
+async function openLoop(
+  options: LoadOptions,
+  buy: (index: number) => Promise<void>,
+  { from, to }: Range,
+): Promise<void> {
   const inFlight: Promise<void>[] = [];
   const started = performance.now();
-  for (let index = 0; index < options.purchases; index += 1) {
-    const due = started + (index * 1000) / options.rate;
+  for (let index = from; index < to; index += 1) {
+    const due = started + ((index - from) * 1000) / options.rate;
     const wait = due - performance.now();
     if (wait > 1) await new Promise((resolve) => setTimeout(resolve, wait));
     inFlight.push(buy(index));

@@ -32,4 +32,25 @@ describe('load client options', () => {
       allowRemote: false,
     });
   });
+
+  it('when --sale-start-in is given, then the run is an on-sale with half the purchases before the start by default', () => {
+    expect(parseOptions([])).toMatchObject({ saleStartIn: 0 });
+    expect(parseOptions(['--sale-start-in', '5'])).toMatchObject({ saleStartIn: 5, earlyRatio: 0.5 });
+    expect(parseOptions(['--sale-start-in', '5', '--early-ratio', '0.8'])).toMatchObject({ earlyRatio: 0.8 });
+  });
+
+  it('when the on-sale options are out of range, alone, or combined with what its audit cannot replay, then they are refused', () => {
+    expect(() => parseOptions(['--sale-start-in', '0'])).toThrow(/from 1 to 3600/);
+    expect(() => parseOptions(['--early-ratio', '0.5'])).toThrow(/needs --sale-start-in/);
+    expect(() => parseOptions(['--sale-start-in', '5', '--early-ratio', '2'])).toThrow(/between 0 and 1/);
+    for (const flag of [
+      ['--cancel-ratio', '0.1'],
+      ['--hold-seconds', '5'],
+      ['--accept-only'],
+      ['--no-audit'],
+    ])
+      expect(() => parseOptions(['--sale-start-in', '5', ...flag])).toThrow(
+        `does not combine with ${flag[0]}`,
+      );
+  });
 });

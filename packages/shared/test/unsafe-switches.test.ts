@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { runInNewContext } from 'node:vm';
 import { ProcessSystem, sharedPostgresDatabase, sharedRedisPrefix } from '@ticketing/harness';
 import { describe, expect, it } from 'vitest';
 import {
@@ -8,6 +10,27 @@ import {
   UNSAFE_SWITCHES_ENV,
   unsafeSwitches,
 } from '../src/index.js';
+
+const ROOT = new URL('../../../', import.meta.url);
+/** The production bundles, as `pnpm start` runs them (built by the suite's global setup). */
+const BUNDLES = Object.values(
+  JSON.parse(readFileSync(new URL('scripts/services.json', ROOT), 'utf8')) as Record<
+    string,
+    { bundle: string }
+  >,
+).map(({ bundle }) => bundle);
+
+/**
+ * The bundle's own copy of unsafe-switches.ts: esbuild writes each inlined module after a comment
+ * naming its source, and this one stands on its own (it imports nothing).
+ */
+function switchesModuleOf(bundle: string): string {
+  const text = readFileSync(new URL(bundle, ROOT), 'utf8');
+  const modules = text.split(/^(?=\/\/ \S+\.ts$)/m);
+  const found = modules.filter((module) => module.startsWith('// packages/shared/src/unsafe-switches.ts\n'));
+  expect(found, `${bundle} inlines unsafe-switches.ts once`).toHaveLength(1);
+  return found[0] ?? '';
+}
 
 describe('unsafe switches', () => {
   it('when the variable names switches, then exactly those are on, and an unknown name is an error', () => {
@@ -31,6 +54,23 @@ describe('unsafe switches', () => {
       expect(load).toThrow(new RegExp(`${UNSAFE_SWITCHES_ENV}="${name}" is for negative-control tests only`));
     }
     expect(() => loadConfig({ [UNSAFE_SWITCHES_ENV]: '' })).not.toThrow();
+  });
+
+  it("when the production bundles' own switch code runs with every switch named and NODE_ENV=test, then no switch is on", () => {
+    // What the bundles do without loadConfig's refusal: the NODE_ENV define (scripts/build.mjs)
+    // leaves them no read of the variable, so whatever the environment says, every switch stays off.
+    for (const bundle of BUNDLES) {
+      const code = switchesModuleOf(bundle);
+      expect(code).toContain('var unsafeSwitches = parseUnsafeSwitches(');
+      expect(code).not.toContain('process.env.NODE_ENV');
+      const env = { NODE_ENV: 'test', [UNSAFE_SWITCHES_ENV]: UNSAFE_SWITCH_NAMES.join(',') };
+      const switches = runInNewContext(`${code}\nunsafeSwitches`, { process: { env } }) as Record<
+        string,
+        boolean
+      >;
+      expect(Object.keys(switches), bundle).toEqual([...UNSAFE_SWITCH_NAMES]);
+      expect(Object.values(switches), bundle).not.toContain(true);
+    }
   });
 
   it('when a production bundle is started with any switch, then it exits at start-up with a clear error and no stack trace', async () => {

@@ -101,19 +101,28 @@ export async function activeJobs(system: FaultSystem): Promise<Set<string>> {
   return ids;
 }
 
-/** Creates events through the api (as an operator would); with `holdSeconds`, events that hold. */
+/**
+ * Creates events through the api (as an operator would); with `holdSeconds`, events that hold; with
+ * `salesStartAt`, events that pre-queue until then.
+ */
 export async function createEvents(
   system: FaultSystem<RedisTarget>,
   count: number,
   totalTickets: number,
-  holdSeconds = 0,
+  { holdSeconds = 0, salesStartAt }: { holdSeconds?: number; salesStartAt?: string } = {},
 ): Promise<string[]> {
   const ids: string[] = [];
   for (let index = 0; index < count; index += 1) {
     const response = await fetch(`${system.url}/events`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ name: `faults #${index + 1}`, totalTickets, priceCents: 1000, holdSeconds }),
+      body: JSON.stringify({
+        name: `faults #${index + 1}`,
+        totalTickets,
+        priceCents: 1000,
+        holdSeconds,
+        ...(salesStartAt !== undefined ? { salesStartAt } : {}),
+      }),
     });
     if (response.status !== 201) throw new Error(`POST /events: ${response.status} ${await response.text()}`);
     ids.push(((await response.json()) as { id: string }).id);

@@ -11,9 +11,14 @@ export interface Scenario {
   readonly ticketsPerEvent: number;
   /** Events hold tickets this long for payment (0: confirmed at once). */
   readonly holdSeconds?: number;
+  /** Events start selling this long after they are created (docs/on-sale.md); on sale at once without. */
+  readonly saleStartInMs?: number;
   readonly load: Omit<LoadPlan, 'events'>;
-  /** Injects the faults while the load runs; returns what it did, for the table. */
-  readonly faults: (buyers: Buyers) => Promise<string>;
+  /**
+   * Injects the faults while the load runs; returns what it did, for the table. `startAt`: the sale
+   * start (ms since the epoch), with `saleStartInMs`.
+   */
+  readonly faults: (buyers: Buyers, startAt: number) => Promise<string>;
   /** After every purchase is final, before the audit: what else must settle (holds ending). */
   readonly settle?: (db: pg.Pool) => Promise<void>;
   /** Quantity 1, no cancellations, more demand than tickets: the confirmed must be the first in line. */
@@ -28,10 +33,14 @@ export async function runScenario(
   system: FaultSystem<RedisTarget>,
   scenario: Scenario,
 ): Promise<ScenarioResult> {
-  const events = await createEvents(system, scenario.events, scenario.ticketsPerEvent, scenario.holdSeconds);
+  const startAt = Date.now() + (scenario.saleStartInMs ?? 0);
+  const events = await createEvents(system, scenario.events, scenario.ticketsPerEvent, {
+    holdSeconds: scenario.holdSeconds ?? 0,
+    ...(scenario.saleStartInMs !== undefined ? { salesStartAt: new Date(startAt).toISOString() } : {}),
+  });
   const buyers = new Buyers(() => system.url, { ...scenario.load, events });
   const load = buyers.run();
-  const notes = await scenario.faults(buyers);
+  const notes = await scenario.faults(buyers, startAt);
   await load;
   const db = openBooks(system);
   let secondsToAllFinal: number;

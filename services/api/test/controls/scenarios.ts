@@ -4,9 +4,11 @@ import { Buyers } from '@ticketing/faults/buyers';
 import { sleep } from '@ticketing/harness';
 import { loadOptions, runLoad, type LoadResult } from '@ticketing/loadtest';
 import { waitUntilNothingQueued } from '@ticketing/shared/testing';
+import { SignJWT } from 'jose';
 import { sql } from 'kysely';
 import pg from 'pg';
-import { httpHelpers } from '../support/http.js';
+import { expect } from 'vitest';
+import { httpHelpers, type PurchaseBody } from '../support/http.js';
 import type { TestSystem } from '../support/test-system.js';
 
 // The negative controls' scenarios through the api (docs/controls.md): each control runs one with its
@@ -104,13 +106,26 @@ export async function confirmAfterHoldRanOut(
 }
 
 /**
- * 20 purchases accepted while no worker runs (start the system without one), every Redis key lost,
- * then a worker; the books after `settleMs` or once every purchase is final.
+ * The system `acceptThenLoseRedis` runs on (`useTestSystem(...REDIS_LOSS_SYSTEM)` or
+ * `startTestSystem(...)`): no worker until the scenario starts one, and a reconciler that looks for
+ * lost jobs every 200 ms.
+ */
+export const REDIS_LOSS_SYSTEM = [
+  { RECONCILE_INTERVAL_MS: '200', RECONCILE_AFTER_MS: '200' },
+  { worker: false },
+] as const;
+
+/** How long `acceptThenLoseRedis` waits for every purchase to be final: the scan runs every second. */
+const REDIS_LOSS_SETTLE_MS = 5_000;
+
+/**
+ * 20 purchases accepted while no worker runs (on `REDIS_LOSS_SYSTEM`), every Redis key lost,
+ * then a worker; the books once every purchase is final, or after `REDIS_LOSS_SETTLE_MS`. Also
+ * returns the event's jobs waiting in Redis: the reconciler's re-created job, unless a worker took it.
  */
 export async function acceptThenLoseRedis(
   system: TestSystem,
-  settleMs: number,
-): Promise<{ eventId: string; books: Books }> {
+): Promise<{ eventId: string; books: Books; waitingJobs: number }> {
   const { createEvent, submit } = httpHelpers(() => system);
   const event = await createEvent({ totalTickets: 5 });
   const purchases = await Promise.all(
@@ -122,8 +137,67 @@ export async function acceptThenLoseRedis(
     event.id,
     purchases.map((purchase) => purchase.purchaseId),
   );
-  await waitFinal(system, buyers, settleMs);
-  return { eventId: event.id, books: await auditDatabase(system.config.databaseUrl, buyers, { fifo: true }) };
+  await waitFinal(system, buyers, REDIS_LOSS_SETTLE_MS);
+  const books = await auditDatabase(system.config.databaseUrl, buyers, { fifo: true });
+  const { waiting } = await system.deps.queues.queue(event.id).getJobCounts('waiting');
+  return { eventId: event.id, books, waitingJobs: waiting ?? 0 };
+}
+
+const BUYER_SECRET = 'a-shop-back-end-secret-of-32-chars-or-more';
+
+/** The system `reachForAnothersPurchase` runs on: buyers identified by tokens signed with a secret. */
+export const BUYER_TOKEN_SYSTEM = [{ BUYER_JWT_SECRET: BUYER_SECRET }] as const;
+
+async function bearer(sub: string): Promise<Record<string, string>> {
+  const token = await new SignJWT({})
+    .setProtectedHeader({ alg: 'HS256' })
+    .setSubject(sub)
+    .setExpirationTime('5m')
+    .sign(new TextEncoder().encode(BUYER_SECRET));
+  return { authorization: `Bearer ${token}` };
+}
+
+/**
+ * Alice buys a ticket and waits for it; then mallory, with a token of her own, reads alice's purchase
+ * and asks to cancel it (on `BUYER_TOKEN_SYSTEM`). Returns what mallory got, and whether the
+ * purchase's row has a cancellation requested.
+ */
+export async function reachForAnothersPurchase(system: TestSystem): Promise<{
+  read: { statusCode: number; body: Partial<PurchaseBody> };
+  cancelStatusCode: number;
+  cancelRequested: boolean;
+}> {
+  const { inject, createEvent } = httpHelpers(() => system);
+  const event = await createEvent({ totalTickets: 5 });
+  const alice = await bearer('alice');
+  const bought = await inject({
+    method: 'POST',
+    url: `/events/${event.id}/purchases`,
+    headers: alice,
+    payload: {},
+  });
+  expect(bought.statusCode, bought.body).toBe(202);
+  const { purchaseId } = bought.json<PurchaseBody>();
+  const decided = await inject({
+    method: 'GET',
+    url: `/purchases/${purchaseId}?waitMs=5000`,
+    headers: alice,
+  });
+  expect(decided.json<PurchaseBody>().status).toBe('confirmed');
+
+  const mallory = await bearer('mallory');
+  const read = await inject({ method: 'GET', url: `/purchases/${purchaseId}?waitMs=5000`, headers: mallory });
+  const cancel = await inject({ method: 'POST', url: `/purchases/${purchaseId}/cancel`, headers: mallory });
+  const row = await system.deps.db
+    .selectFrom('purchases')
+    .select('cancelRequestedAt')
+    .where('id', '=', purchaseId)
+    .executeTakeFirstOrThrow();
+  return {
+    read: { statusCode: read.statusCode, body: read.json<Partial<PurchaseBody>>() },
+    cancelStatusCode: cancel.statusCode,
+    cancelRequested: row.cancelRequestedAt !== null,
+  };
 }
 
 /**

@@ -1,13 +1,17 @@
 import { describe, expect, it } from 'vitest';
 import { unsafeSwitches } from '@ticketing/shared';
 import { startTestSystem, useTestSystem } from '../support/test-system.js';
+import { overtakeAtTheGate } from './accepting-race.js';
 import {
   acceptThenLoseRedis,
   cancelAfterSellOut,
   cancellingLoadClient,
   confirmAfterHoldRanOut,
   preQueueThenStart,
+  reachForAnothersPurchase,
   resendingBuyers,
+  BUYER_TOKEN_SYSTEM,
+  REDIS_LOSS_SYSTEM,
 } from './scenarios.js';
 
 // The negative controls' scenarios through the api with every switch off and every index in place:
@@ -34,6 +38,14 @@ describe('the controls without their switches', () => {
     expect(result.audit).toEqual({ ok: true, violations: [] });
   });
 
+  it('when a request numbered first commits after a purchase numbered behind it, then the accepting lock makes the purchase wait and the books keep the queue order', async () => {
+    for (const first of ['purchase', 'cancellation', 'expiry'] as const) {
+      const { second, books } = await overtakeAtTheGate(system, first);
+      expect(second, first).toBe('waited for the first');
+      expect(books.violations, first).toEqual([]);
+    }
+  });
+
   it('when a hold is confirmed after it ran out, then the confirmation is refused and the books are clean', async () => {
     const { statusCode, books } = await confirmAfterHoldRanOut(system);
     expect(statusCode).toBe(409);
@@ -50,14 +62,27 @@ describe('the controls without their switches', () => {
   });
 
   it('when Redis loses every job, then the scan of Postgres decides every purchase', async () => {
-    // A system of its own: the audit reads every event of its database, and this one starts without
-    // a worker.
-    const lossy = await startTestSystem({}, { worker: false });
+    // A system of its own, as the control's: the audit reads every event of its database, and this one
+    // starts without a worker.
+    const lossy = await startTestSystem(...REDIS_LOSS_SYSTEM);
     try {
-      const { books } = await acceptThenLoseRedis(lossy, 15_000);
+      const { books } = await acceptThenLoseRedis(lossy);
       expect(books.violations).toEqual([]);
     } finally {
       await lossy.close();
+    }
+  });
+
+  it("when another buyer reaches for a buyer's purchase, then it does not exist for them and nothing changes", async () => {
+    // A system of its own, as the control's: buyers identified by tokens.
+    const tokens = await startTestSystem(...BUYER_TOKEN_SYSTEM);
+    try {
+      const { read, cancelStatusCode, cancelRequested } = await reachForAnothersPurchase(tokens);
+      expect(read.statusCode).toBe(404);
+      expect(cancelStatusCode).toBe(404);
+      expect(cancelRequested).toBe(false);
+    } finally {
+      await tokens.close();
     }
   });
 });

@@ -17,6 +17,8 @@ export interface Overlap {
   readonly batchSize: number;
   /** Rounds start this far apart (0: all at once). */
   readonly staggerMs: number;
+  /** An event with holds: the rounds hold tickets for payment instead of selling them (0: none). */
+  readonly holdSeconds?: number;
 }
 
 /**
@@ -32,7 +34,11 @@ export async function decideInOverlappingRounds(
   db: Kysely<Database>,
   overlap: Overlap,
 ): Promise<{ purchases: PurchaseRow[]; errors: string[] }> {
-  const event = await insertEvent(db, { totalTickets: overlap.tickets, maxPerPurchase: 1 });
+  const event = await insertEvent(db, {
+    totalTickets: overlap.tickets,
+    maxPerPurchase: 1,
+    holdSeconds: overlap.holdSeconds ?? 0,
+  });
   const purchases = await insertAcceptedPurchases(
     db,
     Array.from({ length: overlap.buyers }, (_, index) => newPurchaseRow(event.id, `buyer-${index}`)),
@@ -86,13 +92,17 @@ async function roundsWaitingForALock(db: Kysely<Database>): Promise<number> {
   return rows[0]?.waiting ?? 0;
 }
 
-/** Rounds of one purchase each, 20 ms apart: the next purchase decided on a stale count. */
-export const staleCounts = (tickets: number, buyers: number): Overlap => ({
+/**
+ * Rounds of one purchase each, 20 ms apart: the next purchase decided on a stale count. With
+ * `holdSeconds`, the tickets are held for payment (for longer than the scenario lasts).
+ */
+export const staleCounts = (tickets: number, buyers: number, holdSeconds = 0): Overlap => ({
   tickets,
   buyers,
   rounds: buyers,
   batchSize: 1,
   staggerMs: 20,
+  holdSeconds,
 });
 
 /** Rounds all at once, each deciding every purchase, with tickets for all: the same purchases twice. */

@@ -28,13 +28,17 @@ describe('negative control: only still-queued purchases are decided', () => {
     expect((await auditControl(environment, purchases, { fifo: true })).violations).toEqual([]);
   });
 
-  it('when the unique key is gone too, then the audit reports purchases booked twice', async () => {
+  it('when the unique key is gone too, then the audit reports purchases booked twice and sold differing from confirmed quantities', async () => {
     await sql`alter table bookings drop constraint bookings_purchase_id_key`.execute(db);
     const { purchases } = await decideInOverlappingRounds(db, sameDecisions(10, 4));
     const books = await auditControl(environment, purchases, { fifo: true });
     expect(books.duplicated).toBeGreaterThan(0);
     expect(books.violations).toContainEqual(
       expect.stringMatching(/duplicates: [1-9]\d* purchases booked twice/),
+    );
+    // Each second decision counted its tickets again, on a purchase confirmed once.
+    expect(books.violations).toContainEqual(
+      expect.stringMatching(/: sold (\d+), confirmed quantities (?!\1\b)\d+$/),
     );
   });
 });
