@@ -1,5 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { checkDraw, drawCommitment, drawKey, drawOrder, newDrawSeed } from '../src/domain/draw.js';
+import fc from 'fast-check';
+import {
+  checkDraw,
+  drawCommitment,
+  drawKey,
+  drawOrder,
+  entrantsAhead,
+  entrantsUndecided,
+  newDrawSeed,
+} from '../src/domain/draw.js';
 import { checkSaleWindow, saleWindowState } from '../src/domain/sale-window.js';
 
 const at = (s: string) => new Date(`2026-12-07T${s}Z`);
@@ -27,6 +36,40 @@ describe('the draw', () => {
     expect(checkDraw({ commitment, seedHex: 'ff'.repeat(32), keys, purchaseId: ids[1]! }).ok).toBe(false);
     expect(checkDraw({ commitment, seedHex, keys: [...keys].reverse(), purchaseId: ids[1]! }).ok).toBe(false);
     expect(checkDraw({ commitment, seedHex, keys: keys.slice(0, 0), purchaseId: ids[1]! }).ok).toBe(false);
+  });
+});
+
+describe('positions in a draw', () => {
+  const hexKey = fc.stringMatching(/^[0-9a-f]{64}$/);
+
+  it('when part of the draw is decided, then an entrant has exactly the undecided keys below its own ahead', () => {
+    fc.assert(
+      fc.property(
+        fc.uniqueArray(hexKey, { minLength: 1, maxLength: 60 }),
+        fc.nat(),
+        fc.nat(),
+        (drawn, decidedCount, pick) => {
+          const keys = drawOrder(drawn);
+          const decided = decidedCount % (keys.length + 1);
+          const cursor = decided === 0 ? null : keys[decided - 1]!;
+          const undecided = keys.slice(decided);
+          expect(entrantsUndecided(keys, cursor)).toBe(undecided.length);
+          const mine = keys[pick % keys.length]!;
+          const ahead = entrantsAhead(keys, cursor, mine);
+          if (keys.indexOf(mine) < decided) expect(ahead).toBeUndefined();
+          else expect(ahead).toBe(undecided.filter((key) => key < mine).length);
+        },
+      ),
+    );
+  });
+
+  it('when nothing is decided, then the first entrant has none ahead and the last all the others', () => {
+    const keys = ['1'.repeat(64), '5'.repeat(64), 'a'.repeat(64)];
+    expect(entrantsAhead(keys, null, keys[0]!)).toBe(0);
+    expect(entrantsAhead(keys, null, keys[2]!)).toBe(2);
+    expect(entrantsAhead(keys, keys[0]!, keys[2]!)).toBe(1);
+    expect(entrantsUndecided(keys, keys[2]!)).toBe(0);
+    expect(entrantsUndecided([], null)).toBe(0);
   });
 });
 

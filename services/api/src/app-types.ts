@@ -15,6 +15,7 @@ import type {
   RedisClient,
 } from '@ticketing/shared';
 import type { Kysely } from 'kysely';
+import type { DrawCache } from './events/draw-cache.js';
 import type { EventCache } from './events/event-cache.js';
 import type { BuyerAccess } from './http/buyer-auth.js';
 import type { AcceptedViewCache } from './purchases/accepted-view-cache.js';
@@ -30,6 +31,8 @@ export interface AppDeps {
   readonly queues: EventQueues;
   readonly updates: PurchaseUpdateListener;
   readonly events: EventCache;
+  /** Draws once made: their keys in drawn order. */
+  readonly draws: DrawCache;
   readonly purchases: PurchaseBatching;
   readonly acceptedViews: AcceptedViewCache;
   /** Who may act on the buyer routes (buyer tokens, when configured). */

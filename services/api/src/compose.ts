@@ -9,6 +9,7 @@ import {
   type Config,
 } from '@ticketing/shared';
 import type { AppDeps } from './app-types.js';
+import { DrawCache } from './events/draw-cache.js';
 import { EventCache } from './events/event-cache.js';
 import { BuyerAccess, createBuyerTokens } from './http/buyer-auth.js';
 import { AcceptedViewCache } from './purchases/accepted-view-cache.js';
@@ -42,6 +43,7 @@ export async function openAppDeps(config: Config): Promise<AppDeps> {
     queues,
     updates,
     events: new EventCache(db),
+    draws: new DrawCache(db),
     purchases: createPurchaseBatching(
       db,
       queues,

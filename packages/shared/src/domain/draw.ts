@@ -76,3 +76,48 @@ export function onSaleOrder<P extends OrderedPurchase>(purchases: readonly P[]):
     return a.seq - b.seq;
   });
 }
+
+/** How many of the ascending `keys` are at or below `key` (all of them up to and including it). */
+function countAtOrBelow(keys: readonly string[], key: string): number {
+  let low = 0;
+  let high = keys.length;
+  while (low < high) {
+    const mid = (low + high) >>> 1;
+    if (compareDrawKeys(keys[mid]!, key) <= 0) low = mid + 1;
+    else high = mid;
+  }
+  return low;
+}
+
+/** How many of the ascending `keys` are below `key`. */
+function countBelow(keys: readonly string[], key: string): number {
+  let low = 0;
+  let high = keys.length;
+  while (low < high) {
+    const mid = (low + high) >>> 1;
+    if (compareDrawKeys(keys[mid]!, key) < 0) low = mid + 1;
+    else high = mid;
+  }
+  return low;
+}
+
+/**
+ * Entrants of a draw still undecided, given its published keys (ascending) and the event's cursor, the
+ * last key decided (null: none yet). The pre-queue is decided exactly in key order, so they are the
+ * keys after the cursor: a binary search, however big the pre-queue.
+ */
+export const entrantsUndecided = (keys: readonly string[], cursor: string | null): number =>
+  keys.length - (cursor === null ? 0 : countAtOrBelow(keys, cursor));
+
+/**
+ * Entrants still undecided ahead of the entrant with `key`: the keys in (cursor, key). Undefined when
+ * the cursor is at or past `key` (the entrant is decided already; its row was read before that).
+ */
+export function entrantsAhead(
+  keys: readonly string[],
+  cursor: string | null,
+  key: string,
+): number | undefined {
+  if (cursor !== null && compareDrawKeys(cursor, key) >= 0) return undefined;
+  return countBelow(keys, key) - (cursor === null ? 0 : countAtOrBelow(keys, cursor));
+}

@@ -82,25 +82,41 @@ const toPace = ([decided, rate]: (string | null)[]): EventPace => {
   };
 };
 
+const estimatedWait = (ahead: number, pace: (string | null)[]): number | undefined => {
+  const { perSecond } = toPace(pace);
+  // The purchase itself is decided one step after those ahead of it.
+  return perSecond === undefined ? undefined : Math.round(((ahead + 1) / perSecond) * 1000);
+};
+
 /**
  * One round trip: the place of a queued purchase and the pace of its event. (Two plain commands on an
  * auto-pipelining connection share a write; an explicit pipeline would copy every loaded script.)
+ * `entrantsAhead`: the entrants of the event's draw still undecided, who come before every purchase in
+ * these keys (they are not in them: they have no job).
  */
 export async function readQueuePosition(
   redis: RedisClient,
   prefix: string,
   purchase: { eventId: string; seq: number },
+  entrantsAhead = 0,
 ): Promise<QueuePosition> {
-  const [ahead, pace] = await Promise.all([
+  const [queued, pace] = await Promise.all([
     redis.zcount(positionsKey(prefix, purchase.eventId), '-inf', `(${purchase.seq}`),
     redis.hmget(paceKey(prefix, purchase.eventId), 'decided', 'rate'),
   ]);
-  const { perSecond } = toPace(pace);
-  return {
-    ahead,
-    // The purchase itself is decided one step after those ahead of it.
-    estimatedWaitMs: perSecond === undefined ? undefined : Math.round(((ahead + 1) / perSecond) * 1000),
-  };
+  const ahead = entrantsAhead + queued;
+  return { ahead, estimatedWaitMs: estimatedWait(ahead, pace) };
+}
+
+/** The place of an entrant of the draw, counted by the caller from the draw's keys, with its estimate. */
+export async function readDrawPosition(
+  redis: RedisClient,
+  prefix: string,
+  eventId: string,
+  ahead: number,
+): Promise<QueuePosition> {
+  const pace = await redis.hmget(paceKey(prefix, eventId), 'decided', 'rate');
+  return { ahead, estimatedWaitMs: estimatedWait(ahead, pace) };
 }
 
 /** The pace of several events, in one round trip. */

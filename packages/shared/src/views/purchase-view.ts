@@ -36,6 +36,9 @@ export interface PurchaseView {
   readonly estimatedWaitMs?: number;
 }
 
+/** Waiting in line: queued, or pre-queued (with a place once the draw is made). */
+const isWaiting = (row: PurchaseRow): boolean => row.status === 'queued' || row.status === 'prequeued';
+
 /** The one place a purchase row becomes what clients see (with its place in line while queued). */
 export function toPurchaseView(row: PurchaseViewRow, position?: QueuePosition): PurchaseView {
   return {
@@ -58,8 +61,8 @@ export function toPurchaseView(row: PurchaseViewRow, position?: QueuePosition): 
     cancellationRequested: row.cancelRequestedAt !== null,
     createdAt: row.createdAt.toISOString(),
     ...(row.processedAt !== null ? { processedAt: row.processedAt.toISOString() } : {}),
-    ...(position !== undefined && row.status === 'queued' ? { queuePosition: position.ahead } : {}),
-    ...(position?.estimatedWaitMs !== undefined && row.status === 'queued'
+    ...(position !== undefined && isWaiting(row) ? { queuePosition: position.ahead } : {}),
+    ...(position?.estimatedWaitMs !== undefined && isWaiting(row)
       ? { estimatedWaitMs: position.estimatedWaitMs }
       : {}),
   };

@@ -29,6 +29,18 @@ export async function findEvent(db: Db, id: string): Promise<EventRowAt | undefi
   return db.selectFrom('events').selectAll().select(dbNow).where('id', '=', id).executeTakeFirst();
 }
 
+/** How far the event's draw is decided: a primary-key read, for the positions of an on-sale. */
+export async function findDrawProgress(
+  db: Db,
+  eventId: string,
+): Promise<Pick<EventRow, 'drawnAt' | 'drawCursor' | 'drawFinishedAt'> | undefined> {
+  return db
+    .selectFrom('events')
+    .select(['drawnAt', 'drawCursor', 'drawFinishedAt'])
+    .where('id', '=', eventId)
+    .executeTakeFirst();
+}
+
 /** The draw's published keys: every entrant's, in drawn order (ascending). */
 export async function listDrawKeys(db: Db, eventId: string): Promise<string[]> {
   const rows = await db
@@ -49,6 +61,22 @@ export async function countPrequeued(db: Db, eventIds: readonly string[]): Promi
     where status = 'prequeued' and event_id = any(${eventIds}::uuid[])
     group by event_id`.execute(db);
   return new Map(rows.map((row) => [row.eventId, row.prequeued]));
+}
+
+/**
+ * Purchases withdrawn from each event's pre-queue before the start: cancelled at once, never decided,
+ * so without the place in the queue (`cancel_seq`) every other cancellation has.
+ */
+export async function countPrequeueWithdrawals(
+  db: Db,
+  eventIds: readonly string[],
+): Promise<Map<string, number>> {
+  if (eventIds.length === 0) return new Map();
+  const { rows } = await sql<{ eventId: string; withdrawn: number }>`
+    select event_id, count(*)::integer as withdrawn from purchases
+    where status = 'cancelled' and cancel_seq is null and event_id = any(${eventIds}::uuid[])
+    group by event_id`.execute(db);
+  return new Map(rows.map((row) => [row.eventId, row.withdrawn]));
 }
 
 /**

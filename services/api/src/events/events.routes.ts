@@ -19,7 +19,7 @@ import {
 import { requireAdmin } from '../http/admin-auth.js';
 import type { App, AppDeps } from '../app-types.js';
 import { pageOfEvents } from './event-page.js';
-import { countPrequeued, countWaitlist, findEvent, insertEvent, listDrawKeys } from './events.repository.js';
+import { countPrequeued, countWaitlist, findEvent, insertEvent } from './events.repository.js';
 import {
   CreateEventBody,
   EventDraw,
@@ -91,38 +91,7 @@ export async function loadEventStatus(deps: AppDeps, eventId: string) {
   };
 }
 
-/**
- * The event's draw: its commitment from creation, and once the draw is made (a worker took it at the
- * start, under the accepting lock, so no entrant can still arrive) the seed, the entrant count and every
- * entrant's key in drawn order. An event without a sale start has no draw: 404 `no_draw`.
- */
-export async function loadEventDraw(deps: AppDeps, eventId: string): Promise<EventDraw> {
-  const event = await findEvent(deps.db, eventId);
-  if (event === undefined) throw notFound('Event');
-  if (event.salesStartAt === null || event.drawCommitment === null || event.drawSeed === null)
-    throw new AppError(404, 'no_draw', 'This event has no sale start, so no draw');
-  const base = {
-    eventId,
-    commitment: event.drawCommitment,
-    salesStartAt: event.salesStartAt.toISOString(),
-  };
-  if (event.drawnAt === null) return { ...base, drawn: false };
-  const keys = await listDrawKeys(deps.db, eventId);
-  return {
-    ...base,
-    drawn: true,
-    seed: event.drawSeed.toString('hex'),
-    entrants: event.drawEntrants ?? keys.length,
-    keys,
-  };
-}
-
-/** Draws kept in memory once made: every buyer of a big on-sale reads the same keys. */
-const CACHED_DRAWS = 16;
-
 export function registerEventRoutes(app: App, deps: AppDeps): void {
-  // A draw never changes once made (its entrants are fixed under the accepting lock at the start).
-  const drawsMade = new Map<string, EventDraw>();
   app.post(
     '/events',
     {
@@ -212,15 +181,6 @@ export function registerEventRoutes(app: App, deps: AppDeps): void {
         },
       },
     },
-    async (request) => {
-      const cached = drawsMade.get(request.params.id);
-      if (cached !== undefined) return cached;
-      const draw = await loadEventDraw(deps, request.params.id);
-      if (draw.drawn) {
-        if (drawsMade.size >= CACHED_DRAWS) drawsMade.delete(drawsMade.keys().next().value ?? '');
-        drawsMade.set(request.params.id, draw);
-      }
-      return draw;
-    },
+    async (request) => deps.draws.get(request.params.id),
   );
 }

@@ -4,7 +4,6 @@ import {
   SALE_REFUSAL_CODES,
   isDecided,
   notFound,
-  readQueuePosition,
   toPurchaseView,
 } from '@ticketing/shared';
 import type { FastifyRequest } from 'fastify';
@@ -27,6 +26,7 @@ import type { App, AppDeps } from '../app-types.js';
 import { awaitPurchase, isSettled } from './await-purchase.js';
 import { confirmHold } from './confirm-hold.js';
 import { ownPurchaseOnly } from './own-purchase.js';
+import { positionOf } from './queue-position.js';
 import { requestCancellation } from './request-cancellation.js';
 import {
   ConfirmHoldBody,
@@ -116,7 +116,9 @@ export function registerPurchaseRoutes(app: App, deps: AppDeps): void {
         tags: ['purchases'],
         summary: 'A purchase and its outcome; with `waitMs`, answers as soon as nothing is pending for it',
         description:
-          'While the purchase is queued, `queuePosition` says how many purchases of the event are ahead of it ' +
+          'While the purchase is queued, or pre-queued once the draw is made, `queuePosition` says how many ' +
+          'purchases of the event are ahead of it (in an on-sale, every entrant of the draw comes first, in ' +
+          'drawn order) ' +
           'and `estimatedWaitMs` (once the event has a processing rate) roughly how long it will wait.',
         params: IdParams,
         querystring: GetPurchaseQuery,
@@ -126,15 +128,12 @@ export function registerPurchaseRoutes(app: App, deps: AppDeps): void {
     async (request) => {
       const row = await awaitPurchase(deps, request.params.id, request.query.waitMs ?? 0);
       if (row === undefined) throw notFound('Purchase');
-      if (row.status !== 'queued') return toPurchaseView(row);
-      // One Redis round trip (O(log n)); without Redis the purchase is still answered, without a place.
-      const position = await readQueuePosition(deps.redis, deps.config.queuePrefix, row).catch(
-        (err: unknown) => {
-          request.log.warn({ err }, 'queue position unavailable');
-          return undefined;
-        },
-      );
-      return toPurchaseView(row, position);
+      // Redis and an index read or two (O(log n)); without them the purchase is still answered, without a place.
+      const positioned = await positionOf(deps, row).catch((err: unknown) => {
+        request.log.warn({ err }, 'queue position unavailable');
+        return { row, position: undefined };
+      });
+      return toPurchaseView(positioned.row, positioned.position);
     },
   );
 

@@ -77,14 +77,19 @@ export const PurchaseView = Type.Object(
     queuePosition: Type.Optional(
       Type.Integer({
         minimum: 0,
-        description: 'While queued: purchases of this event accepted before this one and not decided yet',
+        description:
+          'While waiting: how many purchases of this event will be decided before this one (0 = next). ' +
+          'Queued: those accepted before it and not decided yet, and in an on-sale every entrant of the draw ' +
+          'still undecided. Pre-queued (an entrant of the draw): the entrants with a lower draw key not ' +
+          'decided yet, exact from the draw on; absent before the draw is made (until the sale start and ' +
+          'about a second after it).',
       }),
     ),
     estimatedWaitMs: Type.Optional(
       Type.Integer({
         minimum: 0,
         description:
-          "While queued: a rough wait until it is decided, from the event's recent processing rate",
+          "While waiting: a rough wait until it is decided, from the event's recent processing rate",
       }),
     ),
   },
