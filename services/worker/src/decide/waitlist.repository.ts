@@ -58,13 +58,17 @@ export async function waitlistHead(
 export function waitlistHeadQuery(event: Pick<EventRow, 'id' | 'waitlistHead'>, limit: number) {
   const departures = sql`(select count(*) from waitlist_departures d
     where d.event_id = ${event.id} and d.line_no > ${event.waitlistHead})`;
+  // The negative control promotes from one place behind the head, so its range reaches one further:
+  // without that, one freed ticket would promote nobody and the skip would never show.
+  const skipHead = unsafeSwitches['waitlist-skips-head'];
+  const reach = skipHead ? limit + 1 : limit;
   return sql<LineEntry>`
     select w.purchase_id, w.quantity, w.line_no, p.user_id
     from (
       select purchase_id, quantity, line_no from waitlist_entries
       where event_id = ${event.id} and line_no > ${event.waitlistHead}
-        and line_no <= ${event.waitlistHead + limit}::bigint + ${departures}
-      order by line_no limit ${limit}${unsafeSwitches['waitlist-skips-head'] ? sql` offset 1` : sql``}
+        and line_no <= ${event.waitlistHead + reach}::bigint + ${departures}
+      order by line_no limit ${limit}${skipHead ? sql` offset 1` : sql``}
     ) w
     cross join lateral (select user_id from purchases where id = w.purchase_id limit 1) p
     order by w.line_no`;
