@@ -136,8 +136,10 @@ async function auditOnSaleBooks(system: BenchSystem): Promise<string[]> {
       (select count(*)::int from (
          select processed_at < lag(processed_at) over (partition by event_id order by draw_key) as back
          from purchases where draw_key is not null) d where back) as backwards,
-      (select count(*)::int from purchases l where l.draw_key is null and l.processed_at < (
-         select max(processed_at) from purchases d where d.event_id = l.event_id and d.draw_key is not null)) as overtaken,
+      (select count(*)::int from purchases l join (
+         select event_id, max(processed_at) as last_entrant from purchases where draw_key is not null
+         group by event_id) d on d.event_id = l.event_id
+       where l.draw_key is null and l.processed_at < d.last_entrant) as overtaken,
       (select count(*)::int from purchases where status <> 'confirmed') as "notConfirmed"`);
   const violations: string[] = [];
   if (row === undefined) return ['the books could not be read'];
