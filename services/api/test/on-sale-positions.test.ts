@@ -1,8 +1,8 @@
 import { drawKey } from '@ticketing/shared';
-import { sql } from 'kysely';
 import { describe, expect, it } from 'vitest';
 import { httpHelpers, type PurchaseBody } from './support/http.js';
 import { useTestSystem } from './support/test-system.js';
+import { postgresNow, sleepUntilPostgres } from './support/postgres-clock.js';
 
 type WaitingBody = PurchaseBody & { queuePosition?: number };
 
@@ -12,19 +12,8 @@ const { inject, createEvent, submit, poll } = httpHelpers(() => system);
 
 const db = () => system.deps.db;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-async function dbNow(): Promise<Date> {
-  const { rows } = await sql<{ now: Date }>`select clock_timestamp() as now`.execute(db());
-  return rows[0]!.now;
-}
-
-async function sleepUntil(at: Date): Promise<void> {
-  for (;;) {
-    const left = at.getTime() - (await dbNow()).getTime();
-    if (left <= 0) return;
-    await sleep(Math.min(left, 200));
-  }
-}
+const dbNow = () => postgresNow(db());
+const sleepUntil = (at: Date) => sleepUntilPostgres(db(), at);
 
 async function read(purchaseId: string): Promise<WaitingBody> {
   const response = await inject({ method: 'GET', url: `/purchases/${purchaseId}` });

@@ -1,30 +1,17 @@
 import { createHash } from 'node:crypto';
 import { checkDraw, drawKey, drawOrder } from '@ticketing/shared';
-import { sql } from 'kysely';
 import { describe, expect, it } from 'vitest';
 import { httpHelpers, type PurchaseBody } from './support/http.js';
 import { useTestSystem } from './support/test-system.js';
+import { postgresNow, sleepUntilPostgres } from './support/postgres-clock.js';
 
 const system = await useTestSystem();
 const { inject, createEvent, submit, poll } = httpHelpers(() => system);
 
 const db = () => system.deps.db;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** Postgres's clock, which judges the sale window. */
-async function dbNow(): Promise<Date> {
-  const { rows } = await sql<{ now: Date }>`select clock_timestamp() as now`.execute(db());
-  return rows[0]!.now;
-}
-
-/** Sleeps until Postgres's clock reads `at` or later. */
-async function sleepUntil(at: Date): Promise<void> {
-  for (;;) {
-    const left = at.getTime() - (await dbNow()).getTime();
-    if (left <= 0) return;
-    await sleep(Math.min(left, 200));
-  }
-}
+const dbNow = () => postgresNow(db());
+const sleepUntil = (at: Date) => sleepUntilPostgres(db(), at);
 
 const later = (from: Date, ms: number) => new Date(from.getTime() + ms);
 
