@@ -1,24 +1,9 @@
-import { randomBytes } from 'node:crypto';
-import { Migrator, sql, type Kysely } from 'kysely';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createDb, dropDatabase, ensureDatabase } from '../src/db/connection.js';
-import type { Database } from '../src/db/database.js';
+import { Migrator, sql } from 'kysely';
+import { describe, expect, it } from 'vitest';
+import { useUnmigratedDatabase } from '../src/testing/index.js';
 import { migrateToLatest, migrations } from '../src/db/migrate.js';
 
-const BASE = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-const url = new URL(BASE);
-url.pathname = `/ticketing_test_migration_${Date.now().toString(36)}_${randomBytes(4).toString('hex')}`;
-const databaseUrl = url.toString();
-let db: Kysely<Database>;
-
-beforeAll(async () => {
-  await ensureDatabase(databaseUrl);
-  db = createDb(databaseUrl, { poolSize: 2 });
-});
-afterAll(async () => {
-  await db?.destroy();
-  await dropDatabase(databaseUrl);
-});
+const db = await useUnmigratedDatabase({ poolSize: 2 });
 
 /** Every index and constraint of the two tables the migration changes, as Postgres defines them. */
 async function schema(): Promise<string[]> {

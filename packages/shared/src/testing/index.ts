@@ -111,6 +111,22 @@ export async function useTestDatabase(options: {
   return { environment, config: environment.config, db, newPool };
 }
 
+/**
+ * An empty database of the test file's own, not migrated, for the tests of the migrations themselves;
+ * removed after the file's tests. Awaited at the top of the file, like `useTestDatabase`.
+ */
+export async function useUnmigratedDatabase(options: {
+  readonly poolSize: number;
+}): Promise<Kysely<Database>> {
+  const postgres = await sharedPostgresDatabase(`ticketing_test_${runId()}`);
+  const db = createDb(postgres.databaseUrl, { poolSize: options.poolSize });
+  afterAll(async () => {
+    await db.destroy();
+    await postgres.destroy();
+  });
+  return db;
+}
+
 /** An event with a test's settings and defaults for the rest (10 tickets of 1.00 EUR, up to 10 each). */
 export async function insertEvent(
   db: Kysely<Database>,
