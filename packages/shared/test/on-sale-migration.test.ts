@@ -1,7 +1,7 @@
 import { Migrator, sql } from 'kysely';
 import { describe, expect, it } from 'vitest';
 import { useUnmigratedDatabase } from '../src/testing/index.js';
-import { migrateToLatest, migrations } from '../src/db/migrate.js';
+import { migrations } from '../src/db/migrate.js';
 
 const db = await useUnmigratedDatabase({ poolSize: 2 });
 
@@ -25,11 +25,11 @@ describe('the on-sale (migration 0007)', () => {
     const migrator = new Migrator({ db, provider });
     expect((await migrator.migrateTo('0006-checkout-holds')).error).toBeUndefined();
     const before = await schema();
-    await migrateToLatest(db);
+    expect((await migrator.migrateTo('0007-on-sale')).error).toBeUndefined();
     const after = await schema();
     expect((await migrator.migrateDown()).error).toBeUndefined();
     expect(await schema()).toEqual(before);
-    await migrateToLatest(db);
+    expect((await migrator.migrateTo('0007-on-sale')).error).toBeUndefined();
     expect(await schema()).toEqual(after);
     expect(after).toContainEqual('purchases.draw_key text C');
 

@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { decidePurchase, decidePurchases, isDecided, type SaleState } from '../src/domain/purchase.js';
+import { decidePurchase, decidePurchases, isDecided, type DecisionState } from '../src/domain/purchase.js';
 
 const sale = (
   availableTickets: number,
   waitlistLength = 0,
   placed: string[] = [],
   holds = false,
-): SaleState => ({
+): DecisionState => ({
   availableTickets,
   holds,
   waitlistLength,

@@ -1,9 +1,10 @@
 import type { ColumnType, Generated, Insertable, Selectable } from 'kysely';
-import type { PurchaseStatus, RejectionReason } from '../domain/purchase.js';
+import type { PurchaseReason, PurchaseStatus } from '../domain/purchase.js';
 
 /** Columns are snake_case in Postgres and camelCase here (Kysely's CamelCasePlugin maps them). */
 export interface Database {
   events: EventsTable;
+  eventResizes: EventResizesTable;
   purchases: PurchasesTable;
   bookings: BookingsTable;
   waitlistEntries: WaitlistEntriesTable;
@@ -48,6 +49,30 @@ export interface EventsTable {
   drawCursor: string | null;
   /** Every entrant of the draw is decided. */
   drawFinishedAt: Date | null;
+  /** Paused since (docs/running-a-sale.md): purchases are accepted, nothing is decided. */
+  pausedAt: Date | null;
+  /** The close's place in the event's queue, taken once the end has come (by a close or by the time). */
+  closeSeq: number | null;
+  /** The close was carried out: the waiting list is closed. */
+  closedAt: Date | null;
+  /** Cancelled for good, and why; every purchase ends `cancelled` with reason `event_cancelled`. */
+  cancelledAt: Date | null;
+  cancellationReason: string | null;
+  /** The cancellation has cancelled every purchase up to this `seq`. */
+  cancellationCursor: Generated<number>;
+  cancellationFinishedAt: Date | null;
+}
+
+/** A change of an event's `totalTickets`, carried out at its place in the event's queue. */
+export interface EventResizesTable {
+  /** Its place in the queue: a number from the purchase sequence. */
+  seq: number;
+  eventId: string;
+  totalTickets: number;
+  requestedAt: CreatedAt;
+  appliedAt: Date | null;
+  /** The total it gave: the request, or sold + held then if more were taken since it was asked. */
+  appliedTotal: number | null;
 }
 
 export interface PurchasesTable {
@@ -59,7 +84,7 @@ export interface PurchasesTable {
   quantity: number;
   joinWaitlist: boolean;
   status: Generated<PurchaseStatus>;
-  reason: RejectionReason | null;
+  reason: PurchaseReason | null;
   idempotencyKey: string | null;
   cancelRequestedAt: Date | null;
   /** A cancellation's place in the event's queue: drawn from the same sequence as `seq`. */

@@ -6,6 +6,7 @@ import * as waitlistLineNumbers from './migrations/0004-waitlist-line-numbers.js
 import * as webhooks from './migrations/0005-webhooks.js';
 import * as checkoutHolds from './migrations/0006-checkout-holds.js';
 import * as onSale from './migrations/0007-on-sale.js';
+import * as runningASale from './migrations/0008-running-a-sale.js';
 import { createDb, ensureDatabase } from './connection.js';
 import type { Database } from './database.js';
 import { failureReason, retryUntilReady } from '../retry-until-ready.js';
@@ -19,6 +20,7 @@ export const migrations: Readonly<Record<string, Migration>> = {
   '0005-webhooks': webhooks,
   '0006-checkout-holds': checkoutHolds,
   '0007-on-sale': onSale,
+  '0008-running-a-sale': runningASale,
 };
 
 const provider: MigrationProvider = { getMigrations: () => Promise.resolve(migrations) };

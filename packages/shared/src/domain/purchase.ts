@@ -14,8 +14,17 @@ export const PURCHASE_STATUSES = [
 ] as const;
 export type PurchaseStatus = (typeof PURCHASE_STATUSES)[number];
 
-export const REJECTION_REASONS = ['sold_out', 'duplicate_purchase'] as const;
+/** Why a purchase was rejected: no tickets, a second purchase, or still waiting when the sale ended. */
+export const REJECTION_REASONS = ['sold_out', 'duplicate_purchase', 'sale_ended'] as const;
 export type RejectionReason = (typeof REJECTION_REASONS)[number];
+
+/** Why a purchase was cancelled when not at its buyer's request (a buyer's cancellation has no reason). */
+export const CANCELLATION_REASONS = ['event_cancelled'] as const;
+export type CancellationReason = (typeof CANCELLATION_REASONS)[number];
+
+/** A purchase's `reason`: set on every rejection, and on a cancellation that was not the buyer's. */
+export const PURCHASE_REASONS = [...REJECTION_REASONS, ...CANCELLATION_REASONS] as const;
+export type PurchaseReason = (typeof PURCHASE_REASONS)[number];
 
 /**
  * A purchase is placed once it is decided into a place it keeps: tickets held or sold, or a place on
@@ -39,7 +48,7 @@ export const DEFAULT_MAX_PER_PURCHASE = 10;
  * A purchase that gets tickets is held for payment on an event with holds (`holds`), else confirmed:
  * the rest of the rules treat both alike, since held tickets are as taken as sold ones.
  */
-export interface SaleState {
+export interface DecisionState {
   /** Tickets neither sold nor held. */
   readonly availableTickets: number;
   /** The event holds tickets for payment (it has `holdSeconds`) instead of confirming at once. */
@@ -63,7 +72,7 @@ export type PurchaseDecision =
   | { readonly status: 'waitlisted'; readonly waitlistPosition: number }
   | { readonly status: 'rejected'; readonly reason: RejectionReason };
 
-export function decidePurchase(state: SaleState, purchase: PendingPurchase): PurchaseDecision {
+export function decidePurchase(state: DecisionState, purchase: PendingPurchase): PurchaseDecision {
   if (state.placedUsers.has(purchase.userId)) return { status: 'rejected', reason: 'duplicate_purchase' };
   if (state.waitlistLength === 0 && purchase.quantity <= state.availableTickets)
     return state.holds ? { status: 'held' } : { status: 'confirmed' };
@@ -78,9 +87,9 @@ export interface DecidedPurchase {
 
 /** Decides purchases one after another in queue order, each seeing the effect of those before it. */
 export function decidePurchases(
-  initial: SaleState,
+  initial: DecisionState,
   purchases: readonly PendingPurchase[],
-): { decided: DecidedPurchase[]; state: SaleState } {
+): { decided: DecidedPurchase[]; state: DecisionState } {
   const decided: DecidedPurchase[] = [];
   let availableTickets = initial.availableTickets;
   let waitlistLength = initial.waitlistLength;

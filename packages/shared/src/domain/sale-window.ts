@@ -2,8 +2,8 @@
  * An event's sale window: when purchases are refused, pre-queued or decided. Times are passed in (read
  * from Postgres's clock by the caller), so every api and worker process agrees on them.
  */
-export const SALE_STATES = ['scheduled', 'prequeue', 'on_sale', 'ended'] as const;
-export type SaleWindowState = (typeof SALE_STATES)[number];
+export const SALE_WINDOW_STATES = ['scheduled', 'prequeue', 'on_sale', 'ended'] as const;
+export type SaleWindowState = (typeof SALE_WINDOW_STATES)[number];
 
 export interface SaleWindow {
   /** Without a start, the event is on sale from creation. */

@@ -2,7 +2,7 @@ import {
   PURCHASE_STATUSES,
   REJECTION_REASONS,
   type PurchaseStatus,
-  type RejectionReason,
+  type PurchaseReason,
 } from '../domain/purchase.js';
 
 /**
@@ -15,7 +15,7 @@ export interface PurchaseUpdate {
   readonly status: Exclude<PurchaseStatus, 'queued' | 'prequeued'>;
   readonly bookingId: string | null;
   readonly waitlistPosition: number | null;
-  readonly reason: RejectionReason | null;
+  readonly reason: PurchaseReason | null;
   /** While held: when the hold runs out (ISO timestamp). */
   readonly holdExpiresAt: string | null;
   /** ISO timestamp, as stored in `purchases.processed_at`. */

@@ -1,7 +1,7 @@
 import type { PurchaseRow } from '../db/database.js';
 import type { PurchaseUpdate } from '../queue/purchase-updates.js';
 import type { QueuePosition } from '../queue/queue-positions.js';
-import type { PurchaseStatus, RejectionReason } from '../domain/purchase.js';
+import type { PurchaseStatus, PurchaseReason } from '../domain/purchase.js';
 
 // Not a rule, so not in domain/: the shape clients see and the mapping to it from a row, shared by
 // the api's answers and the webhooks' payloads.
@@ -28,7 +28,7 @@ export interface PurchaseView {
   /** Confirmed from a hold: the shop's reference for the payment, kept on the booking. */
   readonly paymentReference?: string;
   readonly waitlistPosition?: number;
-  readonly reason?: RejectionReason;
+  readonly reason?: PurchaseReason;
   readonly cancellationRequested: boolean;
   readonly createdAt: string;
   readonly processedAt?: string;

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { PurchaseRow } from '../db/database.js';
 import type { Tx } from '../db/executor.js';
-import type { PurchaseStatus, RejectionReason } from '../domain/purchase.js';
+import type { PurchaseStatus, PurchaseReason } from '../domain/purchase.js';
 import { toPurchaseView } from '../views/purchase-view.js';
 import { waitlistLength } from '../db/waitlist-line.js';
 import { purchaseEventType, type WebhookEventType } from './event-types.js';
@@ -10,7 +10,7 @@ import { purchaseEventType, type WebhookEventType } from './event-types.js';
 export interface PurchaseChange {
   readonly purchaseId: string;
   readonly status: Exclude<PurchaseStatus, 'queued'>;
-  readonly reason?: RejectionReason;
+  readonly reason?: PurchaseReason;
   readonly bookingId?: string;
   readonly waitlistPosition?: number;
   /** Held: when the hold runs out. */

@@ -1,4 +1,4 @@
-import { saleWindowState, type EventRow } from '@ticketing/shared';
+import { saleState, type EventRow } from '@ticketing/shared';
 import type { EventRowAt } from './events.repository.js';
 import type { EventView } from './events.schemas.js';
 
@@ -12,7 +12,7 @@ export const toSaleWindowView = (row: EventRowAt) => ({
   salesStartAt: row.salesStartAt?.toISOString() ?? null,
   salesEndAt: row.salesEndAt?.toISOString() ?? null,
   preQueueOpensAt: row.preQueueOpensAt?.toISOString() ?? null,
-  saleState: saleWindowState(row, row.dbNow),
+  saleState: saleState(row, row.dbNow),
 });
 
 export const toEventView = (row: EventRowAt): EventView => ({

@@ -1,5 +1,5 @@
 import { Type, type Static } from 'typebox';
-import { DEFAULT_MAX_PER_PURCHASE, MAX_HOLD_SECONDS, SALE_STATES } from '@ticketing/shared';
+import { DEFAULT_MAX_PER_PURCHASE, MAX_HOLD_SECONDS, SALE_STATES, type SaleState } from '@ticketing/shared';
 import { Uuid } from '../http/common.schemas.js';
 
 export const MAX_TOTAL_TICKETS = 10_000_000;
@@ -21,19 +21,14 @@ const SaleWindowFields = {
   salesStartAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
   salesEndAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
   preQueueOpensAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
-  saleState: Type.Union(
-    [
-      Type.Literal(SALE_STATES[0]),
-      Type.Literal(SALE_STATES[1]),
-      Type.Literal(SALE_STATES[2]),
-      Type.Literal(SALE_STATES[3]),
-    ],
-    {
-      description:
-        'By the database clock: `scheduled` (the pre-queue is not open yet), `prequeue`, `on_sale`, ' +
-        '`ended` (whether tickets remain is `availableTickets`)',
-    },
-  ),
+  saleState: Type.Unsafe<SaleState>({
+    type: 'string',
+    enum: [...SALE_STATES],
+    description:
+      'By the database clock: `scheduled` (the pre-queue is not open yet), `prequeue`, `on_sale`, ' +
+      '`paused` (purchases are accepted and keep their place, nothing is decided until the resume), ' +
+      '`ended` (whether tickets remain is `availableTickets`), `cancelled`',
+  }),
 };
 
 export const CreateEventBody = Type.Object(

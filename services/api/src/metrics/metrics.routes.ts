@@ -1,4 +1,4 @@
-import { connectionErrorsCounter, SALE_STATES, saleWindowState } from '@ticketing/shared';
+import { connectionErrorsCounter, SALE_STATES, saleState } from '@ticketing/shared';
 import { Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { App, AppDeps } from '../app-types.js';
 import { countPrequeued, listRecentEvents, type EventRowAt } from '../events/events.repository.js';
@@ -78,7 +78,7 @@ export function registerMetrics(app: App, deps: AppDeps): void {
       this.reset();
       try {
         for (const event of await listRecentEvents(deps.db, QUEUE_DEPTH_EVENTS)) {
-          const state = saleWindowState(event, event.dbNow);
+          const state = saleState(event, event.dbNow);
           for (const each of SALE_STATES)
             this.set({ event_id: event.id, state: each }, each === state ? 1 : 0);
         }

@@ -1,9 +1,9 @@
 import { Type, type Static } from 'typebox';
 import {
   PURCHASE_STATUSES,
-  REJECTION_REASONS,
+  PURCHASE_REASONS,
   type PurchaseStatus,
-  type RejectionReason,
+  type PurchaseReason,
 } from '@ticketing/shared';
 import { Uuid } from '../http/common.schemas.js';
 import { MAX_PER_PURCHASE_LIMIT } from '../events/events.schemas.js';
@@ -70,7 +70,7 @@ export const PurchaseView = Type.Object(
       }),
     ),
     waitlistPosition: Type.Optional(Type.Integer({ minimum: 1, description: '1 = next in line' })),
-    reason: Type.Optional(Type.Unsafe<RejectionReason>({ type: 'string', enum: [...REJECTION_REASONS] })),
+    reason: Type.Optional(Type.Unsafe<PurchaseReason>({ type: 'string', enum: [...PURCHASE_REASONS] })),
     cancellationRequested: Type.Boolean(),
     createdAt: Type.String({ format: 'date-time' }),
     processedAt: Type.Optional(Type.String({ format: 'date-time' })),
