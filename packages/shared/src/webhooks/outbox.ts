@@ -4,7 +4,7 @@ import type { Tx } from '../db/executor.js';
 import type { PurchaseStatus, PurchaseReason } from '../domain/purchase.js';
 import { toPurchaseView } from '../views/purchase-view.js';
 import { waitlistLength } from '../db/waitlist-line.js';
-import { purchaseEventType, type WebhookEventType } from './event-types.js';
+import { purchaseEventType, type EventChangeType, type WebhookEventType } from './event-types.js';
 
 /** A purchase's new status, as a transaction writes it (the worker's round, or the api). */
 export interface PurchaseChange {
@@ -46,6 +46,16 @@ export interface SaleStartedData {
   readonly entrants: number;
 }
 
+/**
+ * What an operator did to an event's sale, or its end: `data` is the event as the change left it (the
+ * api's event view, so a receiver reads the same fields as `GET /events/:id` answers).
+ */
+export interface EventChange {
+  readonly type: EventChangeType;
+  readonly eventId: string;
+  readonly data: object;
+}
+
 /** What a message says, Standard Webhooks' payload shape. */
 export interface WebhookPayload<Data = unknown> {
   readonly type: WebhookEventType;
@@ -59,6 +69,8 @@ export interface OutboxRecorder {
   record(tx: Tx, changes: readonly PurchaseChange[], decidedAt: Date): Promise<void>;
   /** The draws a round made: one `event.sale_started` each. */
   recordSaleStarts?(tx: Tx, starts: readonly SaleStart[], decidedAt: Date): Promise<void>;
+  /** What operators did to sales, or their ends: one message each. */
+  recordEventChanges?(tx: Tx, changes: readonly EventChange[], at: Date): Promise<void>;
 }
 
 /** For callers with no webhooks (tests of the round, tools): records nothing. */
@@ -129,6 +141,20 @@ export class WebhookOutbox implements OutboxRecorder {
       return message('event.sale_started', start.eventId, { type: 'event.sale_started', timestamp, data });
     });
     await tx.insertInto('webhookMessages').values(messages).execute();
+  }
+
+  async recordEventChanges(tx: Tx, changes: readonly EventChange[], at: Date): Promise<void> {
+    const subscribed = changes.filter((change) => this.subscriptions.types.has(change.type));
+    if (subscribed.length === 0) return;
+    const timestamp = at.toISOString();
+    await tx
+      .insertInto('webhookMessages')
+      .values(
+        subscribed.map((change) =>
+          message(change.type, change.eventId, { type: change.type, timestamp, data: change.data }),
+        ),
+      )
+      .execute();
   }
 }
 
