@@ -18,8 +18,8 @@ export type AcceptedPurchase = Pick<
 export type StoredPurchase = Pick<PurchaseRow, 'id' | 'seq' | 'createdAt' | 'status' | 'drawKey'>;
 
 /**
- * Why a purchase was refused when it was numbered: the sale window, by Postgres's clock then, or its
- * event's cancellation.
+ * Why the sale window refused a purchase, by Postgres's clock when the purchase was numbered, or why
+ * its event did: cancelled (requestEventCancellation takes the same lock, so nothing is numbered after it).
  */
 export type WindowRefusal = 'sale_not_open' | 'sale_ended' | 'event_cancelled';
 
