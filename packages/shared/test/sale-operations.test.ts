@@ -7,6 +7,7 @@ import {
   resizedTotal,
   saleState,
   type SaleOperation,
+  type SaleOperationRefusalCode,
 } from '../src/domain/sale-operations.js';
 
 const now = new Date('2026-12-08T12:00:00Z');
@@ -55,7 +56,7 @@ describe('saleState', () => {
 });
 
 /** docs/running-a-sale.md's table: what each operation does in each state. */
-type Outcome = 'apply' | 'repeat' | 'sale_ended' | 'event_cancelled';
+type Outcome = 'apply' | 'repeat' | SaleOperationRefusalCode;
 const RUNNING: Record<SaleOperation, Outcome> = {
   pause: 'apply',
   resume: 'repeat',
