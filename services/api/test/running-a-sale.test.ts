@@ -227,6 +227,9 @@ describe('pause, resume, close', () => {
       .where('id', '=', waiting.purchaseId)
       .executeTakeFirstOrThrow();
     expect(undecided.status).toBe('queued');
+    const metrics = (await inject({ method: 'GET', url: '/metrics' })).body;
+    expect(metrics).toContain(`ticketing_sale_state{event_id="${event.id}",state="paused"} 1`);
+    expect(metrics).toContain(`ticketing_sale_state{event_id="${event.id}",state="on_sale"} 0`);
     const resumed = await operate(event.id, 'resume');
     expect(resumed.statusCode).toBe(200);
     expect(resumed.json<EventBody>()).toMatchObject({ saleState: 'on_sale', pausedAt: null });
@@ -310,12 +313,22 @@ describe('cancelling an event', () => {
 
   it('when its cancellation is carried out by the workers, then a repeat is 200 and shows it finished', async () => {
     const event = await createEvent();
+    await system.stopWorker();
     const accepted = await submit(event.id, { userId: 'cancelled-buyer' });
-    expect((await cancelEvent(event.id)).statusCode).toBe(202);
+    try {
+      expect((await cancelEvent(event.id)).statusCode).toBe(202);
+      const left = (await inject({ method: 'GET', url: '/metrics' })).body;
+      expect(left).toContain(`ticketing_cancellation_purchases_left{event_id="${event.id}"} 1`);
+    } finally {
+      await system.startWorker();
+    }
     const done = await waitForCancellation(event.id);
     expect(done.cancellation?.finishedAt).not.toBeNull();
     const repeat = await cancelEvent(event.id);
     expect(repeat.statusCode).toBe(200);
+    const metrics = (await inject({ method: 'GET', url: '/metrics' })).body;
+    expect(metrics).toContain(`ticketing_sale_state{event_id="${event.id}",state="cancelled"} 1`);
+    expect(metrics).toContain(`ticketing_cancellation_purchases_left{event_id="${event.id}"} 0`);
     const purchase = await db
       .selectFrom('purchases')
       .select(['status', 'reason'])
