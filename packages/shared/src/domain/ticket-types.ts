@@ -1,0 +1,393 @@
+import type { PurchaseDecision, RejectionReason } from './purchase.js';
+import type { SaleOperationRefusal } from './sale-operations.js';
+
+/**
+ * Ticket types (docs/ticket-types.md): an event sells several kinds of ticket, each drawing on pools.
+ *
+ * - **The event's capacity** (`totalTickets`) is a pool every ticket of every type draws on.
+ * - **A type's quota**, when it has one, is a pool only that type's tickets draw on. A type without a
+ *   quota is still a pool (its sold and held tickets are counted) but it has no bound of its own.
+ *
+ * A purchase names items (`{ ticketTypeId, quantity }`); it draws its total quantity from the event's
+ * capacity and each item's quantity from that type's pool. It is decided all or nothing: it gets tickets
+ * only if every pool it draws on has room for what it draws.
+ *
+ * **The waiting rule.** One waiting line per event, in queue order. A waiting purchase is *short of* a
+ * pool when the pool's free tickets are fewer than it draws from it. Walking the line in order, a
+ * purchase is promoted when it is short of no pool and draws on no pool that a purchase ahead of it,
+ * still waiting, is short of; a purchase that is not promoted *blocks* every pool it is short of for
+ * everyone behind it. So nobody takes a seat from a pool someone ahead is waiting for, and a purchase
+ * waiting for the VIP quota does not hold up standing tickets. Since every purchase draws on the event's
+ * capacity, a purchase short of the capacity itself blocks everyone behind it; with one type that is
+ * always so and the rule is today's strict head of line (`planPromotions`). Blocking reserves nothing: a
+ * purchase short of VIP only does not stop later purchases from taking event capacity it will also need.
+ *
+ * A new purchase is decided as if it joined the tail of the line and the line were walked. Every round
+ * leaves the line *settled* (walking it again promotes nobody), and on a settled line the pools blocked
+ * at the tail are exactly those some waiting purchase is short of now; so a new purchase waits when it
+ * draws on such a pool or is short itself. With one type, a non-empty settled line is short of the
+ * event's capacity at its head, and the rule is today's: anyone waiting blocks everyone
+ * (`decidePurchase`).
+ */
+
+/** The most ticket types an event may have. */
+export const MAX_TICKET_TYPES = 20;
+
+/** A pool's key: the event's capacity, or one ticket type's. */
+export const EVENT_POOL = 'event';
+export type PoolKey = typeof EVENT_POOL | `type:${string}`;
+
+export const typePool = (ticketTypeId: string): PoolKey => `type:${ticketTypeId}`;
+
+/** The ticket type a pool belongs to, or null for the event's capacity. */
+export const ticketTypeOfPool = (pool: PoolKey): string | null =>
+  pool === EVENT_POOL ? null : pool.slice('type:'.length);
+
+export interface Pool {
+  /** The most tickets sold and held together; null: no bound of its own (a type without a quota). */
+  readonly capacity: number | null;
+  readonly sold: number;
+  readonly held: number;
+}
+
+export interface TicketPools {
+  /** The event's capacity, shared by every type. */
+  readonly event: Pool & { readonly capacity: number };
+  /** Every ticket type of the event, by id. */
+  readonly types: ReadonlyMap<string, Pool>;
+}
+
+export interface PurchaseItem {
+  readonly ticketTypeId: string;
+  readonly quantity: number;
+}
+
+/** How many tickets a purchase draws from each pool it draws on. */
+export type Draws = ReadonlyMap<PoolKey, number>;
+
+/** A pool's free tickets: unbounded (a type without a quota) is Infinity. */
+export const freeIn = (pool: Pool): number =>
+  pool.capacity === null ? Number.POSITIVE_INFINITY : pool.capacity - pool.sold - pool.held;
+
+function poolOf(pools: TicketPools, key: PoolKey): Pool {
+  if (key === EVENT_POOL) return pools.event;
+  const pool = pools.types.get(ticketTypeOfPool(key) ?? '');
+  // The api checks items against the event's types (checkPurchaseItems) before accepting a purchase.
+  if (pool === undefined) throw new Error(`no ticket type ${key} in this event`);
+  return pool;
+}
+
+/** The pools a purchase's items draw on and how many from each: the total from the event's capacity. */
+export function drawsOf(items: readonly PurchaseItem[]): Draws {
+  const draws = new Map<PoolKey, number>([[EVENT_POOL, 0]]);
+  for (const { ticketTypeId, quantity } of items) {
+    const key = typePool(ticketTypeId);
+    draws.set(key, (draws.get(key) ?? 0) + quantity);
+    draws.set(EVENT_POOL, (draws.get(EVENT_POOL) ?? 0) + quantity);
+  }
+  return draws;
+}
+
+/** The pools that have fewer free tickets than the purchase draws from them, in the draws' order. */
+export const shortOf = (pools: TicketPools, draws: Draws): PoolKey[] => shortIn(freeCounts(pools), draws);
+
+/** All or nothing: every pool the items draw on has room for them. */
+export const fits = (pools: TicketPools, items: readonly PurchaseItem[]): boolean =>
+  shortOf(pools, drawsOf(items)).length === 0;
+
+/** Tickets of a type a purchase could still get now: the lower of its quota's and the event's room. */
+export const availableOf = (pools: TicketPools, ticketTypeId: string): number =>
+  Math.min(freeIn(pools.event), freeIn(poolOf(pools, typePool(ticketTypeId))));
+
+type Counter = 'sold' | 'held';
+
+function moveTickets(pools: TicketPools, draws: Draws, counter: Counter, sign: 1 | -1): TicketPools {
+  const moved = <P extends Pool>(pool: P, key: PoolKey): P => ({
+    ...pool,
+    [counter]: pool[counter] + sign * (draws.get(key) ?? 0),
+  });
+  const types = new Map(pools.types);
+  for (const key of draws.keys()) {
+    const id = ticketTypeOfPool(key);
+    if (id !== null) types.set(id, moved(poolOf(pools, key), key));
+  }
+  return { event: moved(pools.event, EVENT_POOL), types };
+}
+
+/** The pools after a purchase gets its tickets: held for payment, or sold. */
+export const takeTickets = (pools: TicketPools, draws: Draws, as: Counter): TicketPools =>
+  moveTickets(pools, draws, as, 1);
+
+/** The pools after a purchase gives its tickets back (a cancellation, an expired hold). */
+export const returnTickets = (pools: TicketPools, draws: Draws, from: Counter): TicketPools =>
+  moveTickets(pools, draws, from, -1);
+
+/** Why a purchase's items are refused, each a 422. */
+export const PURCHASE_ITEMS_REFUSAL_CODES = [
+  'unknown_ticket_type',
+  'duplicate_ticket_type',
+  'quantity_over_limit',
+] as const;
+
+export interface PurchaseItemsRefusal {
+  readonly code: (typeof PURCHASE_ITEMS_REFUSAL_CODES)[number];
+  readonly message: string;
+}
+
+/** Items name the event's types, each once, and together stay within the per-purchase limit. */
+export function checkPurchaseItems(
+  ticketTypeIds: ReadonlySet<string>,
+  items: readonly PurchaseItem[],
+  maxPerPurchase: number,
+): PurchaseItemsRefusal | undefined {
+  const seen = new Set<string>();
+  let total = 0;
+  for (const { ticketTypeId, quantity } of items) {
+    if (!ticketTypeIds.has(ticketTypeId))
+      return { code: 'unknown_ticket_type', message: `This event has no ticket type ${ticketTypeId}` };
+    if (seen.has(ticketTypeId))
+      return { code: 'duplicate_ticket_type', message: `Ticket type ${ticketTypeId} is named twice` };
+    seen.add(ticketTypeId);
+    total += quantity;
+  }
+  if (total > maxPerPurchase)
+    return { code: 'quantity_over_limit', message: `At most ${maxPerPurchase} tickets per purchase` };
+  return undefined;
+}
+
+/** Why an event's list of types is refused (creating it, or adding a type), each a 422. */
+export const TICKET_TYPES_REFUSAL_CODES = ['too_many_ticket_types', 'duplicate_ticket_type_name'] as const;
+
+export interface TicketTypesRefusal {
+  readonly code: (typeof TICKET_TYPES_REFUSAL_CODES)[number];
+  readonly message: string;
+}
+
+/** An event has 1..MAX_TICKET_TYPES types (the schema asks for one at least), named uniquely. */
+export function checkTicketTypeNames(names: readonly string[]): TicketTypesRefusal | undefined {
+  if (names.length > MAX_TICKET_TYPES)
+    return {
+      code: 'too_many_ticket_types',
+      message: `An event has at most ${MAX_TICKET_TYPES} ticket types`,
+    };
+  const duplicate = names.find((name, index) => names.indexOf(name) !== index);
+  if (duplicate !== undefined)
+    return { code: 'duplicate_ticket_type_name', message: `Two ticket types are named "${duplicate}"` };
+  return undefined;
+}
+
+/** A type's new quota may not take away tickets sold or held; null lifts the quota. */
+export function checkQuota(pool: Pool, quota: number | null): SaleOperationRefusal | undefined {
+  const minimum = pool.sold + pool.held;
+  if (quota === null || quota >= minimum) return undefined;
+  return {
+    code: 'below_sold_and_held',
+    message: `quota cannot be below the ${minimum} tickets sold or held`,
+  };
+}
+
+/**
+ * The pools after a pool's bound changes when its turn in the queue comes: the bound asked for, or every
+ * ticket taken then if purchases decided since took more (as `resizedTotal` does for the event). Tickets
+ * it adds go to the waiting line: walk it next (`planItemPromotions`).
+ */
+export function resizePool(pools: TicketPools, key: PoolKey, capacity: number | null): TicketPools {
+  const pool = poolOf(pools, key);
+  const bound = capacity === null ? null : Math.max(capacity, pool.sold + pool.held);
+  if (key === EVENT_POOL) {
+    // The event's capacity is always bounded.
+    return { ...pools, event: { ...pools.event, capacity: bound ?? pools.event.capacity } };
+  }
+  return {
+    ...pools,
+    types: new Map(pools.types).set(ticketTypeOfPool(key) ?? '', { ...pool, capacity: bound }),
+  };
+}
+
+/** The pools with a new type, nothing sold or held yet. Nobody waits for it, so the line is unchanged. */
+export function addTicketType(pools: TicketPools, ticketTypeId: string, quota: number | null): TicketPools {
+  if (pools.types.has(ticketTypeId)) throw new Error(`ticket type ${ticketTypeId} exists already`);
+  return {
+    ...pools,
+    types: new Map(pools.types).set(ticketTypeId, { capacity: quota, sold: 0, held: 0 }),
+  };
+}
+
+export interface WaitingItemPurchase {
+  readonly purchaseId: string;
+  readonly items: readonly PurchaseItem[];
+}
+
+/** Free tickets per pool, for a walk or a batch to count down. */
+function freeCounts(pools: TicketPools): Map<PoolKey, number> {
+  const free = new Map<PoolKey, number>([[EVENT_POOL, freeIn(pools.event)]]);
+  for (const [id, pool] of pools.types) free.set(typePool(id), freeIn(pool));
+  return free;
+}
+
+const freeOf = (free: ReadonlyMap<PoolKey, number>, key: PoolKey): number => {
+  const count = free.get(key);
+  if (count === undefined) throw new Error(`no ticket type ${key} in this event`);
+  return count;
+};
+
+const shortIn = (free: ReadonlyMap<PoolKey, number>, draws: Draws): PoolKey[] =>
+  [...draws].filter(([key, need]) => freeOf(free, key) < need).map(([key]) => key);
+
+function addDraws(total: Map<PoolKey, number>, draws: Draws): void {
+  for (const [key, need] of draws) total.set(key, (total.get(key) ?? 0) + need);
+}
+
+/**
+ * Walks the waiting line in order when tickets come back (a cancellation, an expiry, a resize, the
+ * resume): a purchase short of no pool, and drawing on no pool a purchase ahead of it (still waiting) is
+ * short of, is promoted and takes its tickets (held on an event with holds, else sold); one that is not
+ * promoted blocks the pools it is short of for everyone behind it. With one type this is `planPromotions`.
+ */
+export function planItemPromotions(
+  pools: TicketPools,
+  waitingLine: readonly WaitingItemPurchase[],
+  holds: boolean,
+): { promoted: WaitingItemPurchase[]; pools: TicketPools } {
+  const free = freeCounts(pools);
+  const blocked = new Set<PoolKey>();
+  const promoted: WaitingItemPurchase[] = [];
+  const taken = new Map<PoolKey, number>();
+  for (const entry of waitingLine) {
+    const draws = drawsOf(entry.items);
+    const short = shortIn(free, draws);
+    if (short.length === 0 && ![...draws.keys()].some((key) => blocked.has(key))) {
+      promoted.push(entry);
+      for (const [key, need] of draws) free.set(key, freeOf(free, key) - need);
+      addDraws(taken, draws);
+    } else for (const key of short) blocked.add(key);
+  }
+  return { promoted, pools: takeTickets(pools, taken, holds ? 'held' : 'sold') };
+}
+
+/** Where a waiting purchase stands: the pools it waits for, and its place among those competing for them. */
+export interface WaitingPlace {
+  /**
+   * The pools it is short of, and those it draws on that someone ahead is short of. Event capacity first,
+   * then its items' types in order.
+   */
+  readonly waitingFor: readonly PoolKey[];
+  /** Its place among the waiting purchases that draw on a pool it waits for: 1 = none of them ahead. */
+  readonly waitlistPosition: number;
+}
+
+/**
+ * The waiting purchase's place in a settled line, for the purchase view; undefined if it does not wait.
+ * A purchase that would fit and is blocked by nobody (tickets kept free while the sale is paused) waits
+ * for its turn in every bounded pool it draws on.
+ */
+export function waitingPlace(
+  pools: TicketPools,
+  waitingLine: readonly WaitingItemPurchase[],
+  purchaseId: string,
+): WaitingPlace | undefined {
+  const index = waitingLine.findIndex((entry) => entry.purchaseId === purchaseId);
+  const entry = waitingLine[index];
+  if (entry === undefined) return undefined;
+  const free = freeCounts(pools);
+  const ahead = waitingLine.slice(0, index).map((other) => drawsOf(other.items));
+  const blocked = new Set(ahead.flatMap((draws) => shortIn(free, draws)));
+  const draws = drawsOf(entry.items);
+  const short = new Set(shortIn(free, draws));
+  let waitingFor = [...draws.keys()].filter((key) => short.has(key) || blocked.has(key));
+  if (waitingFor.length === 0) waitingFor = [...draws.keys()].filter((key) => freeOf(free, key) !== Infinity);
+  return { waitingFor, waitlistPosition: 1 + competitorsAmong(ahead, waitingFor) };
+}
+
+const competitorsAmong = (ahead: readonly Draws[], waitingFor: readonly PoolKey[]): number =>
+  ahead.filter((draws) => waitingFor.some((key) => draws.has(key))).length;
+
+export interface PendingItemPurchase {
+  readonly id: string;
+  readonly userId: string;
+  readonly items: readonly PurchaseItem[];
+  readonly joinWaitlist: boolean;
+}
+
+export interface ItemDecisionState {
+  readonly pools: TicketPools;
+  /** The event holds tickets for payment instead of confirming at once. */
+  readonly holds: boolean;
+  /** The waiting line in order, settled: walking it would promote nobody (every round leaves it so). */
+  readonly waitingLine: readonly WaitingItemPurchase[];
+  /** Users who already have a placed purchase (held, confirmed or waitlisted) for this event. */
+  readonly placedUsers: ReadonlySet<string>;
+}
+
+export type ItemPurchaseDecision =
+  | Exclude<PurchaseDecision, { readonly status: 'waitlisted' }>
+  | ({ readonly status: 'waitlisted' } & WaitingPlace);
+
+export interface DecidedItemPurchase {
+  readonly purchase: PendingItemPurchase;
+  readonly decision: ItemPurchaseDecision;
+}
+
+const rejected = (reason: RejectionReason): ItemPurchaseDecision => ({ status: 'rejected', reason });
+
+/**
+ * Decides purchases with items one after another in queue order, each seeing the effect of those
+ * before it: a purchase gets its tickets when it is short of no pool and draws on no pool a waiting
+ * purchase is short of; otherwise it waits at the tail (or is rejected, `sold_out`, if it will not
+ * wait). A pool some waiting purchase is short of is one where the largest number a waiting purchase
+ * draws from it exceeds its free tickets, kept per pool through the batch. With one type this is
+ * `decidePurchases`, on every settled line.
+ */
+export function decideItemPurchases(
+  initial: ItemDecisionState,
+  purchases: readonly PendingItemPurchase[],
+): { decided: DecidedItemPurchase[]; state: ItemDecisionState } {
+  const free = freeCounts(initial.pools);
+  const line = [...initial.waitingLine];
+  const lineDraws = line.map((entry) => drawsOf(entry.items));
+  const largestWaitingNeed = new Map<PoolKey, number>();
+  const wait = (draws: Draws) => {
+    for (const [key, need] of draws)
+      largestWaitingNeed.set(key, Math.max(need, largestWaitingNeed.get(key) ?? 0));
+  };
+  lineDraws.forEach(wait);
+  const placedUsers = new Set(initial.placedUsers);
+  const taken = new Map<PoolKey, number>();
+  const decided: DecidedItemPurchase[] = [];
+  for (const purchase of purchases) {
+    if (placedUsers.has(purchase.userId)) {
+      decided.push({ purchase, decision: rejected('duplicate_purchase') });
+      continue;
+    }
+    const draws = drawsOf(purchase.items);
+    const waitingFor = [...draws].filter(([key, need]) => {
+      const room = freeOf(free, key);
+      return room < need || (largestWaitingNeed.get(key) ?? 0) > room;
+    });
+    let decision: ItemPurchaseDecision;
+    if (waitingFor.length === 0) {
+      for (const [key, need] of draws) free.set(key, freeOf(free, key) - need);
+      addDraws(taken, draws);
+      decision = initial.holds ? { status: 'held' } : { status: 'confirmed' };
+    } else if (!purchase.joinWaitlist) decision = rejected('sold_out');
+    else {
+      const pools = waitingFor.map(([key]) => key);
+      const waitlistPosition = 1 + competitorsAmong(lineDraws, pools);
+      decision = { status: 'waitlisted', waitingFor: pools, waitlistPosition };
+      line.push({ purchaseId: purchase.id, items: purchase.items });
+      lineDraws.push(draws);
+      wait(draws);
+    }
+    if (decision.status !== 'rejected') placedUsers.add(purchase.userId);
+    decided.push({ purchase, decision });
+  }
+  return {
+    decided,
+    state: {
+      pools: takeTickets(initial.pools, taken, initial.holds ? 'held' : 'sold'),
+      holds: initial.holds,
+      waitingLine: line,
+      placedUsers,
+    },
+  };
+}
