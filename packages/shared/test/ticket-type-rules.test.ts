@@ -251,6 +251,19 @@ describe('walking the waiting line', () => {
     });
   });
 
+  it('when a promotion leaves a purchase ahead short of a pool, then it blocks that pool for the rest of the walk', () => {
+    // `e` waits behind `a` for VIP with room in standing; `x` takes one standing ticket, and now `e` is
+    // short of standing: `y` may not take the last one.
+    const pools = event(20, { vip: { quota: 2, sold: 1 }, standing: { quota: 2 } });
+    const line = [
+      waiting('a', { vip: 2 }),
+      waiting('e', { vip: 1, standing: 2 }),
+      waiting('x', { standing: 1 }),
+      waiting('y', { standing: 1 }),
+    ];
+    expect(ids(planItemPromotions(pools, line, false).promoted)).toEqual(['x']);
+  });
+
   it('when the line is walked again after a walk, then nobody more is promoted (the line is settled)', () => {
     const pools = event(6, { vip: { quota: 2 }, standing: { quota: 3 } });
     const line = [

@@ -12,22 +12,27 @@ import type { SaleOperationRefusal } from './sale-operations.js';
  * capacity and each item's quantity from that type's pool. It is decided all or nothing: it gets tickets
  * only if every pool it draws on has room for what it draws.
  *
- * **The waiting rule.** One waiting line per event, in queue order. A waiting purchase is *short of* a
- * pool when the pool's free tickets are fewer than it draws from it. Walking the line in order, a
- * purchase is promoted when it is short of no pool and draws on no pool that a purchase ahead of it,
- * still waiting, is short of; a purchase that is not promoted *blocks* every pool it is short of for
- * everyone behind it. So nobody takes a seat from a pool someone ahead is waiting for, and a purchase
- * waiting for the VIP quota does not hold up standing tickets. Since every purchase draws on the event's
- * capacity, a purchase short of the capacity itself blocks everyone behind it; with one type that is
- * always so and the rule is today's strict head of line (`planPromotions`). Blocking reserves nothing: a
- * purchase short of VIP only does not stop later purchases from taking event capacity it will also need.
+ * **The waiting rule.** One waiting line per event, in queue order. A purchase is *short of* a pool
+ * when the pool's free tickets are fewer than it draws from it. Each purchase in turn, first the waiting
+ * line in order, then new purchases in queue order, gets its tickets exactly when
  *
- * A new purchase is decided as if it joined the tail of the line and the line were walked. Every round
- * leaves the line *settled* (walking it again promotes nobody), and on a settled line the pools blocked
- * at the tail are exactly those some waiting purchase is short of now; so a new purchase waits when it
- * draws on such a pool or is short itself. With one type, a non-empty settled line is short of the
- * event's capacity at its head, and the rule is today's: anyone waiting blocks everyone
- * (`decidePurchase`).
+ * 1. it is short of no pool it draws on (all or nothing), and
+ * 2. no purchase ahead of it that is still waiting is short of a pool it draws on,
+ *
+ * both as things stand at its turn, after the promotions and sales ahead of it. Otherwise it waits (a
+ * new purchase joins the tail, or is rejected if it will not wait). So a waiting purchase *blocks* every
+ * pool it is short of for everyone behind it, and nothing else: nobody takes a seat from a pool someone
+ * ahead is waiting for, and a purchase waiting for the VIP quota does not hold up standing tickets.
+ * Every purchase draws on the event's capacity, so one short of the capacity itself blocks everyone
+ * behind it; with one type the head of a line is always short of it (else it would have been promoted),
+ * and the rule is today's: strict head of line (`planPromotions`) and, for new purchases, anyone waiting
+ * blocks everyone (`decidePurchase`). Blocking reserves nothing: a purchase held up by another on VIP,
+ * with room for it in standing, does not stop a later purchase taking that standing room; once it is
+ * short of standing too, it blocks standing as well.
+ *
+ * Every round leaves the line *settled* (walking it again promotes nobody), and a batch of new
+ * purchases is decided against a settled line: a pool is blocked for a newcomer when the most any
+ * waiting purchase draws from it exceeds its free tickets.
  */
 
 /** The most ticket types an event may have. */
@@ -234,35 +239,65 @@ const freeOf = (free: ReadonlyMap<PoolKey, number>, key: PoolKey): number => {
 const shortIn = (free: ReadonlyMap<PoolKey, number>, draws: Draws): PoolKey[] =>
   [...draws].filter(([key, need]) => freeOf(free, key) < need).map(([key]) => key);
 
-function addDraws(total: Map<PoolKey, number>, draws: Draws): void {
-  for (const [key, need] of draws) total.set(key, (total.get(key) ?? 0) + need);
+/**
+ * The pools and the waiting line as each purchase in turn finds them, in a walk of the line or a batch
+ * of new purchases. A pool is blocked while some waiting purchase (ahead of the one whose turn it is)
+ * is short of it, that is while the most any of them draws from it exceeds its free tickets: kept per
+ * pool, so a turn looks at the purchase's own pools, never at the line.
+ */
+function turns(pools: TicketPools) {
+  const free = freeCounts(pools);
+  const largestWaitingNeed = new Map<PoolKey, number>();
+  const taken = new Map<PoolKey, number>();
+  return {
+    /** The pools a purchase waits for, in the draws' order: short of them, or they are blocked. */
+    waitingFor(draws: Draws): PoolKey[] {
+      return [...draws]
+        .filter(([key, need]) => {
+          const room = freeOf(free, key);
+          return room < need || (largestWaitingNeed.get(key) ?? 0) > room;
+        })
+        .map(([key]) => key);
+    },
+    take(draws: Draws): void {
+      for (const [key, need] of draws) {
+        free.set(key, freeOf(free, key) - need);
+        taken.set(key, (taken.get(key) ?? 0) + need);
+      }
+    },
+    wait(draws: Draws): void {
+      for (const [key, need] of draws)
+        largestWaitingNeed.set(key, Math.max(need, largestWaitingNeed.get(key) ?? 0));
+    },
+    isUnbounded: (key: PoolKey): boolean => freeOf(free, key) === Number.POSITIVE_INFINITY,
+    /** The pools after the purchases that took tickets: held for payment, or sold. */
+    poolsAfter: (holds: boolean): TicketPools => takeTickets(pools, taken, holds ? 'held' : 'sold'),
+  };
 }
 
 /**
  * Walks the waiting line in order when tickets come back (a cancellation, an expiry, a resize, the
- * resume): a purchase short of no pool, and drawing on no pool a purchase ahead of it (still waiting) is
- * short of, is promoted and takes its tickets (held on an event with holds, else sold); one that is not
- * promoted blocks the pools it is short of for everyone behind it. With one type this is `planPromotions`.
+ * resume): a purchase is promoted, taking its tickets (held on an event with holds, else sold), when it
+ * is short of no pool and no purchase ahead of it, still waiting, is short of a pool it draws on, both
+ * as things stand at its turn (after the promotions ahead of it). So a purchase that is not promoted
+ * blocks every pool it is short of for everyone behind it. With one type this is `planPromotions`. The
+ * line it leaves is settled: walking it again promotes nobody.
  */
 export function planItemPromotions(
   pools: TicketPools,
   waitingLine: readonly WaitingItemPurchase[],
   holds: boolean,
 ): { promoted: WaitingItemPurchase[]; pools: TicketPools } {
-  const free = freeCounts(pools);
-  const blocked = new Set<PoolKey>();
+  const line = turns(pools);
   const promoted: WaitingItemPurchase[] = [];
-  const taken = new Map<PoolKey, number>();
   for (const entry of waitingLine) {
     const draws = drawsOf(entry.items);
-    const short = shortIn(free, draws);
-    if (short.length === 0 && ![...draws.keys()].some((key) => blocked.has(key))) {
+    if (line.waitingFor(draws).length === 0) {
       promoted.push(entry);
-      for (const [key, need] of draws) free.set(key, freeOf(free, key) - need);
-      addDraws(taken, draws);
-    } else for (const key of short) blocked.add(key);
+      line.take(draws);
+    } else line.wait(draws);
   }
-  return { promoted, pools: takeTickets(pools, taken, holds ? 'held' : 'sold') };
+  return { promoted, pools: line.poolsAfter(holds) };
 }
 
 /** Where a waiting purchase stands: the pools it waits for, and its place among those competing for them. */
@@ -289,13 +324,12 @@ export function waitingPlace(
   const index = waitingLine.findIndex((entry) => entry.purchaseId === purchaseId);
   const entry = waitingLine[index];
   if (entry === undefined) return undefined;
-  const free = freeCounts(pools);
+  const line = turns(pools);
   const ahead = waitingLine.slice(0, index).map((other) => drawsOf(other.items));
-  const blocked = new Set(ahead.flatMap((draws) => shortIn(free, draws)));
+  ahead.forEach((draws) => line.wait(draws));
   const draws = drawsOf(entry.items);
-  const short = new Set(shortIn(free, draws));
-  let waitingFor = [...draws.keys()].filter((key) => short.has(key) || blocked.has(key));
-  if (waitingFor.length === 0) waitingFor = [...draws.keys()].filter((key) => freeOf(free, key) !== Infinity);
+  let waitingFor = line.waitingFor(draws);
+  if (waitingFor.length === 0) waitingFor = [...draws.keys()].filter((key) => !line.isUnbounded(key));
   return { waitingFor, waitlistPosition: 1 + competitorsAmong(ahead, waitingFor) };
 }
 
@@ -342,17 +376,11 @@ export function decideItemPurchases(
   initial: ItemDecisionState,
   purchases: readonly PendingItemPurchase[],
 ): { decided: DecidedItemPurchase[]; state: ItemDecisionState } {
-  const free = freeCounts(initial.pools);
-  const line = [...initial.waitingLine];
-  const lineDraws = line.map((entry) => drawsOf(entry.items));
-  const largestWaitingNeed = new Map<PoolKey, number>();
-  const wait = (draws: Draws) => {
-    for (const [key, need] of draws)
-      largestWaitingNeed.set(key, Math.max(need, largestWaitingNeed.get(key) ?? 0));
-  };
-  lineDraws.forEach(wait);
+  const line = turns(initial.pools);
+  const waitingLine = [...initial.waitingLine];
+  const lineDraws = waitingLine.map((entry) => drawsOf(entry.items));
+  lineDraws.forEach((draws) => line.wait(draws));
   const placedUsers = new Set(initial.placedUsers);
-  const taken = new Map<PoolKey, number>();
   const decided: DecidedItemPurchase[] = [];
   for (const purchase of purchases) {
     if (placedUsers.has(purchase.userId)) {
@@ -360,23 +388,18 @@ export function decideItemPurchases(
       continue;
     }
     const draws = drawsOf(purchase.items);
-    const waitingFor = [...draws].filter(([key, need]) => {
-      const room = freeOf(free, key);
-      return room < need || (largestWaitingNeed.get(key) ?? 0) > room;
-    });
+    const waitingFor = line.waitingFor(draws);
     let decision: ItemPurchaseDecision;
     if (waitingFor.length === 0) {
-      for (const [key, need] of draws) free.set(key, freeOf(free, key) - need);
-      addDraws(taken, draws);
+      line.take(draws);
       decision = initial.holds ? { status: 'held' } : { status: 'confirmed' };
     } else if (!purchase.joinWaitlist) decision = rejected('sold_out');
     else {
-      const pools = waitingFor.map(([key]) => key);
-      const waitlistPosition = 1 + competitorsAmong(lineDraws, pools);
-      decision = { status: 'waitlisted', waitingFor: pools, waitlistPosition };
-      line.push({ purchaseId: purchase.id, items: purchase.items });
+      const waitlistPosition = 1 + competitorsAmong(lineDraws, waitingFor);
+      decision = { status: 'waitlisted', waitingFor, waitlistPosition };
+      waitingLine.push({ purchaseId: purchase.id, items: purchase.items });
       lineDraws.push(draws);
-      wait(draws);
+      line.wait(draws);
     }
     if (decision.status !== 'rejected') placedUsers.add(purchase.userId);
     decided.push({ purchase, decision });
@@ -384,9 +407,9 @@ export function decideItemPurchases(
   return {
     decided,
     state: {
-      pools: takeTickets(initial.pools, taken, initial.holds ? 'held' : 'sold'),
+      pools: line.poolsAfter(initial.holds),
       holds: initial.holds,
-      waitingLine: line,
+      waitingLine,
       placedUsers,
     },
   };
