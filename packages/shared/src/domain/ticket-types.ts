@@ -127,6 +127,10 @@ export const takeTickets = (pools: TicketPools, draws: Draws, as: Counter): Tick
 export const returnTickets = (pools: TicketPools, draws: Draws, from: Counter): TicketPools =>
   moveTickets(pools, draws, from, -1);
 
+/** The pools after a hold is paid for: its tickets move from held to sold, nothing is freed. */
+export const confirmHeldTickets = (pools: TicketPools, draws: Draws): TicketPools =>
+  takeTickets(returnTickets(pools, draws, 'held'), draws, 'sold');
+
 /** Why a purchase's items are refused, each a 422. */
 export const PURCHASE_ITEMS_REFUSAL_CODES = [
   'unknown_ticket_type',
