@@ -15,9 +15,9 @@ import {
   MAX_TICKET_TYPES,
   planItemPromotions,
   resizePool,
-  returnTickets,
+  returnToPools,
   shortOf,
-  takeTickets,
+  takeFromPools,
   typePool,
   waitingPlace,
   type ItemDecisionState,
@@ -80,7 +80,7 @@ describe('pools and fitting', () => {
   });
 
   it('when a type has no quota, then only the event bounds it, and its sold tickets are still counted', () => {
-    const pools = takeTickets(
+    const pools = takeFromPools(
       event(5, { standing: { quota: null } }),
       drawsOf(items({ standing: 4 })),
       'sold',
@@ -94,10 +94,10 @@ describe('pools and fitting', () => {
   it('when tickets are taken and given back, then every pool they drew on moves and the others do not', () => {
     const start = event(10, { vip: { quota: 3 }, standing: { quota: null } });
     const draws = drawsOf(items({ vip: 1, standing: 2 }));
-    const held = takeTickets(start, draws, 'held');
+    const held = takeFromPools(start, draws, 'held');
     expect(held.event).toEqual({ capacity: 10, sold: 0, held: 3 });
     expect(held.types.get('vip')).toEqual({ capacity: 3, sold: 0, held: 1 });
-    expect(returnTickets(held, draws, 'held')).toEqual(start);
+    expect(returnToPools(held, draws, 'held')).toEqual(start);
   });
 });
 
@@ -207,7 +207,7 @@ describe('deciding purchases with items', () => {
 describe('walking the waiting line', () => {
   it('when a standing ticket comes back, then a waiting VIP buyer does not block the standing buyer behind them', () => {
     const sold = event(5, { vip: { quota: 1, sold: 1 }, standing: { quota: null, sold: 4 } });
-    const back = returnTickets(sold, drawsOf(items({ standing: 2 })), 'sold');
+    const back = returnToPools(sold, drawsOf(items({ standing: 2 })), 'sold');
     const { promoted, pools } = planItemPromotions(
       back,
       [waiting('v', { vip: 1 }), waiting('s', { standing: 2 })],
@@ -418,5 +418,47 @@ describe('one type is today', () => {
       }),
       { numRuns: 2_000 },
     );
+  });
+});
+
+describe('the worked example of docs/ticket-types.md', () => {
+  it('when the example is played, then each step is as the doc says', () => {
+    const start = event(8, { adult: { quota: null }, child: { quota: 2 }, vip: { quota: 2 } });
+    const first = decideItemPurchases(sale(start), [
+      buy('p1', { vip: 2 }),
+      buy('p2', { adult: 3 }),
+      buy('p3', { vip: 1 }),
+      buy('p4', { adult: 1 }),
+      buy('p5', { adult: 2, child: 1 }),
+      buy('p6', { child: 1 }),
+    ]);
+    expect(first.decided.map(({ decision }) => decision)).toEqual([
+      { status: 'confirmed' },
+      { status: 'confirmed' },
+      { status: 'waitlisted', waitingFor: ['type:vip'], waitlistPosition: 1 },
+      { status: 'confirmed' },
+      { status: 'waitlisted', waitingFor: [EVENT_POOL], waitlistPosition: 2 },
+      { status: 'waitlisted', waitingFor: [EVENT_POOL], waitlistPosition: 3 },
+    ]);
+    expect(freeIn(first.state.pools.event)).toBe(2);
+
+    // p2 cancels: 3 tickets come back.
+    const back = returnToPools(first.state.pools, drawsOf(items({ adult: 3 })), 'sold');
+    const walk = planItemPromotions(back, first.state.waitingLine, false);
+    expect(ids(walk.promoted)).toEqual(['p5', 'p6']);
+    expect(freeIn(walk.pools.event)).toBe(1);
+    const line = first.state.waitingLine.filter((entry) => entry.purchaseId === 'p3');
+    expect(waitingPlace(walk.pools, line, 'p3')).toEqual({ waitingFor: ['type:vip'], waitlistPosition: 1 });
+
+    const placed = new Set(['p1', 'p3', 'p4', 'p5', 'p6'].map((id) => `user-${id}`));
+    const later = decideItemPurchases(
+      { pools: walk.pools, holds: false, waitingLine: line, placedUsers: placed },
+      [buy('p7', { vip: 1 }), buy('p8', { adult: 1 }), buy('p9', { child: 1 })],
+    );
+    expect(later.decided.map(({ decision }) => decision)).toEqual([
+      { status: 'waitlisted', waitingFor: ['type:vip'], waitlistPosition: 2 },
+      { status: 'confirmed' },
+      { status: 'waitlisted', waitingFor: [EVENT_POOL, 'type:child'], waitlistPosition: 3 },
+    ]);
   });
 });

@@ -6,14 +6,14 @@ import type { PurchaseStatus } from '../src/domain/purchase.js';
 import { checkResize } from '../src/domain/sale-operations.js';
 import {
   checkQuota,
-  confirmHeldTickets,
+  confirmHeldInPools,
   decideItemPurchases,
   drawsOf,
   EVENT_POOL,
   freeIn,
   planItemPromotions,
   resizePool,
-  returnTickets,
+  returnToPools,
   typePool,
   waitingPlace,
   type Draws,
@@ -128,7 +128,7 @@ function accept(sale: Sale, command: Command): void {
     const purchase = pick(sale, command.pick);
     if (purchase?.status !== 'held' || purchase.expiring || purchase.cancelRequested) return;
     purchase.status = 'confirmed';
-    sale.pools = confirmHeldTickets(sale.pools, drawsOf(purchase.items));
+    sale.pools = confirmHeldInPools(sale.pools, drawsOf(purchase.items));
     sale.confirmations.push({ id: purchase.id, applied: sale.applied });
   } else if (command.kind === 'resize') {
     // Checked against what the api sees now; the queue keeps every taken ticket when its turn comes.
@@ -247,14 +247,14 @@ function applyUpTo(sale: Sale, position: number): void {
       const purchase = purchaseOf(sale, request.id);
       const effect = cancellationEffect(purchase.status);
       const draws = drawsOf(purchase.items);
-      if (effect === 'free_booking') sale.pools = returnTickets(sale.pools, draws, 'sold');
-      if (effect === 'free_hold') sale.pools = returnTickets(sale.pools, draws, 'held');
+      if (effect === 'free_booking') sale.pools = returnToPools(sale.pools, draws, 'sold');
+      if (effect === 'free_hold') sale.pools = returnToPools(sale.pools, draws, 'held');
       if (effect === 'leave_waitlist') sale.line = sale.line.filter((id) => id !== purchase.id);
       if (effect !== 'none') purchase.status = 'cancelled';
     } else if (request.kind === 'expire') {
       const purchase = purchaseOf(sale, request.id);
       if (expiryEffect(purchase.status) === 'free_hold') {
-        sale.pools = returnTickets(sale.pools, drawsOf(purchase.items), 'held');
+        sale.pools = returnToPools(sale.pools, drawsOf(purchase.items), 'held');
         purchase.status = 'expired';
       }
     } else if (request.kind === 'resize') sale.pools = resizePool(sale.pools, request.pool, request.capacity);

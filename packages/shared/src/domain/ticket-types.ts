@@ -120,16 +120,16 @@ function moveTickets(pools: TicketPools, draws: Draws, counter: Counter, sign: 1
 }
 
 /** The pools after a purchase gets its tickets: held for payment, or sold. */
-export const takeTickets = (pools: TicketPools, draws: Draws, as: Counter): TicketPools =>
+export const takeFromPools = (pools: TicketPools, draws: Draws, as: Counter): TicketPools =>
   moveTickets(pools, draws, as, 1);
 
 /** The pools after a purchase gives its tickets back (a cancellation, an expired hold). */
-export const returnTickets = (pools: TicketPools, draws: Draws, from: Counter): TicketPools =>
+export const returnToPools = (pools: TicketPools, draws: Draws, from: Counter): TicketPools =>
   moveTickets(pools, draws, from, -1);
 
 /** The pools after a hold is paid for: its tickets move from held to sold, nothing is freed. */
-export const confirmHeldTickets = (pools: TicketPools, draws: Draws): TicketPools =>
-  takeTickets(returnTickets(pools, draws, 'held'), draws, 'sold');
+export const confirmHeldInPools = (pools: TicketPools, draws: Draws): TicketPools =>
+  takeFromPools(returnToPools(pools, draws, 'held'), draws, 'sold');
 
 /** Why a purchase's items are refused, each a 422. */
 export const PURCHASE_ITEMS_REFUSAL_CODES = [
@@ -275,7 +275,7 @@ function turns(pools: TicketPools) {
     },
     isUnbounded: (key: PoolKey): boolean => freeOf(free, key) === Number.POSITIVE_INFINITY,
     /** The pools after the purchases that took tickets: held for payment, or sold. */
-    poolsAfter: (holds: boolean): TicketPools => takeTickets(pools, taken, holds ? 'held' : 'sold'),
+    poolsAfter: (holds: boolean): TicketPools => takeFromPools(pools, taken, holds ? 'held' : 'sold'),
   };
 }
 
