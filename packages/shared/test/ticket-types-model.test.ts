@@ -14,6 +14,7 @@ import {
   planItemPromotions,
   resizePool,
   returnToPools,
+  summarizeWaitingLine,
   typePool,
   waitingPlace,
   type Draws,
@@ -206,7 +207,7 @@ function applyUpTo(sale: Sale, position: number): void {
       const before = {
         pools: sale.pools,
         holds: sale.holds,
-        waitingLine: lineEntries(sale),
+        waiting: summarizeWaitingLine(lineEntries(sale)),
         placedUsers: placedUsers(sale),
       };
       const pending = batch.map((p) => ({
@@ -229,15 +230,17 @@ function applyUpTo(sale: Sale, position: number): void {
       decided.forEach(({ purchase, decision }, index) => {
         purchaseOf(sale, Number(purchase.id)).status = decision.status;
         if (decision.status !== 'waitlisted') return;
+        sale.line.push(Number(purchase.id));
         // The purchase view, read just after this decision, says what the decision said.
         const then = decideItemPurchases(before, pending.slice(0, index + 1)).state;
-        expect(waitingPlace(then.pools, then.waitingLine, purchase.id)).toEqual({
+        expect(waitingPlace(then.pools, lineEntries(sale), purchase.id)).toEqual({
           waitingFor: decision.waitingFor,
           waitlistPosition: decision.waitlistPosition,
         });
       });
       sale.pools = state.pools;
-      sale.line = state.waitingLine.map((entry) => Number(entry.purchaseId));
+      // The summary the batch hands on is the line's.
+      expect(state.waiting).toEqual(summarizeWaitingLine(lineEntries(sale)));
       sale.applied += batch.length;
       continue;
     }

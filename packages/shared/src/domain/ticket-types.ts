@@ -243,15 +243,26 @@ const freeOf = (free: ReadonlyMap<PoolKey, number>, key: PoolKey): number => {
 const shortIn = (free: ReadonlyMap<PoolKey, number>, draws: Draws): PoolKey[] =>
   [...draws].filter(([key, need]) => freeOf(free, key) < need).map(([key]) => key);
 
+/** What deciding needs to know of the purchases waiting that draw on one pool. */
+export interface WaitingInPool {
+  /** How many of them there are. */
+  readonly purchases: number;
+  /** The most tickets one of them draws from the pool: it is blocked while that exceeds its free tickets. */
+  readonly largestNeed: number;
+}
+
+/** The waiting line as a batch of new purchases sees it: per pool, who waits drawing on it. */
+export type WaitingLineSummary = ReadonlyMap<PoolKey, WaitingInPool>;
+
 /**
  * The pools and the waiting line as each purchase in turn finds them, in a walk of the line or a batch
  * of new purchases. A pool is blocked while some waiting purchase (ahead of the one whose turn it is)
  * is short of it, that is while the most any of them draws from it exceeds its free tickets: kept per
  * pool, so a turn looks at the purchase's own pools, never at the line.
  */
-function turns(pools: TicketPools) {
+function turns(pools: TicketPools, waitingAhead: WaitingLineSummary = new Map()) {
   const free = freeCounts(pools);
-  const largestWaitingNeed = new Map<PoolKey, number>();
+  const waiting = new Map(waitingAhead);
   const taken = new Map<PoolKey, number>();
   return {
     /** The pools a purchase waits for, in the draws' order: short of them, or they are blocked. */
@@ -259,9 +270,13 @@ function turns(pools: TicketPools) {
       return [...draws]
         .filter(([key, need]) => {
           const room = freeOf(free, key);
-          return room < need || (largestWaitingNeed.get(key) ?? 0) > room;
+          return room < need || (waiting.get(key)?.largestNeed ?? 0) > room;
         })
         .map(([key]) => key);
+    },
+    /** Its place behind those waiting: in the pool it waits for with the most of them ahead. */
+    placeFor(waitingFor: readonly PoolKey[]): number {
+      return 1 + Math.max(0, ...waitingFor.map((key) => waiting.get(key)?.purchases ?? 0));
     },
     take(draws: Draws): void {
       for (const [key, need] of draws) {
@@ -269,14 +284,26 @@ function turns(pools: TicketPools) {
         taken.set(key, (taken.get(key) ?? 0) + need);
       }
     },
-    wait(draws: Draws): void {
-      for (const [key, need] of draws)
-        largestWaitingNeed.set(key, Math.max(need, largestWaitingNeed.get(key) ?? 0));
-    },
+    wait: (draws: Draws): void => joinTheLine(waiting, draws),
     isUnbounded: (key: PoolKey): boolean => freeOf(free, key) === Number.POSITIVE_INFINITY,
+    waiting: (): WaitingLineSummary => waiting,
     /** The pools after the purchases that took tickets: held for payment, or sold. */
     poolsAfter: (holds: boolean): TicketPools => takeFromPools(pools, taken, holds ? 'held' : 'sold'),
   };
+}
+
+function joinTheLine(waiting: Map<PoolKey, WaitingInPool>, draws: Draws): void {
+  for (const [key, need] of draws) {
+    const { purchases = 0, largestNeed = 0 } = waiting.get(key) ?? {};
+    waiting.set(key, { purchases: purchases + 1, largestNeed: Math.max(need, largestNeed) });
+  }
+}
+
+/** The summary of a line, from its purchases (a round reads it from Postgres instead: see the doc). */
+export function summarizeWaitingLine(waitingLine: readonly WaitingItemPurchase[]): WaitingLineSummary {
+  const waiting = new Map<PoolKey, WaitingInPool>();
+  for (const entry of waitingLine) joinTheLine(waiting, drawsOf(entry.items));
+  return waiting;
 }
 
 /**
@@ -311,7 +338,10 @@ export interface WaitingPlace {
    * then its items' types in order.
    */
   readonly waitingFor: readonly PoolKey[];
-  /** Its place among the waiting purchases that draw on a pool it waits for: 1 = none of them ahead. */
+  /**
+   * 1 + the waiting purchases ahead of it that draw on the pool it waits for; waiting for several, the
+   * most of them in any one. With one type, its place in the whole line.
+   */
   readonly waitlistPosition: number;
 }
 
@@ -328,17 +358,12 @@ export function waitingPlace(
   const index = waitingLine.findIndex((entry) => entry.purchaseId === purchaseId);
   const entry = waitingLine[index];
   if (entry === undefined) return undefined;
-  const line = turns(pools);
-  const ahead = waitingLine.slice(0, index).map((other) => drawsOf(other.items));
-  ahead.forEach((draws) => line.wait(draws));
+  const line = turns(pools, summarizeWaitingLine(waitingLine.slice(0, index)));
   const draws = drawsOf(entry.items);
   let waitingFor = line.waitingFor(draws);
   if (waitingFor.length === 0) waitingFor = [...draws.keys()].filter((key) => !line.isUnbounded(key));
-  return { waitingFor, waitlistPosition: 1 + competitorsAmong(ahead, waitingFor) };
+  return { waitingFor, waitlistPosition: line.placeFor(waitingFor) };
 }
-
-const competitorsAmong = (ahead: readonly Draws[], waitingFor: readonly PoolKey[]): number =>
-  ahead.filter((draws) => waitingFor.some((key) => draws.has(key))).length;
 
 export interface PendingItemPurchase {
   readonly id: string;
@@ -351,8 +376,8 @@ export interface ItemDecisionState {
   readonly pools: TicketPools;
   /** The event holds tickets for payment instead of confirming at once. */
   readonly holds: boolean;
-  /** The waiting line in order, settled: walking it would promote nobody (every round leaves it so). */
-  readonly waitingLine: readonly WaitingItemPurchase[];
+  /** The waiting line, settled (walking it would promote nobody: every round leaves it so), per pool. */
+  readonly waiting: WaitingLineSummary;
   /** Users who already have a placed purchase (held, confirmed or waitlisted) for this event. */
   readonly placedUsers: ReadonlySet<string>;
 }
@@ -372,18 +397,14 @@ const rejected = (reason: RejectionReason): ItemPurchaseDecision => ({ status: '
  * Decides purchases with items one after another in queue order, each seeing the effect of those
  * before it: a purchase gets its tickets when it is short of no pool and draws on no pool a waiting
  * purchase is short of; otherwise it waits at the tail (or is rejected, `sold_out`, if it will not
- * wait). A pool some waiting purchase is short of is one where the largest number a waiting purchase
- * draws from it exceeds its free tickets, kept per pool through the batch. With one type this is
- * `decidePurchases`, on every settled line.
+ * wait), at the place `waitingPlace` would give it. It needs of the line only its summary per pool, so
+ * a round never reads the line. With one type this is `decidePurchases`, on every settled line.
  */
 export function decideItemPurchases(
   initial: ItemDecisionState,
   purchases: readonly PendingItemPurchase[],
 ): { decided: DecidedItemPurchase[]; state: ItemDecisionState } {
-  const line = turns(initial.pools);
-  const waitingLine = [...initial.waitingLine];
-  const lineDraws = waitingLine.map((entry) => drawsOf(entry.items));
-  lineDraws.forEach((draws) => line.wait(draws));
+  const line = turns(initial.pools, initial.waiting);
   const placedUsers = new Set(initial.placedUsers);
   const decided: DecidedItemPurchase[] = [];
   for (const purchase of purchases) {
@@ -399,10 +420,7 @@ export function decideItemPurchases(
       decision = initial.holds ? { status: 'held' } : { status: 'confirmed' };
     } else if (!purchase.joinWaitlist) decision = rejected('sold_out');
     else {
-      const waitlistPosition = 1 + competitorsAmong(lineDraws, waitingFor);
-      decision = { status: 'waitlisted', waitingFor, waitlistPosition };
-      waitingLine.push({ purchaseId: purchase.id, items: purchase.items });
-      lineDraws.push(draws);
+      decision = { status: 'waitlisted', waitingFor, waitlistPosition: line.placeFor(waitingFor) };
       line.wait(draws);
     }
     if (decision.status !== 'rejected') placedUsers.add(purchase.userId);
@@ -413,7 +431,7 @@ export function decideItemPurchases(
     state: {
       pools: line.poolsAfter(initial.holds),
       holds: initial.holds,
-      waitingLine,
+      waiting: line.waiting(),
       placedUsers,
     },
   };
