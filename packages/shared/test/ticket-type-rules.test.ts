@@ -476,3 +476,47 @@ describe('the worked example of docs/ticket-types.md', () => {
     ]);
   });
 });
+
+describe('a walk in pages', () => {
+  const line = fc.array(
+    fc
+      .uniqueArray(
+        fc.record({ type: fc.constantFrom('a', 'b', 'c'), quantity: fc.integer({ min: 1, max: 3 }) }),
+        {
+          selector: (item) => item.type,
+          minLength: 1,
+          maxLength: 2,
+        },
+      )
+      .map((picked) => Object.fromEntries(picked.map(({ type, quantity }) => [type, quantity]))),
+    { maxLength: 12 },
+  );
+  const pools = fc
+    .record({
+      total: fc.integer({ min: 0, max: 12 }),
+      a: fc.option(fc.integer({ min: 0, max: 6 }), { nil: null }),
+      b: fc.option(fc.integer({ min: 0, max: 6 }), { nil: null }),
+      c: fc.option(fc.integer({ min: 0, max: 6 }), { nil: null }),
+    })
+    .map(({ total, a, b, c }) => event(total, { a: { quota: a }, b: { quota: b }, c: { quota: c } }));
+
+  it('when a line is walked in two pages, each handing on its pools and its summary, then it promotes as one walk does', () => {
+    fc.assert(
+      fc.property(pools, line, fc.nat(), fc.boolean(), (start, counts, cut, holds) => {
+        const entries = counts.map((count, index) => waiting(`w${index}`, count));
+        const at = cut % (entries.length + 1);
+        const whole = planItemPromotions(start, entries, holds);
+        const first = planItemPromotions(start, entries.slice(0, at), holds);
+        const second = planItemPromotions(first.pools, entries.slice(at), holds, first.waiting);
+        expect(ids([...first.promoted, ...second.promoted])).toEqual(ids(whole.promoted));
+        expect(second.pools).toEqual(whole.pools);
+        expect(second.waiting).toEqual(whole.waiting);
+        // The line left is settled, and its summary is the one handed on.
+        const rest = entries.filter((entry) => !ids(whole.promoted).includes(entry.purchaseId));
+        expect(planItemPromotions(whole.pools, rest, holds).promoted).toEqual([]);
+        expect(summarizeWaitingLine(rest)).toEqual(whole.waiting);
+      }),
+      { numRuns: 1_000 },
+    );
+  });
+});

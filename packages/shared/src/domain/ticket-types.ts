@@ -313,13 +313,17 @@ export function summarizeWaitingLine(waitingLine: readonly WaitingItemPurchase[]
  * as things stand at its turn (after the promotions ahead of it). So a purchase that is not promoted
  * blocks every pool it is short of for everyone behind it. With one type this is `planPromotions`. The
  * line it leaves is settled: walking it again promotes nobody.
+ *
+ * A long line can be walked in pages: pass each page the pools and the `waiting` summary the page
+ * before handed on (the purchases ahead that it did not promote).
  */
 export function planItemPromotions(
   pools: TicketPools,
   waitingLine: readonly WaitingItemPurchase[],
   holds: boolean,
-): { promoted: WaitingItemPurchase[]; pools: TicketPools } {
-  const line = turns(pools);
+  waitingAhead: WaitingLineSummary = new Map(),
+): { promoted: WaitingItemPurchase[]; pools: TicketPools; waiting: WaitingLineSummary } {
+  const line = turns(pools, waitingAhead);
   const promoted: WaitingItemPurchase[] = [];
   for (const entry of waitingLine) {
     const draws = drawsOf(entry.items);
@@ -328,7 +332,7 @@ export function planItemPromotions(
       line.take(draws);
     } else line.wait(draws);
   }
-  return { promoted, pools: line.poolsAfter(holds) };
+  return { promoted, pools: line.poolsAfter(holds), waiting: line.waiting() };
 }
 
 /** Where a waiting purchase stands: the pools it waits for, and its place among those competing for them. */
