@@ -1,5 +1,5 @@
 import type { PurchaseDecision, RejectionReason } from './purchase.js';
-import type { SaleOperationRefusal } from './sale-operations.js';
+import { resizedTotal, type SaleOperationRefusal } from './sale-operations.js';
 
 /**
  * Ticket types (docs/ticket-types.md): an event sells several kinds of ticket, each drawing on pools.
@@ -202,10 +202,11 @@ export function checkQuota(pool: Pool, quota: number | null): SaleOperationRefus
  */
 export function resizePool(pools: TicketPools, key: PoolKey, capacity: number | null): TicketPools {
   const pool = poolOf(pools, key);
-  const bound = capacity === null ? null : Math.max(capacity, pool.sold + pool.held);
+  const taken = { soldTickets: pool.sold, heldTickets: pool.held };
+  const bound = capacity === null ? null : resizedTotal(taken, capacity);
   if (key === EVENT_POOL) {
-    // The event's capacity is always bounded.
-    return { ...pools, event: { ...pools.event, capacity: bound ?? pools.event.capacity } };
+    if (bound === null) throw new Error("the event's capacity cannot be lifted");
+    return { ...pools, event: { ...pools.event, capacity: bound } };
   }
   return {
     ...pools,
