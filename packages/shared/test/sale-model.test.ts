@@ -11,14 +11,16 @@ import {
 } from '../src/domain/draw.js';
 import { decidePurchases, type PendingPurchase, type PurchaseStatus } from '../src/domain/purchase.js';
 import { admission, checkSaleWindow, saleWindowState } from '../src/domain/sale-window.js';
+import { checkResize, resizedTotal } from '../src/domain/sale-operations.js';
 import { planPromotions } from '../src/domain/waitlist.js';
 
 /**
  * A model-based test of the sale's rules. The system under test is the worker's way of running a sale
- * with the pure domain functions: requests (purchases, cancellations and expiries) take numbers in one
+ * with the pure domain functions: requests (purchases, cancellations, expiries and resizes) take numbers in one
  * queue, and each delivered job applies every pending request up to its own number, purchases in
  * batches through `decidePurchases`, cancellations through `cancellationEffect` + `planPromotions`,
- * expiries through `expiryEffect` + `planPromotions`. On an event with holds, a purchase that gets
+ * expiries through `expiryEffect` + `planPromotions`, resizes (refused by `checkResize` below what is
+ * taken when asked) through `resizedTotal` + `planPromotions`. On an event with holds, a purchase that gets
  * tickets is held until the shop confirms it (`checkConfirmable`, at any moment, outside the queue) or
  * until the sweep finds it past its time and queues its expiry. Jobs arrive late, twice, or not at all
  * (a final sweep stands for the reconciler); time passes in ticks. The reference model is the plainest
@@ -43,7 +45,8 @@ interface Purchase {
 type Request =
   | { readonly kind: 'purchase'; readonly id: number }
   | { readonly kind: 'cancel'; readonly id: number }
-  | { readonly kind: 'expire'; readonly ids: readonly number[] };
+  | { readonly kind: 'expire'; readonly ids: readonly number[] }
+  | { readonly kind: 'resize'; readonly total: number };
 
 /** A confirmation, where it happened: after `applied` requests, with `queued` accepted, at tick `at`. */
 interface Confirmation {
@@ -56,7 +59,9 @@ interface Confirmation {
 }
 
 interface Sale {
-  readonly total: number;
+  readonly initialTotal: number;
+  /** As resizes carried out left it. */
+  total: number;
   readonly holdTicks: number;
   available: number;
   now: number;
@@ -71,6 +76,7 @@ interface Sale {
 }
 
 const newSale = (total: number, holdTicks: number): Sale => ({
+  initialTotal: total,
   total,
   holdTicks,
   available: total,
@@ -86,6 +92,7 @@ const newSale = (total: number, holdTicks: number): Sale => ({
 type Command =
   | { readonly kind: 'buy'; readonly user: number; readonly quantity: number; readonly joinWaitlist: boolean }
   | { readonly kind: 'cancel'; readonly pick: number }
+  | { readonly kind: 'resize'; readonly total: number }
   | { readonly kind: 'deliver'; readonly pick: number }
   | { readonly kind: 'pay'; readonly pick: number; readonly reference: number }
   | { readonly kind: 'tick'; readonly ticks: number }
@@ -100,8 +107,14 @@ const purchaseOf = (sale: Sale, id: number): Purchase => {
 const pick = (sale: Sale, index: number): Purchase | undefined =>
   sale.purchases[index % Math.max(1, sale.purchases.length)];
 
-/** The api's side: accept a request into the queue (a refused cancellation takes no number). */
-function accept(sale: Sale, command: Command & { kind: 'buy' | 'cancel' }): void {
+/** The api's side: accept a request into the queue (a refused cancellation or resize takes no number). */
+function accept(sale: Sale, command: Command & { kind: 'buy' | 'cancel' | 'resize' }): void {
+  if (command.kind === 'resize') {
+    const taken = sale.total - sale.available;
+    if (checkResize({ soldTickets: taken, heldTickets: 0 }, command.total) !== undefined) return;
+    sale.queue.push({ kind: 'resize', total: command.total });
+    return;
+  }
   if (command.kind === 'buy') {
     const id = sale.purchases.length;
     sale.purchases.push({
@@ -241,6 +254,10 @@ function applyUpTo(sale: Sale, position: number): void {
         sale.available += purchase.quantity;
         purchase.status = 'expired';
       }
+    } else if (request.kind === 'resize') {
+      const taken = sale.total - sale.available;
+      sale.total = resizedTotal({ soldTickets: taken, heldTickets: 0 }, request.total);
+      sale.available = sale.total - taken;
     }
     promote(sale);
     sale.appliedAt[sale.applied] = sale.now;
@@ -250,12 +267,13 @@ function applyUpTo(sale: Sale, position: number): void {
 
 /** The reference model: every rule spelled out, one request at a time, confirmations where they were. */
 function referenceOutcome(sale: Sale) {
-  const { total, holdTicks, queue, purchases, appliedAt, confirmations } = sale;
+  const { initialTotal, holdTicks, queue, purchases, appliedAt, confirmations } = sale;
   const status = new Map<number, PurchaseStatus>();
   const heldUntil = new Map<number, number>();
   const confirmedWith = new Map<number, string>();
   const outcomes: string[] = [];
-  let available = total;
+  let available = initialTotal;
+  let total = initialTotal;
   let line: number[] = [];
   const quantity = (id: number) => purchases[id]?.quantity ?? 0;
   const give = (id: number, at: number) => {
@@ -317,17 +335,23 @@ function referenceOutcome(sale: Sale) {
       if (['queued', 'held', 'confirmed', 'waitlisted'].includes(current))
         status.set(request.id, 'cancelled');
       promote(at);
-    } else {
+    } else if (request.kind === 'expire') {
       for (const id of request.ids) {
         if (status.get(id) !== 'held') continue;
         available += quantity(id);
         status.set(id, 'expired');
       }
       promote(at);
+    } else {
+      // A new total at its place in the queue: what it asks, but no ticket sold or held goes away.
+      const taken = total - available;
+      total = Math.max(request.total, taken);
+      available = total - taken;
+      promote(at);
     }
     confirmAfter(index + 1);
   });
-  return { status, available, line, outcomes };
+  return { status, available, total, line, outcomes };
 }
 
 function checkInvariants(sale: Sale): void {
@@ -362,6 +386,11 @@ const command: fc.Arbitrary<Command> = fc.oneof(
     }),
   },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant('cancel' as const), pick: fc.nat() }) },
+  // New totals, below what is taken at times (refused then, or cut back to it at their turn).
+  {
+    weight: 1,
+    arbitrary: fc.record({ kind: fc.constant('resize' as const), total: fc.integer({ min: 1, max: 14 }) }),
+  },
   // Deliveries of any request's job, earlier ones included: late, repeated, out of order.
   { weight: 4, arbitrary: fc.record({ kind: fc.constant('deliver' as const), pick: fc.nat() }) },
   // Few references, so a repeated confirm often names the same payment and sometimes another.
@@ -396,7 +425,7 @@ function settle(sale: Sale): void {
 }
 
 describe('sale model', () => {
-  it('when purchases, cancellations, confirmations, expiries, duplicates and re-delivered jobs come in any order, then the sale matches the reference and its invariants hold', () => {
+  it('when purchases, cancellations, resizes, confirmations, expiries, duplicates and re-delivered jobs come in any order, then the sale matches the reference and its invariants hold', () => {
     fc.assert(
       fc.property(
         fc.integer({ min: 1, max: 12 }),
@@ -425,6 +454,7 @@ describe('sale model', () => {
           );
           expect(sale.confirmations.map((c) => c.outcome)).toEqual(reference.outcomes);
           expect(sale.available).toBe(reference.available);
+          expect(sale.total).toBe(reference.total);
           expect(sale.waitlist).toEqual(reference.line);
         },
       ),
