@@ -12,6 +12,7 @@ export * from './db/sql-list.js';
 export * from './db/migrate.js';
 export * from './db/pending-work.js';
 export * from './db/purchase-insert.js';
+export * from './db/sale-operations.repository.js';
 export * from './domain/purchase.js';
 export * from './domain/waitlist.js';
 export * from './domain/cancellation.js';
