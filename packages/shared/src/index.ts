@@ -21,6 +21,7 @@ export * from './domain/report.js';
 export * from './domain/draw.js';
 export * from './domain/sale-window.js';
 export * from './domain/sale-operations.js';
+export * from './domain/ticket-types.js';
 export * from './views/purchase-view.js';
 export * from './queue/queues.js';
 export type { RedisRole } from './redis/role-options.js';

@@ -1,10 +1,13 @@
+import { sleep, waitFor } from '@ticketing/harness';
 import { WebhookReceiver } from '@ticketing/shared/testing';
+import { buildApp } from '../src/app.js';
+import { closeAppDeps, openAppDeps } from '../src/compose.js';
 import { afterAll, describe, expect, it } from 'vitest';
 import { httpHelpers } from './support/http.js';
 import { useTestSystem } from './support/test-system.js';
 
 const system = await useTestSystem();
-const { inject, createEvent, submit, buy } = httpHelpers(() => system);
+const { inject, createEvent, submit, buy, poll } = httpHelpers(() => system);
 const db = system.deps.db;
 const MISSING = '00000000-0000-4000-8000-000000000000';
 
@@ -84,6 +87,37 @@ describe('PATCH /events/:id', () => {
     expect(over.json()).toMatchObject({ code: 'quantity_over_limit' });
   });
 
+  it('when maxPerPurchase changes on one api process, then another forgets its cached limit', async () => {
+    const otherDeps = await openAppDeps(system.config);
+    const other = buildApp(otherDeps);
+    try {
+      const event = await createEvent({ totalTickets: 10, maxPerPurchase: 4 });
+      const request = (userId: string, quantity: number) =>
+        other.inject({
+          method: 'POST',
+          url: `/events/${event.id}/purchases`,
+          payload: { userId, quantity },
+        });
+      // The other process caches the limit with its first purchase.
+      expect((await request('cached', 4)).statusCode).toBe(202);
+      expect((await patch(event.id, { maxPerPurchase: 2 })).statusCode).toBe(200);
+      // Announced over Redis: the other process hears of it a moment later.
+      await waitFor(
+        'the other api process to refuse 3 tickets',
+        async () => {
+          const response = await request(`after-${Date.now()}`, 3);
+          return (
+            response.statusCode === 422 && response.json<{ code: string }>().code === 'quantity_over_limit'
+          );
+        },
+        5_000,
+      );
+    } finally {
+      await other.close();
+      await closeAppDeps(otherDeps);
+    }
+  });
+
   it('when totalTickets changes, then the resize is numbered in the queue and shown as pending; a repeat adds none', async () => {
     const event = await createEvent({ totalTickets: 10 });
     const response = await patch(event.id, { totalTickets: 25 });
@@ -100,8 +134,21 @@ describe('PATCH /events/:id', () => {
       .where('id', '=', later.purchaseId)
       .executeTakeFirstOrThrow();
     expect(Number(row.seq)).toBeGreaterThan(Number(resizes[0]?.seq));
-    const read = await inject({ method: 'GET', url: `/events/${event.id}` });
-    expect(read.json<EventBody>().pendingTotalTickets).toBe(25);
+    // The workers carry it out at its turn.
+    await waitFor(
+      'the resize to be carried out',
+      async () => {
+        const read = (await inject({ method: 'GET', url: `/events/${event.id}` })).json<EventBody>();
+        return read.pendingTotalTickets === null && read.totalTickets === 25;
+      },
+      10_000,
+    );
+    const applied = await db
+      .selectFrom('eventResizes')
+      .selectAll()
+      .where('eventId', '=', event.id)
+      .executeTakeFirstOrThrow();
+    expect(applied.appliedTotal).toBe(25);
   });
 
   it('when the total would go below the tickets sold and held, then it is 409 below_sold_and_held with the minimum', async () => {
@@ -170,13 +217,25 @@ describe('pause, resume, close', () => {
     expect(view.pausedAt).not.toBeNull();
     const again = await operate(event.id, 'pause');
     expect(again.json<EventBody>().pausedAt).toBe(view.pausedAt);
-    // Purchases are still accepted while paused.
-    await submit(event.id, { userId: 'during-pause' });
+    // Purchases are still accepted while paused, and wait for the resume.
+    const waiting = await submit(event.id, { userId: 'during-pause' });
+    expect(waiting.status).toBe('queued');
+    await sleep(500);
+    const undecided = await db
+      .selectFrom('purchases')
+      .select('status')
+      .where('id', '=', waiting.purchaseId)
+      .executeTakeFirstOrThrow();
+    expect(undecided.status).toBe('queued');
+    const metrics = (await inject({ method: 'GET', url: '/metrics' })).body;
+    expect(metrics).toContain(`ticketing_sale_state{event_id="${event.id}",state="paused"} 1`);
+    expect(metrics).toContain(`ticketing_sale_state{event_id="${event.id}",state="on_sale"} 0`);
     const resumed = await operate(event.id, 'resume');
     expect(resumed.statusCode).toBe(200);
     expect(resumed.json<EventBody>()).toMatchObject({ saleState: 'on_sale', pausedAt: null });
     expect((await operate(event.id, 'resume')).statusCode).toBe(200);
     expect((await eventRow(event.id)).pausedAt).toBeNull();
+    expect((await poll(waiting.purchaseId)).status).toBe('confirmed');
   });
 
   it('when a paused sale is closed, then it ends now, resumed, with its close numbered; new purchases are 409 sale_ended', async () => {
@@ -254,12 +313,22 @@ describe('cancelling an event', () => {
 
   it('when its cancellation is carried out by the workers, then a repeat is 200 and shows it finished', async () => {
     const event = await createEvent();
+    await system.stopWorker();
     const accepted = await submit(event.id, { userId: 'cancelled-buyer' });
-    expect((await cancelEvent(event.id)).statusCode).toBe(202);
+    try {
+      expect((await cancelEvent(event.id)).statusCode).toBe(202);
+      const left = (await inject({ method: 'GET', url: '/metrics' })).body;
+      expect(left).toContain(`ticketing_cancellation_purchases_left{event_id="${event.id}"} 1`);
+    } finally {
+      await system.startWorker();
+    }
     const done = await waitForCancellation(event.id);
     expect(done.cancellation?.finishedAt).not.toBeNull();
     const repeat = await cancelEvent(event.id);
     expect(repeat.statusCode).toBe(200);
+    const metrics = (await inject({ method: 'GET', url: '/metrics' })).body;
+    expect(metrics).toContain(`ticketing_sale_state{event_id="${event.id}",state="cancelled"} 1`);
+    expect(metrics).toContain(`ticketing_cancellation_purchases_left{event_id="${event.id}"} 0`);
     const purchase = await db
       .selectFrom('purchases')
       .select(['status', 'reason'])
@@ -303,7 +372,7 @@ describe('cancelling an event', () => {
     expect([first.status, second.status, withdrawn.status]).toEqual(['confirmed', 'confirmed', 'confirmed']);
     const cancelResponse = await inject({ method: 'POST', url: `/purchases/${withdrawn.purchaseId}/cancel` });
     expect(cancelResponse.statusCode).toBe(202);
-    await httpHelpers(() => system).poll(withdrawn.purchaseId, (body) => body.status === 'cancelled');
+    await poll(withdrawn.purchaseId, (body) => body.status === 'cancelled');
     const report = async () => (await inject({ method: 'GET', url: `/events/${event.id}/report` })).json();
     expect(await report()).toMatchObject({ refundDueCents: 0, eventCancelled: 0, cancellations: 1 });
 

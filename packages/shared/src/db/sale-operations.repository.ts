@@ -23,7 +23,8 @@ export type LockedEvent = EventRow & {
 /**
  * Takes the event's accepting lock, then its row lock (the order of every writer that numbers
  * something for the event; a drain round takes only the row lock), so that what the caller checks of
- * the event is what these change. Undefined when there is no such event.
+ * the event is what these change. Undefined when there is no such event. `no key update`, as a
+ * confirmation and a round lock it: the foreign keys of rows inserted meanwhile (bookings) do not wait.
  */
 export async function lockEventForOperation(tx: Tx, eventId: string): Promise<LockedEvent | undefined> {
   await takeAcceptingLocks(tx, [eventId]);
@@ -32,7 +33,7 @@ export async function lockEventForOperation(tx: Tx, eventId: string): Promise<Lo
       (select r.total_tickets from event_resizes r
         where r.event_id = e.id and r.applied_at is null order by r.seq desc limit 1) as pending_total_tickets
     from events e where e.id = ${eventId}
-    for update`.execute(tx);
+    for no key update`.execute(tx);
   return rows[0];
 }
 

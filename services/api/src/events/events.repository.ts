@@ -1,4 +1,4 @@
-import { waitlistLength, type EventRow, type Db } from '@ticketing/shared';
+import { ACTIVE_STATUSES, waitlistLength, type EventRow, type Db } from '@ticketing/shared';
 import { sql } from 'kysely';
 
 /**
@@ -129,6 +129,17 @@ export async function listRecentEvents(db: Db, limit: number): Promise<EventRowA
     .orderBy('id', 'desc')
     .limit(limit)
     .execute();
+}
+
+/** Purchases of a cancelled event its cancellation has not reached yet: every one still active. */
+export async function countCancellationLeft(db: Db, eventId: string): Promise<number> {
+  const row = await db
+    .selectFrom('purchases')
+    .select((eb) => eb.fn.countAll<number>().as('count'))
+    .where('eventId', '=', eventId)
+    .where('status', 'in', ACTIVE_STATUSES)
+    .executeTakeFirst();
+  return Number(row?.count ?? 0);
 }
 
 export async function countWaitlist(db: Db, eventId: string): Promise<number> {

@@ -1,4 +1,12 @@
-import type { Db } from '@ticketing/shared';
+import {
+  insertAcceptedPurchases,
+  insertEvent,
+  newPurchaseRow,
+  requestResize,
+  type Db,
+} from '@ticketing/shared/testing';
+import { latestSeq } from '../../src/decide/round.js';
+import { drainEvent } from '../support/rounds.js';
 
 /** A purchase whose decision differs from the one its place in the queue gives it. */
 export interface WrongSize {
@@ -49,4 +57,43 @@ export async function purchasesDecidedOnWrongSize(
       wrong.push({ purchaseId: purchase.id, seq: purchase.seq, status: purchase.status, expected });
   }
   return wrong;
+}
+
+/** What the audit says of wrong sizes, as the books' violations read. */
+export const wrongSizeViolations = (wrong: readonly WrongSize[]): string[] =>
+  wrong.length === 0
+    ? []
+    : [
+        `${wrong.length} purchases decided on the wrong size: ` +
+          wrong
+            .map((purchase) => `#${purchase.seq} ${purchase.status}, its size says ${purchase.expected}`)
+            .join('; '),
+      ];
+
+/**
+ * The control's scenario: 5 tickets, 10 purchases of one, a resize to 8, 5 purchases more, decided
+ * after all were asked for. In queue order the first 5 are confirmed, the next 5 rejected, and 3 of
+ * the last 5 get the added tickets.
+ */
+export async function resizeAmidPurchases(
+  db: Db,
+): Promise<{ eventId: string; resizeSeq: number; wrong: WrongSize[] }> {
+  const event = await insertEvent(db, { totalTickets: 5 });
+  const purchases = (from: number, count: number) =>
+    insertAcceptedPurchases(
+      db,
+      Array.from({ length: count }, (_, index) => ({
+        ...newPurchaseRow(event.id, `u${from + index}`),
+        joinWaitlist: false,
+      })),
+    );
+  await purchases(0, 10);
+  const resize = await db.transaction().execute((tx) => requestResize(tx, event.id, 8));
+  await purchases(10, 5);
+  await drainEvent(db, event.id, await latestSeq(db), 4);
+  return {
+    eventId: event.id,
+    resizeSeq: resize.seq,
+    wrong: await purchasesDecidedOnWrongSize(db, event.id, 5),
+  };
 }
