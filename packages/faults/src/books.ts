@@ -375,7 +375,7 @@ async function auditCancelledEvent(
     active: number;
     activeBookings: number;
     waiting: number;
-    withoutReason: number;
+    reasonWithoutCancellation: number;
     refund: string;
   }>(
     `select
@@ -383,7 +383,7 @@ async function auditCancelledEvent(
        (select count(*)::int from bookings where event_id = $1 and cancelled_at is null) as "activeBookings",
        (select count(*)::int from waitlist_entries where event_id = $1) as waiting,
        (select count(*)::int from purchases where event_id = $1 and reason = 'event_cancelled'
-          and status <> 'cancelled') as "withoutReason",
+          and status <> 'cancelled') as "reasonWithoutCancellation",
        (select coalesce(sum(b.quantity * b.unit_price_cents), 0)::text from bookings b
           join purchases p on p.id = b.purchase_id
           where b.event_id = $1 and p.reason = 'event_cancelled') as refund`,
@@ -394,8 +394,8 @@ async function auditCancelledEvent(
   if (books.activeBookings > 0)
     violations.push(`${at}: cancelled, yet ${books.activeBookings} bookings active`);
   if (books.waiting > 0) violations.push(`${at}: cancelled, yet ${books.waiting} waiting-list entries`);
-  if (books.withoutReason > 0)
-    violations.push(`${at}: ${books.withoutReason} purchases say event_cancelled without being cancelled`);
+  if (books.reasonWithoutCancellation > 0)
+    violations.push(`${at}: ${books.reasonWithoutCancellation} purchases say event_cancelled without being cancelled`);
   if (report !== undefined) {
     const { refundDueCents } = await report(event.id);
     if (refundDueCents !== Number(books.refund))
