@@ -395,7 +395,9 @@ async function auditCancelledEvent(
     violations.push(`${at}: cancelled, yet ${books.activeBookings} bookings active`);
   if (books.waiting > 0) violations.push(`${at}: cancelled, yet ${books.waiting} waiting-list entries`);
   if (books.reasonWithoutCancellation > 0)
-    violations.push(`${at}: ${books.reasonWithoutCancellation} purchases say event_cancelled without being cancelled`);
+    violations.push(
+      `${at}: ${books.reasonWithoutCancellation} purchases say event_cancelled without being cancelled`,
+    );
   if (report !== undefined) {
     const { refundDueCents } = await report(event.id);
     if (refundDueCents !== Number(books.refund))
