@@ -72,8 +72,8 @@ export interface AppliedRound extends RoundOutcome {
  * back to the end of the line, keeping their lease; the others rest, lease in hand, for a third of
  * the lease's duration (so resting never needs it extended), then let it go once their completions
  * are done. A wake-up during the rest lines the event up at once, with no lease to take again: with
- * many events of a few purchases each, taking and releasing a lease for every round was a third of
- * the Redis calls. Up to `workerConcurrency` rounds run at once.
+ * many events of a few purchases each, taking and releasing a lease for every round was a fifth of
+ * the worker's Redis calls. Up to `workerConcurrency` rounds run at once.
  * Events idle past their rest cost nothing: no object, no connection, no polling.
  */
 export class EventDrainer {
@@ -99,7 +99,7 @@ export class EventDrainer {
     this.restSweep.unref();
   }
 
-  /** Events with work in this process. */
+  /** Events with work in this process, and idle ones resting with their lease. */
   get activeEvents(): number {
     return this.work.size;
   }
@@ -362,6 +362,7 @@ export class EventDrainer {
     await Promise.all([...this.work.values()].map((work) => this.letGo(work)));
     await Promise.all(this.announcing);
     this.work.clear();
+    this.resting.clear();
     await this.workers.close();
   }
 }

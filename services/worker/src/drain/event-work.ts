@@ -18,7 +18,7 @@ export type JobsFor = 'this-round' | 'next-round';
 /** What the event's queue held when it was asked, before its jobs were taken. */
 export interface QueueReadiness {
   readonly waiting: number;
-  /** Retries waiting for their time. */
+  /** Retries waiting for their time; 0 when they were not looked for. */
   readonly delayed: number;
   /** The event's wake-ups counted when the queue was read (`EventWork.wakeups`). */
   readonly wakeups: number;
