@@ -19,6 +19,8 @@ export interface AuditedPurchase {
   readonly status: string;
   readonly quantity: number;
   readonly waitlistPosition?: number;
+  /** Why it was rejected, or cancelled when not by its buyer (`event_cancelled`). */
+  readonly reason?: string;
   /** The client saw it held at some point (a hold must end confirmed, cancelled or expired). */
   readonly wasHeld?: boolean;
 }

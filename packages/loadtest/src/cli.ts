@@ -3,6 +3,18 @@ import { parseOptions, USAGE, type LoadOptions } from './options.js';
 import { renderReport } from './report.js';
 import { runLoad, type LoadResult } from './run.js';
 
+/** The operations done to the sales, in order, once each (they were done to every event). */
+function describeOperations(done: NonNullable<LoadResult['saleOperations']>['done']): string {
+  const first = done.filter((operation) => operation.eventId === done[0]?.eventId);
+  return first
+    .map((operation) =>
+      operation.kind === 'resize'
+        ? `resize to ${operation.totalTickets}${operation.refused !== undefined ? ` (${operation.refused})` : ''}`
+        : operation.kind,
+    )
+    .join(', ');
+}
+
 function printSummary(result: LoadResult): void {
   const rows: [string, string][] = [
     ['duration', `${result.durationSeconds} s`],
@@ -47,6 +59,12 @@ function printSummary(result: LoadResult): void {
         `${sale.fast.meanPlace} / ${sale.paced.meanPlace} (z ${sale.fastZ})`,
       ],
     ]),
+    ...(result.saleOperations === undefined
+      ? []
+      : ([
+          ['sale operations (per event)', describeOperations(result.saleOperations.done)],
+          ['refused after the sale ended', String(result.saleOperations.refusedAfterEnd)],
+        ] as [string, string][])),
     ['audit', result.audit.ok ? 'ok' : `FAILED (${result.audit.violations.length} violations)`],
   ];
   const width = Math.max(...rows.map(([label]) => label.length));

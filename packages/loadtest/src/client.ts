@@ -6,6 +6,8 @@ export interface PurchaseState {
   readonly status: string;
   readonly quantity: number;
   readonly waitlistPosition?: number;
+  /** Why it was rejected, or cancelled when not by its buyer (`event_cancelled`). */
+  readonly reason?: string;
   /** When it was decided (absent while queued or pre-queued). */
   readonly processedAt?: string;
 }
@@ -17,6 +19,19 @@ export interface DrawState {
   readonly entrants?: number;
   readonly keys?: string[];
 }
+
+/** An event as `GET /events/:id` and the admin routes on its sale show it (docs/running-a-sale.md). */
+export interface EventState {
+  readonly id: string;
+  readonly totalTickets: number;
+  readonly saleState: string;
+  readonly pausedAt?: string | null;
+  readonly pendingTotalTickets?: number | null;
+  readonly cancellation?: { readonly finishedAt: string | null } | null;
+}
+
+/** An operation on a sale: done (the event as it left it), or refused with a 409's code. */
+export type OperationOutcome = { readonly event: EventState } | { readonly refused: string };
 
 export type ConfirmOutcome = { readonly confirmed: PurchaseState } | { readonly refused: string };
 
@@ -67,7 +82,7 @@ export class TicketingClient {
   }
 
   private async request<T>(
-    method: 'GET' | 'POST',
+    method: 'GET' | 'POST' | 'PATCH',
     path: string,
     expected: number[],
     body?: unknown,
@@ -156,6 +171,34 @@ export class TicketingClient {
       : { refused: (data as { code: string }).code };
   }
 
+  async event(eventId: string): Promise<EventState> {
+    return (await this.request<EventState>('GET', `/events/${eventId}`, [200])).data;
+  }
+
+  /**
+   * An admin operation on an event's sale: `PATCH /events/:id` with `change`, or `POST
+   * /events/:id/<operation>` (a cancellation answers 202 while it is carried out). A 409 is an answer.
+   */
+  async operateSale(
+    eventId: string,
+    operation: 'pause' | 'resume' | 'close' | 'cancel' | { readonly change: Record<string, unknown> },
+  ): Promise<OperationOutcome> {
+    const patch = typeof operation !== 'string';
+    const body = patch
+      ? operation.change
+      : operation === 'cancel'
+        ? { reason: 'the load client cancels it' }
+        : {};
+    const { status, data } = await this.request<EventState | { code: string }>(
+      patch ? 'PATCH' : 'POST',
+      patch ? `/events/${eventId}` : `/events/${eventId}/${operation}`,
+      [200, 202, 409],
+      body,
+      this.adminHeaders(),
+    );
+    return status === 409 ? { refused: (data as { code: string }).code } : { event: data as EventState };
+  }
+
   async draw(eventId: string): Promise<DrawState> {
     return (await this.request<DrawState>('GET', `/events/${eventId}/draw`, [200])).data;
   }
@@ -178,6 +221,8 @@ export class TicketingClient {
         revenueCents: number;
         waitlisted: number;
         holdsExpired: number;
+        /** What the bookings a cancellation of the event cancelled were paid (docs/running-a-sale.md). */
+        refundDueCents?: number;
       }>('GET', `/events/${eventId}/report`, [200], undefined, this.adminHeaders())
     ).data;
   }

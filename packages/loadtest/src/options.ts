@@ -1,5 +1,17 @@
 import { parseArgs } from 'node:util';
 
+/**
+ * An operation on every event's sale during the run (docs/running-a-sale.md), done once this share of
+ * the purchases is accepted (or the load is over): a resize to `totalTickets`, a pause resumed
+ * `forMs` later, a close, or a cancellation of the events.
+ */
+export type SaleOperationPlan = { readonly at: number } & (
+  | { readonly kind: 'resize'; readonly totalTickets: number }
+  | { readonly kind: 'pause'; readonly forMs: number }
+  | { readonly kind: 'close' }
+  | { readonly kind: 'cancel' }
+);
+
 export interface LoadOptions {
   readonly url: string;
   readonly events: number;
@@ -46,6 +58,8 @@ export interface LoadOptions {
    * the audit as undecided (default 120 s; tests of a broken draw set less). Not a flag.
    */
   readonly prequeuePatienceMs?: number;
+  /** Operations on the sales during the run, in the order they come (`--resize-at` and the like). */
+  readonly saleOperations: readonly SaleOperationPlan[];
 }
 
 /** RFC 7240 leaves the bound to the server; this api waits up to 30 s. */
@@ -75,6 +89,14 @@ export const USAGE = `Usage: pnpm loadtest -- [flags]
                        before the start (half as fast as they can, half paced) and after it, and the
                        audit checks the draw (docs/on-sale.md)
   --early-ratio F      on-sale mode: share of the purchases made before the start, 0..1   default 0.5
+  --resize-at F:N      once a share F (0..1) of the purchases is accepted, change every event's total
+                       to N tickets (PATCH /events/:id); may be given more than once
+  --pause-at F:MS      once F is accepted, pause every event's sale and resume it MS ms later
+  --close-at F         once F is accepted, close every event's sale (later purchases: 409 sale_ended)
+  --cancel-event-at F  once F is accepted, pause, read the books, and cancel every event (later
+                       purchases: 409 event_cancelled); the audit holds the refund to what was sold
+                       (sale operations need the admin routes: --admin-token on a remote target;
+                       docs/running-a-sale.md)
   --quiet              no live progress line`;
 
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]', '::1']);
@@ -125,6 +147,10 @@ export function parseOptions(argv: readonly string[]): LoadOptions {
       'no-audit': { type: 'boolean', default: false },
       'sale-start-in': { type: 'string' },
       'early-ratio': { type: 'string' },
+      'resize-at': { type: 'string', multiple: true },
+      'pause-at': { type: 'string' },
+      'close-at': { type: 'string' },
+      'cancel-event-at': { type: 'string' },
       help: { type: 'boolean', default: false },
     },
   });
@@ -171,6 +197,18 @@ export function parseOptions(argv: readonly string[]): LoadOptions {
     ] as const)
       if (set) throw new Error(`--sale-start-in does not combine with ${flag}`);
 
+  const saleOperations = parseSaleOperations(values);
+  if (saleOperations.length > 0) {
+    // The on-sale audit replays the draw on the created total; the audit is the operations' point.
+    const ending = saleOperations.some((operation) => operation.kind !== 'pause');
+    for (const [flag, set] of [
+      ['--sale-start-in', saleStartIn > 0 && ending],
+      ['--accept-only', values['accept-only']],
+      ['--no-audit', values['no-audit']],
+    ] as const)
+      if (set) throw new Error(`the sale operations do not combine with ${flag}`);
+  }
+
   return {
     url: url.origin,
     events: wholeNumber('events', values.events, 1, 1),
@@ -194,7 +232,55 @@ export function parseOptions(argv: readonly string[]): LoadOptions {
     audit: !values['no-audit'],
     saleStartIn,
     earlyRatio,
+    saleOperations,
   };
+}
+
+/** A share of the purchases, as the operations' flags take it: more than 0, at most 1. */
+function share(flag: string, raw: string): number {
+  const at = Number(raw);
+  if (!(raw.trim() !== '' && at > 0 && at <= 1))
+    throw new Error(`${flag} takes a share of the purchases, 0 < F <= 1, not ${raw}`);
+  return at;
+}
+
+function parseSaleOperations(values: {
+  'resize-at'?: string[];
+  'pause-at'?: string;
+  'close-at'?: string;
+  'cancel-event-at'?: string;
+}): SaleOperationPlan[] {
+  const operations: SaleOperationPlan[] = [];
+  for (const raw of values['resize-at'] ?? []) {
+    const [at = '', total = ''] = raw.split(':');
+    if (!/^\d+$/.test(total) || Number(total) < 1)
+      throw new Error(`--resize-at takes F:N, a share and a total of at least 1 ticket, not ${raw}`);
+    operations.push({ at: share('--resize-at', at), kind: 'resize', totalTickets: Number(total) });
+  }
+  if (values['pause-at'] !== undefined) {
+    const [at = '', forMs = ''] = values['pause-at'].split(':');
+    if (!/^\d+$/.test(forMs) || Number(forMs) < 1 || Number(forMs) > 600_000)
+      throw new Error(
+        `--pause-at takes F:MS, a share and a pause of 1 to 600000 ms, not ${values['pause-at']}`,
+      );
+    operations.push({ at: share('--pause-at', at), kind: 'pause', forMs: Number(forMs) });
+  }
+  if (values['close-at'] !== undefined && values['cancel-event-at'] !== undefined)
+    throw new Error('--close-at and --cancel-event-at end the sale both: give one');
+  if (values['close-at'] !== undefined)
+    operations.push({ at: share('--close-at', values['close-at']), kind: 'close' });
+  if (values['cancel-event-at'] !== undefined)
+    operations.push({ at: share('--cancel-event-at', values['cancel-event-at']), kind: 'cancel' });
+  const end = operations.find((operation) => operation.kind === 'close' || operation.kind === 'cancel');
+  if (
+    end !== undefined &&
+    operations.some((operation) => operation.kind !== end.kind && operation.at >= end.at)
+  )
+    throw new Error(
+      `nothing can be done to a sale after it ends: every other operation must come before --${end.kind === 'close' ? 'close-at' : 'cancel-event-at'}`,
+    );
+  // Stable: operations at the same share keep the order of the flags above.
+  return operations.sort((a, b) => a.at - b.at);
 }
 
 /** The command line's defaults with some options set: for callers that run a load in code (tests, bench). */

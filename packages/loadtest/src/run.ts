@@ -2,7 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { auditBooks, type EventBooks } from './audit.js';
 import { auditOnSale, type ArrivalGroup, type OnSaleFigures } from './onsale-audit.js';
 import { mapLimit } from './map-limit.js';
-import { TicketingClient, errorKind, type PurchaseState } from './client.js';
+import { HttpError, TicketingClient, errorKind, type PurchaseState } from './client.js';
+import { auditSaleOperations, type OperatedEvent, type SaleOperationSeen } from './sale-operations-audit.js';
+import { SaleOperator } from './sale-operator.js';
 import { Latencies, type LatencySummary } from './stats.js';
 import type { LoadOptions } from './options.js';
 
@@ -35,6 +37,11 @@ export interface LoadResult {
   readonly timeline: LoadSecond[];
   /** On-sale mode: per event, the pre-queue, the time to the first decision, and the fairness figures. */
   readonly onSale?: readonly OnSaleFigures[];
+  /** Sale operations (`--resize-at` and the like): what was done, and the purchases refused after the end. */
+  readonly saleOperations?: {
+    readonly done: readonly SaleOperationSeen[];
+    readonly refusedAfterEnd: number;
+  };
 }
 
 /** What happened in one second of the run (the last one may be shorter). */
@@ -71,6 +78,9 @@ interface Tracked {
   readonly quantity: number;
   /** On-sale mode: pre-queued (and how the buyer came) or arrived after the start. */
   readonly arrival?: ArrivalGroup | 'late';
+  /** When its submit began and when its 202 came (`performance.now()`), to place it against operations. */
+  readonly submittedAt: number;
+  readonly acceptedAt: number;
 }
 
 /** Pre-queued purchases wait for the start; queued ones for their turn. */
@@ -109,6 +119,9 @@ export async function runLoad(
 ): Promise<LoadResult> {
   const client = new TicketingClient(options.url, Math.max(options.concurrency, 16) + 16, options.adminToken);
   const runTag = randomUUID().slice(0, 8);
+  // The operator's connections of its own: the buyers' may all be long-polls while a sale is paused.
+  const operatorClient =
+    options.saleOperations.length === 0 ? undefined : new TicketingClient(options.url, 4, options.adminToken);
   try {
     const onSale = onSalePlan(options);
     const events = await createEvents(client, options, runTag, onSale?.salesStartAt);
@@ -119,7 +132,23 @@ export async function runLoad(
     if (options.warmConnections) await client.openConnections();
 
     const tally = new Tally();
-    const buyers = new Buyers(client, options, runTag, events, tally, onSale);
+    const operator =
+      operatorClient === undefined
+        ? undefined
+        : new SaleOperator(
+            operatorClient,
+            options.saleOperations,
+            events.map((event) => ({ id: event.id, totalTickets: options.tickets })),
+            options.purchases,
+            {
+              handled: () => tally.submitted + tally.refusedAfterEnd,
+              acceptedSince: (eventId, since) =>
+                tally.tracked
+                  .filter((purchase) => purchase.eventId === eventId && purchase.acceptedAt > since)
+                  .map((purchase) => purchase.purchaseId),
+            },
+          );
+    const buyers = new Buyers(client, options, runTag, events, tally, onSale, operator);
     const started = performance.now();
     const timeline = new Timeline(tally, started, (second) =>
       onProgress(
@@ -128,10 +157,13 @@ export async function runLoad(
       ),
     );
     const buy = (index: number) => buyers.buy(index);
+    const operating = operator?.run();
     try {
       if (onSale !== undefined) await onSaleLoop(options, onSale, buyers);
       else if (options.rate > 0) await openLoop(options, buy, { from: 0, to: options.purchases });
       else await closedLoop(options, buy, { from: 0, to: options.purchases });
+      operator?.loadFinished();
+      await operating;
     } catch (error) {
       timeline.abort();
       throw error;
@@ -146,8 +178,14 @@ export async function runLoad(
     const finalStates = options.audit ? await readBack(client, tally.tracked) : [];
     const books = options.audit ? await readBooks(client, options, events, finalStates, tally.wasHeld) : [];
     const violations = auditBooks(books);
-    if (tally.submitted < options.purchases)
-      violations.push(`${options.purchases - tally.submitted} purchases were never accepted`);
+    if (tally.submitted + tally.refusedAfterEnd < options.purchases)
+      violations.push(
+        `${options.purchases - tally.submitted - tally.refusedAfterEnd} purchases were never accepted`,
+      );
+    if (operator !== undefined)
+      violations.push(
+        ...auditSaleOperations(operator.seen, await readOperatedEvents(client, options, books, tally)),
+      );
     const onSaleFigures: OnSaleFigures[] = [];
     for (const book of onSale === undefined ? [] : books) {
       const audited = await auditOnSaleEvent(client, book, tally.tracked, finalStates, onSale!, commitments);
@@ -160,9 +198,13 @@ export async function runLoad(
         settleSeconds,
       }),
       ...(onSale !== undefined ? { onSale: onSaleFigures } : {}),
+      ...(operator !== undefined
+        ? { saleOperations: { done: operator.seen, refusedAfterEnd: tally.refusedAfterEnd } }
+        : {}),
     };
   } finally {
     await client.close();
+    await operatorClient?.close();
   }
 }
 
@@ -204,6 +246,10 @@ class Tally {
   readonly errorsByKind: Record<string, number> = {};
   /** Purchases seen held: the audit knows they may have run out. */
   readonly wasHeld = new Set<string>();
+  /** Purchases the buyers cancelled (`cancelRatio`). */
+  readonly cancelledByBuyers = new Set<string>();
+  /** Purchases refused (409) because the sale had been closed or cancelled: no error, the sale's end. */
+  refusedAfterEnd = 0;
   errors = 0;
   submitted = 0;
   decided = 0;
@@ -283,6 +329,7 @@ class Buyers {
     private readonly events: readonly { id: string }[],
     private readonly tally: Tally,
     private readonly onSale?: OnSale,
+    private readonly operator?: SaleOperator,
   ) {}
 
   async buy(index: number): Promise<void> {
@@ -293,6 +340,7 @@ class Buyers {
     const quantity = min + Math.floor(Math.random() * (max - min + 1));
     const userId = `u-${this.runTag}-${index}`;
     const begin = performance.now();
+    let submitted = false;
     try {
       const accepted = await client.submitPurchase(
         event.id,
@@ -300,7 +348,9 @@ class Buyers {
         `${this.runTag}-${index}`,
         options.preferWait,
       );
-      tally.submitLatency.add(performance.now() - begin);
+      submitted = true;
+      const acceptedAt = performance.now();
+      tally.submitLatency.add(acceptedAt - begin);
       tally.submitted += 1;
       tally.interval.accepted += 1;
       const arrival = this.arrival(index, accepted);
@@ -309,14 +359,25 @@ class Buyers {
         eventId: event.id,
         quantity,
         ...(arrival !== undefined ? { arrival } : {}),
+        submittedAt: begin,
+        acceptedAt,
       });
       if (options.acceptOnly) return;
       // Holding a long-poll per pre-queued purchase would take every connection until the start.
       if (accepted.status === 'prequeued') this.prequeued.push({ state: accepted, begin });
       else await this.finish(accepted, begin);
     } catch (error) {
-      tally.noteError(error);
+      if (!submitted && this.endedSale(error)) tally.refusedAfterEnd += 1;
+      else tally.noteError(error);
     }
+  }
+
+  /** A purchase refused because the run's operator closed or cancelled the sale: the sale's end. */
+  private endedSale(error: unknown): boolean {
+    if (this.operator?.endSent !== true || !(error instanceof HttpError) || error.status !== 409)
+      return false;
+    const kind = errorKind(error);
+    return kind.endsWith(' sale_ended') || kind.endsWith(' event_cancelled');
   }
 
   /** On-sale mode: pre-queued as a fast or a paced buyer, or arrived after the start. */
@@ -344,6 +405,7 @@ class Buyers {
       });
     const outcome = await this.payOrNot(decision);
     if (outcome.status === 'confirmed' && Math.random() < options.cancelRatio) {
+      tally.cancelledByBuyers.add(outcome.purchaseId);
       await client.cancel(outcome.purchaseId);
       await client.follow(outcome.purchaseId, (state) => state.status === 'cancelled');
       tally.interval.outcomes.cancelled += 1;
@@ -452,11 +514,57 @@ async function readBooks(
           status: state.status,
           quantity: state.quantity,
           wasHeld: wasHeld.has(state.purchaseId),
+          ...(state.reason !== undefined ? { reason: state.reason } : {}),
           ...(state.waitlistPosition !== undefined ? { waitlistPosition: state.waitlistPosition } : {}),
         })),
     });
   }
   return books;
+}
+
+/**
+ * The books the audit of the sale operations needs: each event's view (its sale's state, a resize not
+ * carried out), the report's refund, and every purchase with when it was sent and accepted.
+ */
+async function readOperatedEvents(
+  client: TicketingClient,
+  options: LoadOptions,
+  books: readonly EventBooks[],
+  tally: Tally,
+): Promise<OperatedEvent[]> {
+  const timing = new Map(tally.tracked.map((purchase) => [purchase.purchaseId, purchase]));
+  const events: OperatedEvent[] = [];
+  for (const book of books) {
+    const [view, report] = await Promise.all([client.event(book.eventId), client.report(book.eventId)]);
+    events.push({
+      eventId: book.eventId,
+      priceCents: book.priceCents,
+      totalTickets: book.totalTickets,
+      soldTickets: book.soldTickets,
+      heldTickets: book.heldTickets,
+      saleState: view.saleState,
+      pendingTotalTickets: view.pendingTotalTickets ?? null,
+      ...(report.refundDueCents !== undefined ? { refundDueCents: report.refundDueCents } : {}),
+      maxQuantity: options.quantity.max,
+      purchases: book.purchases.map((purchase) => {
+        const tracked = timing.get(purchase.purchaseId);
+        return {
+          purchaseId: purchase.purchaseId,
+          quantity: purchase.quantity,
+          status: purchase.status,
+          ...(purchase.reason !== undefined ? { reason: purchase.reason } : {}),
+          submittedAt: tracked?.submittedAt ?? 0,
+          acceptedAt: tracked?.acceptedAt ?? 0,
+          cancelledByBuyer: tally.cancelledByBuyers.has(purchase.purchaseId),
+          gotTickets:
+            ['confirmed', 'held', 'expired'].includes(purchase.status) ||
+            purchase.wasHeld === true ||
+            tally.cancelledByBuyers.has(purchase.purchaseId),
+        };
+      }),
+    });
+  }
+  return events;
 }
 
 function summarize(

@@ -53,4 +53,48 @@ describe('load client options', () => {
         `does not combine with ${flag[0]}`,
       );
   });
+
+  it('when sale operations are given, then they come in the order of their shares, resizes as often as given', () => {
+    expect(parseOptions([]).saleOperations).toEqual([]);
+    expect(
+      parseOptions([
+        '--resize-at',
+        '0.6:800',
+        '--pause-at',
+        '0.2:1500',
+        '--resize-at',
+        '0.3:200',
+        '--close-at',
+        '0.9',
+      ]).saleOperations,
+    ).toEqual([
+      { at: 0.2, kind: 'pause', forMs: 1500 },
+      { at: 0.3, kind: 'resize', totalTickets: 200 },
+      { at: 0.6, kind: 'resize', totalTickets: 800 },
+      { at: 0.9, kind: 'close' },
+    ]);
+    expect(parseOptions(['--cancel-event-at', '1']).saleOperations).toEqual([{ at: 1, kind: 'cancel' }]);
+  });
+
+  it('when a sale operation is malformed, comes after the end of the sale, or meets what its audit cannot follow, then it is refused', () => {
+    expect(() => parseOptions(['--resize-at', '0.5'])).toThrow(/--resize-at takes F:N/);
+    expect(() => parseOptions(['--resize-at', '0.5:0'])).toThrow(/--resize-at takes F:N/);
+    expect(() => parseOptions(['--resize-at', '1.5:10'])).toThrow(/0 < F <= 1/);
+    expect(() => parseOptions(['--pause-at', '0.5'])).toThrow(/--pause-at takes F:MS/);
+    expect(() => parseOptions(['--close-at', '0'])).toThrow(/0 < F <= 1/);
+    expect(() => parseOptions(['--close-at', 'half'])).toThrow(/0 < F <= 1/);
+    expect(() => parseOptions(['--close-at', '0.5', '--cancel-event-at', '0.6'])).toThrow(/give one/);
+    expect(() => parseOptions(['--close-at', '0.5', '--resize-at', '0.5:10'])).toThrow(
+      /every other operation must come before --close-at/,
+    );
+    expect(() => parseOptions(['--cancel-event-at', '0.5', '--pause-at', '0.7:100'])).toThrow(
+      /before --cancel-event-at/,
+    );
+    expect(() => parseOptions(['--sale-start-in', '5', '--resize-at', '0.5:10'])).toThrow(
+      /do not combine with --sale-start-in/,
+    );
+    expect(parseOptions(['--sale-start-in', '5', '--pause-at', '0.5:100']).saleOperations).toHaveLength(1);
+    for (const flag of ['--accept-only', '--no-audit'])
+      expect(() => parseOptions(['--close-at', '0.5', flag])).toThrow(`do not combine with ${flag}`);
+  });
 });

@@ -37,7 +37,7 @@ export interface TicketingWorker {
   reconcileNow(): Promise<number>;
   /** Runs one scan of Postgres now (the timer runs it every second): queues due expiries, wakes events. */
   scanNow(): Promise<void>;
-  /** Events this process has work for right now (an idle event is not among them). */
+  /** Events this process has work for right now, or rests with after it (an event idle past its rest is not among them). */
   readonly activeEvents: number;
 }
 

@@ -102,6 +102,12 @@ export async function activeJobs(system: FaultSystem): Promise<Set<string>> {
 }
 
 /**
+ * Every event the suite created, with its total at creation: Postgres keeps only what resizes made of
+ * it, and the audit replays a resized event's queue from it.
+ */
+export const createdTotals = new Map<string, number>();
+
+/**
  * Creates events through the api (as an operator would); with `holdSeconds`, events that hold; with
  * `salesStartAt`, events that pre-queue until then.
  */
@@ -125,7 +131,9 @@ export async function createEvents(
       }),
     });
     if (response.status !== 201) throw new Error(`POST /events: ${response.status} ${await response.text()}`);
-    ids.push(((await response.json()) as { id: string }).id);
+    const { id } = (await response.json()) as { id: string };
+    createdTotals.set(id, totalTickets);
+    ids.push(id);
   }
   return ids;
 }

@@ -1,8 +1,8 @@
 import type pg from 'pg';
 import type { RedisTarget } from '@ticketing/harness';
-import { auditBooks, waitAllFinal, type Books } from '../../src/books.js';
+import { auditBooks, waitAllFinal, waitSaleOperationsDone, type Books } from '../../src/books.js';
 import { Buyers, type LoadPlan } from '../../src/buyers.js';
-import { createEvents, openBooks, type FaultSystem } from './fault-system.js';
+import { createdTotals, createEvents, openBooks, type FaultSystem } from './fault-system.js';
 import { report, type ScenarioResult } from './report.js';
 
 export interface Scenario {
@@ -16,9 +16,10 @@ export interface Scenario {
   readonly load: Omit<LoadPlan, 'events'>;
   /**
    * Injects the faults while the load runs; returns what it did, for the table. `startAt`: the sale
-   * start (ms since the epoch), with `saleStartInMs`.
+   * start (ms since the epoch), with `saleStartInMs`; `events`: the events' ids, for operations on
+   * their sales.
    */
-  readonly faults: (buyers: Buyers, startAt: number) => Promise<string>;
+  readonly faults: (buyers: Buyers, startAt: number, events: readonly string[]) => Promise<string>;
   /** After every purchase is final, before the audit: what else must settle (holds ending). */
   readonly settle?: (db: pg.Pool) => Promise<void>;
   /** Quantity 1, no cancellations, more demand than tickets: the confirmed must be the first in line. */
@@ -40,15 +41,20 @@ export async function runScenario(
   });
   const buyers = new Buyers(() => system.url, { ...scenario.load, events });
   const load = buyers.run();
-  const notes = await scenario.faults(buyers, startAt);
+  const notes = await scenario.faults(buyers, startAt, events);
   await load;
   const db = openBooks(system);
   let secondsToAllFinal: number;
   let books: Books;
   try {
     secondsToAllFinal = (await waitAllFinal(db, buyers)) / 1000;
+    await waitSaleOperationsDone(db);
     await scenario.settle?.(db);
-    books = await auditBooks(db, buyers, { fifo: scenario.fifo ?? true });
+    books = await auditBooks(db, buyers, {
+      fifo: scenario.fifo ?? true,
+      initialTotals: createdTotals,
+      report: (eventId) => readReport(system, eventId),
+    });
   } finally {
     await db.end();
   }
@@ -61,6 +67,16 @@ export async function runScenario(
   };
   report(result);
   return result;
+}
+
+/** An event's report as the api gives it (`GET /events/:id/report`: an admin route, open on loopback). */
+export async function readReport(
+  system: FaultSystem<RedisTarget>,
+  eventId: string,
+): Promise<{ refundDueCents?: number }> {
+  const response = await fetch(`${system.url}/events/${eventId}/report`);
+  if (response.status !== 200) throw new Error(`GET /events/${eventId}/report: ${response.status}`);
+  return (await response.json()) as { refundDueCents?: number };
 }
 
 export const randomBetween = (min: number, max: number): number => min + Math.random() * (max - min);

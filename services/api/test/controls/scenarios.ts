@@ -1,5 +1,11 @@
 import type { AddressInfo } from 'node:net';
-import { auditDatabase, waitAllFinal, type Books, type BuyersSeen } from '@ticketing/faults/books';
+import {
+  auditDatabase,
+  waitAllFinal,
+  waitSaleOperationsDone,
+  type Books,
+  type BuyersSeen,
+} from '@ticketing/faults/books';
 import { Buyers } from '@ticketing/faults/buyers';
 import { sleep } from '@ticketing/harness';
 import { loadOptions, runLoad, type LoadResult } from '@ticketing/loadtest';
@@ -24,7 +30,9 @@ async function urlOf(system: TestSystem): Promise<string> {
 async function waitFinal(system: TestSystem, buyers: BuyersSeen, timeoutMs: number): Promise<number> {
   const pool = new pg.Pool({ connectionString: system.config.databaseUrl, max: 1 });
   try {
-    return await waitAllFinal(pool, buyers, timeoutMs);
+    const waited = await waitAllFinal(pool, buyers, timeoutMs);
+    // Then the operations on the sales (resizes, closes) whose turn came after the last purchase.
+    return waited + (await waitSaleOperationsDone(pool, timeoutMs));
   } finally {
     await pool.end();
   }
@@ -225,4 +233,87 @@ export async function preQueueThenStart(system: TestSystem): Promise<Books> {
   );
   await waitFinal(system, buyers, 30_000);
   return auditDatabase(system.config.databaseUrl, buyers, { fifo: true });
+}
+
+/**
+ * Resizes behind queued purchases (docs/running-a-sale.md), with no worker running meanwhile: 30
+ * buyers wait for an event of 20 tickets, which is then asked to shrink to 15; 15 buyers who do not
+ * join the waiting list wait for one of 10, which is then asked to grow to 20. Then a worker decides.
+ * In queue order the purchases before each resize are decided on the old total (20 confirmed, the
+ * shrink stopping at them; 10 confirmed and 5 rejected before the growth). The books once all is done,
+ * with the events' totals at creation for the replay.
+ */
+export async function resizeBehindQueuedPurchases(system: TestSystem): Promise<Books> {
+  const { inject, createEvent, submit } = httpHelpers(() => system);
+  const shrinking = await createEvent({ totalTickets: 20 });
+  const growing = await createEvent({ totalTickets: 10 });
+  await system.stopWorker();
+  let purchases: string[];
+  try {
+    const waiting = await Promise.all(
+      Array.from({ length: 30 }, (_, index) => submit(shrinking.id, { userId: `waits-${index}` })),
+    );
+    const notWaiting = await Promise.all(
+      Array.from({ length: 15 }, (_, index) =>
+        submit(growing.id, { userId: `leaves-${index}`, joinWaitlist: false }),
+      ),
+    );
+    purchases = [...waiting, ...notWaiting].map((purchase) => purchase.purchaseId);
+    for (const [event, totalTickets] of [
+      [shrinking, 15],
+      [growing, 20],
+    ] as const) {
+      const resized = await inject({
+        method: 'PATCH',
+        url: `/events/${event.id}`,
+        payload: { totalTickets },
+      });
+      expect(resized.statusCode, resized.body).toBe(200);
+    }
+  } finally {
+    await system.startWorker();
+  }
+  const buyers: BuyersSeen = {
+    accepted: new Map(
+      purchases.map((purchaseId, index) => [
+        purchaseId,
+        { purchaseId, eventId: index < 30 ? shrinking.id : growing.id },
+      ]),
+    ),
+    duplicated: 0,
+    rejected: [],
+  };
+  await waitFinal(system, buyers, 30_000);
+  return auditDatabase(system.config.databaseUrl, buyers, {
+    fifo: true,
+    initialTotals: new Map([
+      [shrinking.id, 20],
+      [growing.id, 10],
+    ]),
+  });
+}
+
+/**
+ * The load client (`pnpm loadtest`) resizing its sale while it is paused: 160 purchases at 40 a
+ * second for an event of 100 tickets, paused once 2% are accepted, for 3 s, and asked to shrink to 30
+ * once 40% are (the purchases before it have taken fewer than 30 then: nothing is decided while
+ * paused). In queue order the 64 before the shrink all get tickets (it stops at them). The client
+ * cannot tell where the purchases in flight as it sent the resize were numbered: at this pace they are
+ * few enough to leave the 30 of a shrink carried out at once well short of what its audit expects.
+ */
+export async function resizingLoadClient(system: TestSystem): Promise<LoadResult> {
+  return runLoad(
+    loadOptions({
+      url: await urlOf(system),
+      events: 1,
+      tickets: 100,
+      purchases: 160,
+      rate: 40,
+      quantity: { min: 1, max: 1 },
+      saleOperations: [
+        { at: 0.02, kind: 'pause', forMs: 3_000 },
+        { at: 0.4, kind: 'resize', totalTickets: 30 },
+      ],
+    }),
+  );
 }

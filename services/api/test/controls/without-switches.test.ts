@@ -10,6 +10,8 @@ import {
   preQueueThenStart,
   reachForAnothersPurchase,
   resendingBuyers,
+  resizeBehindQueuedPurchases,
+  resizingLoadClient,
   BUYER_TOKEN_SYSTEM,
   REDIS_LOSS_SYSTEM,
 } from './scenarios.js';
@@ -44,6 +46,13 @@ describe('the controls without their switches', () => {
       expect(second, first).toBe('waited for the first');
       expect(books.violations, first).toEqual([]);
     }
+  });
+
+  it('when resizes come behind queued purchases, then those before each are decided on the old total, and so the load client finds when it resizes a paused sale', async () => {
+    expect((await resizeBehindQueuedPurchases(system)).violations).toEqual([]);
+    const result = await resizingLoadClient(system);
+    expect(result.errors, result.errorSamples.join('\n')).toBe(0);
+    expect(result.audit).toEqual({ ok: true, violations: [] });
   });
 
   it('when a hold is confirmed after it ran out, then the confirmation is refused and the books are clean', async () => {

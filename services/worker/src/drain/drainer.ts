@@ -14,12 +14,21 @@ import {
 import { applyRound, latestSeq, type RoundOutcome } from '../decide/round.js';
 import type { DrainTarget } from '../decide/target.js';
 import { EventLease } from './event-lease.js';
-import { EventWork, type DrainerState, type JobsFor, type WakeReason } from './event-work.js';
+import {
+  EventWork,
+  type AfterRound,
+  type DrainerState,
+  type JobsFor,
+  type WakeReason,
+} from './event-work.js';
 import { JobLockRenewal } from './job-lock-renewal.js';
 import { QueueWorkers, type QueueWorker } from './queue-workers.js';
 
 /** Events one round takes from the line: one transaction decides all of them. */
 export const MAX_EVENTS_PER_ROUND = 64;
+
+/** How often resting events are looked at, to let go of those whose rest is over. */
+const REST_SWEEP_MS = 500;
 
 /**
  * What a round takes in: `draining` takes jobs for itself and prefetches the next round's while its
@@ -60,13 +69,19 @@ export interface AppliedRound extends RoundOutcome {
  * all of them in one transaction. Redis and Postgres work overlap instead of taking turns: while the
  * transaction runs, each event's next jobs are fetched; once it committed, its jobs are completed
  * while the event's next round already applies the prefetched ones. Events left with jobs or work go
- * back to the end of the line, keeping their lease; the others let it go once their completions are
- * done. Up to `workerConcurrency` rounds run at once.
- * Idle events cost nothing: no object, no connection, no polling.
+ * back to the end of the line, keeping their lease; the others rest, lease in hand, for a third of
+ * the lease's duration (so resting never needs it extended), then let it go once their completions
+ * are done. A wake-up during the rest lines the event up at once, with no lease to take again: with
+ * many events of a few purchases each, taking and releasing a lease for every round was a fifth of
+ * the worker's Redis calls. Up to `workerConcurrency` rounds run at once.
+ * Events idle past their rest cost nothing: no object, no connection, no polling.
  */
 export class EventDrainer {
   private readonly work = new Map<string, EventWork>();
   private readonly line: EventWork[] = [];
+  /** Idle events still holding their lease, with when they came to rest, longest resting first. */
+  private readonly resting = new Map<EventWork, number>();
+  private readonly restSweep: NodeJS.Timeout;
   private readonly rounds = new Set<Promise<void>>();
   /** Announcements sent after a commit, not awaited by the round. */
   private readonly announcing = new Set<Promise<void>>();
@@ -80,9 +95,11 @@ export class EventDrainer {
       deps.log,
       (eventId) => this.work.get(eventId)?.busy ?? false,
     );
+    this.restSweep = setInterval(() => this.endRests(), REST_SWEEP_MS);
+    this.restSweep.unref();
   }
 
-  /** Events with work in this process. */
+  /** Events with work in this process, and idle ones resting with their lease. */
   get activeEvents(): number {
     return this.work.size;
   }
@@ -94,6 +111,8 @@ export class EventDrainer {
     if (work === undefined) {
       work = new EventWork(eventId);
       this.work.set(eventId, work);
+      this.line.push(work);
+    } else if (this.resting.delete(work)) {
       this.line.push(work);
     }
     work.woken(reason);
@@ -131,7 +150,7 @@ export class EventDrainer {
       if (targets.length > 0) await this.apply(claimed, targets, kind);
     } catch (error) {
       // Transient (Postgres away): the jobs go back for a retry with backoff; nothing was committed.
-      // The events are let go rather than retried at once; the scan of Postgres wakes them again.
+      // The events rest rather than being retried at once; the scan of Postgres wakes them again.
       await Promise.all(
         claimed.flatMap((work) =>
           work.jobsInHand.map((job) =>
@@ -187,8 +206,15 @@ export class EventDrainer {
     if (jobsFor === 'this-round' && work.jobs.length > 0) return;
     const worker = this.workers.get(work.eventId);
     try {
-      const want = Math.min(await worker.jobsToAskFor(), this.deps.config.workerBatchSize);
-      work.tookJobs(want > 0 ? await worker.take(work.token, want) : [], want, jobsFor);
+      // Retries are not announced: their purchases are still queued in Postgres, and the scan of it
+      // wakes the event, which is when they are looked for.
+      const ready = await worker.readiness(work.wakeups, work.needsLatestSeq);
+      // Those waiting, or one when only retries are left: asking is what moves a due retry to wait.
+      const want = Math.min(
+        ready.waiting > 0 ? ready.waiting : Math.min(ready.delayed, 1),
+        this.deps.config.workerBatchSize,
+      );
+      work.tookJobs(want > 0 ? await worker.take(work.token, want) : [], want, ready, jobsFor);
     } catch (err) {
       if (jobsFor === 'this-round') throw err;
       this.deps.log.warn({ err, eventId: work.eventId }, 'prefetching jobs failed');
@@ -277,14 +303,38 @@ export class EventDrainer {
     );
   }
 
-  /** Events with jobs in hand or work left go to the end of the line; the others let go. */
+  /**
+   * Events with jobs in hand or work left go to the end of the line; the others rest (or, once the
+   * drainer is closing, let go).
+   */
   private async lineUpOrLetGo(works: EventWork[]): Promise<void> {
-    const done = new Set(works.filter((work) => work.idle));
+    const done = new Set(this.state === 'closing' ? works.filter((work) => work.idle) : []);
     await Promise.all([...done].map((work) => this.letGo(work)));
-    for (const work of works) {
-      const next = work.leaveRound(done.has(work) ? 'let-go' : 'kept', this.state);
-      if (next === 'forget') this.forget(work);
-      else if (next === 'line-up') this.line.push(work);
+    for (const work of works)
+      this.after(work, work.leaveRound(done.has(work) ? 'let-go' : 'kept', this.state));
+  }
+
+  private after(work: EventWork, next: AfterRound): void {
+    if (next === 'forget') this.forget(work);
+    else if (next === 'line-up') this.line.push(work);
+    else if (next === 'rest') this.resting.set(work, performance.now());
+  }
+
+  /**
+   * Events resting longer than a third of the lease let it go, as an idle event did at the end of its
+   * round: in a round of their own as far as wake-ups go, so one that comes meanwhile lines them up
+   * again instead of being lost.
+   */
+  private endRests(): void {
+    const restedSince = performance.now() - this.deps.config.eventLeaseMs / 3;
+    for (const [work, since] of this.resting) {
+      if (since > restedSince) return;
+      this.resting.delete(work);
+      work.enterRound();
+      void this.letGo(work).then(() => {
+        this.after(work, work.leaveRound('let-go', this.state));
+        this.pump();
+      });
     }
   }
 
@@ -304,6 +354,7 @@ export class EventDrainer {
    */
   async close(): Promise<void> {
     this.state = 'closing';
+    clearInterval(this.restSweep);
     await Promise.all(this.rounds);
     while (this.line.length > 0) {
       await this.startRound(this.line.splice(0, MAX_EVENTS_PER_ROUND), 'finishing');
@@ -311,6 +362,7 @@ export class EventDrainer {
     await Promise.all([...this.work.values()].map((work) => this.letGo(work)));
     await Promise.all(this.announcing);
     this.work.clear();
+    this.resting.clear();
     await this.workers.close();
   }
 }

@@ -3,8 +3,11 @@ import type { Job } from 'bullmq';
 import type { DrainTarget } from '../decide/target.js';
 import type { EventLease } from './event-lease.js';
 
-/** What becomes of an event's work when a round it took part in ends. */
-export type AfterRound = 'forget' | 'line-up' | 'stay';
+/**
+ * What becomes of an event's work when a round it took part in ends: `rest` keeps it, and its lease,
+ * idle until it is woken again or its rest is over.
+ */
+export type AfterRound = 'forget' | 'line-up' | 'stay' | 'rest';
 
 /** Why an event was woken: the api announced jobs, or the scan found requests pending in Postgres. */
 export type WakeReason = 'announced' | 'pending-in-postgres';
@@ -12,14 +15,24 @@ export type WakeReason = 'announced' | 'pending-in-postgres';
 /** Jobs taken for the round about to apply them, or prefetched while it runs for the next one. */
 export type JobsFor = 'this-round' | 'next-round';
 
+/** What the event's queue held when it was asked, before its jobs were taken. */
+export interface QueueReadiness {
+  readonly waiting: number;
+  /** Retries waiting for their time; 0 when they were not looked for. */
+  readonly delayed: number;
+  /** The event's wake-ups counted when the queue was read (`EventWork.wakeups`). */
+  readonly wakeups: number;
+}
+
 /** A drainer `closing` starts no round of its own accord and takes no more jobs. */
 export type DrainerState = 'running' | 'closing';
 
 /**
- * What this process knows about one event that has work, from its wake-up until its queue runs dry,
- * and the transitions a round puts it through: woken → planned → applied (the next jobs prefetched
- * meanwhile) → handed over (the applied jobs go to be completed, the prefetched ones are in hand) →
- * lined up again or let go. The drainer does the I/O; this only keeps the state straight.
+ * What this process knows about one event that has work, from its wake-up until its queue runs dry
+ * and its rest is over, and the transitions a round puts it through: woken → planned → applied (the
+ * next jobs prefetched meanwhile) → handed over (the applied jobs go to be completed, the prefetched
+ * ones are in hand) → lined up again, or resting until woken or let go. The drainer does the I/O;
+ * this only keeps the state straight.
  */
 export class EventWork {
   /** Identifies this process's claim: the lease's value and the lock token of the jobs taken. */
@@ -46,11 +59,14 @@ export class EventWork {
   /** Woken while in a round: look at the queue again afterwards. */
   private wokenAgain = false;
   private inRound = false;
+  /** Wake-ups so far: one that came after the queue was read may have brought jobs the read missed. */
+  private wakeCount = 0;
 
   constructor(readonly eventId: string) {}
 
   /** New work: announced, or (`pending-in-postgres`) requests pending whether or not Redis has jobs. */
   woken(reason: WakeReason): void {
+    this.wakeCount += 1;
     if (this.inRound) this.wokenAgain = true;
     this.dry = false;
     if (reason === 'pending-in-postgres') this.pendingInPostgres = true;
@@ -65,13 +81,21 @@ export class EventWork {
     return !this.dry;
   }
 
+  get wakeups(): number {
+    return this.wakeCount;
+  }
+
   /**
-   * Took `taken` jobs after asking for `wanted` (for this round, or prefetched for the next): fewer
-   * means the queue ran dry.
+   * Took `taken` jobs after asking for `wanted` (for this round, or prefetched for the next) of a
+   * queue that held `ready`. The queue ran dry when it gave fewer, or when every job waiting was
+   * taken, no retry is due later and no wake-up came since the read: every job added after it is
+   * announced, and the announcement wakes the event again. Asking a dry queue again would only cost
+   * a read per event and round, which with many events of a few jobs each is most of the reads.
    */
-  tookJobs(taken: readonly Job[], wanted: number, jobsFor: JobsFor): void {
+  tookJobs(taken: readonly Job[], wanted: number, ready: QueueReadiness, jobsFor: JobsFor): void {
     (jobsFor === 'next-round' ? this.prefetched : this.jobs).push(...taken);
-    this.dry = taken.length < wanted || wanted === 0;
+    const emptied = ready.delayed === 0 && taken.length >= ready.waiting && ready.wakeups === this.wakeCount;
+    this.dry = taken.length < wanted || wanted === 0 || emptied;
   }
 
   /** Every job in this process's hands: the round's and the prefetched ones. */
@@ -159,8 +183,9 @@ export class EventWork {
   }
 
   /**
-   * The round is over. Lease `let-go`: it was idle and its lease was released; a wake-up that came
-   * meanwhile must not be lost, so it is only forgotten if it is still idle. Drainer `closing`: only
+   * The round is over (or the rest: see the drainer's `endRests`). Lease `let-go`: it was idle and
+   * its lease was released; a wake-up that came meanwhile must not be lost, so it is only forgotten
+   * if it is still idle. Lease `kept` and idle: it rests, lease in hand. Drainer `closing`: only
    * events with jobs in hand take part in another round.
    */
   leaveRound(lease: 'let-go' | 'kept', drainer: DrainerState): AfterRound {
@@ -168,6 +193,8 @@ export class EventWork {
     if (lease === 'let-go') {
       this.lease = undefined;
       if (this.idle) return 'forget';
+    } else if (this.idle && drainer === 'running') {
+      return 'rest';
     }
     this.wokenAgain = false;
     if (drainer === 'closing' && this.jobs.length === 0) return 'stay';

@@ -1,5 +1,6 @@
 import { Worker, createRedisBackend, type BackendFactory, type Job, type RedisQueueBackend } from 'bullmq';
 import { eventQueueName, type Config, type Logger, type RedisClient } from '@ticketing/shared';
+import type { QueueReadiness } from './event-work.js';
 
 /** Queue workers kept for recently drained events (about 9 KB each). */
 const MAX_QUEUE_WORKERS = 2_000;
@@ -22,18 +23,17 @@ export class QueueWorker extends Worker {
   commands: RedisClient | undefined;
 
   /**
-   * How many jobs to ask for: those waiting, or one when only retries (delayed jobs) are left, since
-   * asking is what moves a retry whose time has come back to wait. Two plain reads instead of a
-   * fetch that comes back empty (a Lua script each time), which matters when thousands of events
-   * have a job or two each.
+   * What the queue holds: jobs waiting, and (`withRetries`) retries, delayed jobs. Plain reads instead
+   * of a fetch that comes back empty (a Lua script each time), which matters when thousands of events
+   * have a job or two each. `wakeups`: the event's wake-ups counted now, before the reads.
    */
-  async jobsToAskFor(): Promise<number> {
-    if (this.commands === undefined) return 1;
+  async readiness(wakeups: number, withRetries: boolean): Promise<QueueReadiness> {
+    if (this.commands === undefined) return { waiting: 0, delayed: 1, wakeups };
     const [waiting, delayed] = await Promise.all([
       this.commands.llen(this.keys.wait ?? ''),
-      this.commands.zcard(this.keys.delayed ?? ''),
+      withRetries ? this.commands.zcard(this.keys.delayed ?? '') : 0,
     ]);
-    return waiting > 0 ? waiting : Math.min(delayed, 1);
+    return { waiting, delayed, wakeups };
   }
 
   /** Completes the job (the next ones were fetched already, while the round's transaction ran). */
