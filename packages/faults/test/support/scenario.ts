@@ -1,8 +1,7 @@
 import type pg from 'pg';
-import type { RedisTarget } from '@ticketing/harness';
 import { auditBooks, waitAllFinal, type Books } from '../../src/books.js';
 import { Buyers, type LoadPlan } from '../../src/buyers.js';
-import { createEvents, openBooks, type FaultSystem } from './fault-system.js';
+import { createEvents, openBooks, type AnyFaultSystem } from './fault-system.js';
 import { report, type ScenarioResult } from './report.js';
 
 export interface Scenario {
@@ -29,10 +28,7 @@ export interface Scenario {
  * One scenario: create the events, run the buyers and the faults together, wait for every accepted
  * purchase to be final, audit the books in Postgres, print the table row.
  */
-export async function runScenario(
-  system: FaultSystem<RedisTarget>,
-  scenario: Scenario,
-): Promise<ScenarioResult> {
+export async function runScenario(system: AnyFaultSystem, scenario: Scenario): Promise<ScenarioResult> {
   const startAt = Date.now() + (scenario.saleStartInMs ?? 0);
   const events = await createEvents(system, scenario.events, scenario.ticketsPerEvent, {
     holdSeconds: scenario.holdSeconds ?? 0,

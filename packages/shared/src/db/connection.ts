@@ -91,17 +91,31 @@ function selectingClient(selector: PostgresHostSelector): typeof pg.Client {
 }
 
 /**
+ * A node-postgres pool on `databaseUrl`, which may list several hosts with libpq's
+ * `target_session_attrs` (postgres-hosts.ts): every new connection goes to the host that fits now, so
+ * after a failover the pool follows the new primary. For code that speaks pg itself (audits, tools).
+ */
+export function createPgPool(
+  databaseUrl: string,
+  config: Omit<pg.PoolConfig, 'Client' | 'connectionString'> = {},
+): pg.Pool {
+  const selector = hostSelectorFor(databaseUrl, CONNECT_TIMEOUT_MS);
+  return new pg.Pool({
+    connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+    ...config,
+    Client: selectingClient(selector),
+    connectionString: selector.url.urlFor(selector.url.hosts[0] ?? { host: 'localhost', port: 5432 }),
+  });
+}
+
+/**
  * Postgres `bigint` counts and sequence numbers stay far below 2^53, so they are read as numbers.
- * `databaseUrl` may list several hosts with libpq's `target_session_attrs` (postgres-hosts.ts): every
- * new connection goes to the host that fits now, so after a failover the pool follows the new primary.
+ * `databaseUrl` may list several hosts (see createPgPool).
  */
 export function createDb(databaseUrl: string, options: DbOptions = {}): Kysely<Database> {
   const selector = hostSelectorFor(databaseUrl, CONNECT_TIMEOUT_MS);
-  const pool = new pg.Pool({
-    Client: selectingClient(selector),
-    connectionString: selector.url.urlFor(selector.url.hosts[0] ?? { host: '127.0.0.1', port: 5432 }),
+  const pool = createPgPool(databaseUrl, {
     max: options.poolSize ?? 10,
-    connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
     ...(options.idleInTransactionTimeoutMs
       ? { idle_in_transaction_session_timeout: options.idleInTransactionTimeoutMs }
       : {}),
