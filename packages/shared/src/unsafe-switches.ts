@@ -34,6 +34,8 @@ export const UNSAFE_SWITCH_NAMES = [
    * purchases jobs (as a design leaning on its jobs would): the pre-queue is decided early.
    */
   'decide-before-start',
+  /** A change of an event's total is carried out when it is asked for, not at its place in the queue. */
+  'resize-at-once',
 ] as const;
 
 export type UnsafeSwitchName = (typeof UNSAFE_SWITCH_NAMES)[number];

@@ -11,14 +11,18 @@ import {
 } from '../src/domain/draw.js';
 import { decidePurchases, type PendingPurchase, type PurchaseStatus } from '../src/domain/purchase.js';
 import { admission, checkSaleWindow, saleWindowState } from '../src/domain/sale-window.js';
+import { checkResize, freedTickets, resizedTotal } from '../src/domain/sale-operations.js';
 import { planPromotions } from '../src/domain/waitlist.js';
 
 /**
  * A model-based test of the sale's rules. The system under test is the worker's way of running a sale
- * with the pure domain functions: requests (purchases, cancellations and expiries) take numbers in one
+ * with the pure domain functions: requests (purchases, cancellations, expiries, resizes and the close) take numbers in one
  * queue, and each delivered job applies every pending request up to its own number, purchases in
  * batches through `decidePurchases`, cancellations through `cancellationEffect` + `planPromotions`,
- * expiries through `expiryEffect` + `planPromotions`. On an event with holds, a purchase that gets
+ * expiries through `expiryEffect` + `planPromotions`, resizes (refused by `checkResize` below what is
+ * taken when asked) through `resizedTotal` + `planPromotions`, the close
+ * (after which purchases and resizes are refused) by rejecting the line, after which `freedTickets`
+ * keeps returned tickets. On an event with holds, a purchase that gets
  * tickets is held until the shop confirms it (`checkConfirmable`, at any moment, outside the queue) or
  * until the sweep finds it past its time and queues its expiry. Jobs arrive late, twice, or not at all
  * (a final sweep stands for the reconciler); time passes in ticks. The reference model is the plainest
@@ -43,7 +47,9 @@ interface Purchase {
 type Request =
   | { readonly kind: 'purchase'; readonly id: number }
   | { readonly kind: 'cancel'; readonly id: number }
-  | { readonly kind: 'expire'; readonly ids: readonly number[] };
+  | { readonly kind: 'expire'; readonly ids: readonly number[] }
+  | { readonly kind: 'resize'; readonly total: number }
+  | { readonly kind: 'close' };
 
 /** A confirmation, where it happened: after `applied` requests, with `queued` accepted, at tick `at`. */
 interface Confirmation {
@@ -56,7 +62,13 @@ interface Confirmation {
 }
 
 interface Sale {
-  readonly total: number;
+  readonly initialTotal: number;
+  /** As resizes carried out left it. */
+  total: number;
+  /** The sale has ended: its close has its place in the queue (nothing is numbered after it). */
+  ended: boolean;
+  /** Its close was carried out: the line is closed, freed tickets are kept. */
+  closed: boolean;
   readonly holdTicks: number;
   available: number;
   now: number;
@@ -71,7 +83,10 @@ interface Sale {
 }
 
 const newSale = (total: number, holdTicks: number): Sale => ({
+  initialTotal: total,
   total,
+  ended: false,
+  closed: false,
   holdTicks,
   available: total,
   now: 0,
@@ -86,6 +101,8 @@ const newSale = (total: number, holdTicks: number): Sale => ({
 type Command =
   | { readonly kind: 'buy'; readonly user: number; readonly quantity: number; readonly joinWaitlist: boolean }
   | { readonly kind: 'cancel'; readonly pick: number }
+  | { readonly kind: 'resize'; readonly total: number }
+  | { readonly kind: 'close' }
   | { readonly kind: 'deliver'; readonly pick: number }
   | { readonly kind: 'pay'; readonly pick: number; readonly reference: number }
   | { readonly kind: 'tick'; readonly ticks: number }
@@ -100,8 +117,23 @@ const purchaseOf = (sale: Sale, id: number): Purchase => {
 const pick = (sale: Sale, index: number): Purchase | undefined =>
   sale.purchases[index % Math.max(1, sale.purchases.length)];
 
-/** The api's side: accept a request into the queue (a refused cancellation takes no number). */
-function accept(sale: Sale, command: Command & { kind: 'buy' | 'cancel' }): void {
+/** The api's side: accept a request into the queue (a refused cancellation or resize takes no number). */
+function accept(sale: Sale, command: Command & { kind: 'buy' | 'cancel' | 'resize' | 'close' }): void {
+  if (command.kind === 'close') {
+    // A repeat changes nothing; the first takes its number after every purchase.
+    if (sale.ended) return;
+    sale.ended = true;
+    sale.queue.push({ kind: 'close' });
+    return;
+  }
+  // After the end, purchases are refused, and so is a new total.
+  if (sale.ended && command.kind !== 'cancel') return;
+  if (command.kind === 'resize') {
+    const taken = sale.total - sale.available;
+    if (checkResize({ soldTickets: taken, heldTickets: 0 }, command.total) !== undefined) return;
+    sale.queue.push({ kind: 'resize', total: command.total });
+    return;
+  }
   if (command.kind === 'buy') {
     const id = sale.purchases.length;
     sale.purchases.push({
@@ -241,8 +273,17 @@ function applyUpTo(sale: Sale, position: number): void {
         sale.available += purchase.quantity;
         purchase.status = 'expired';
       }
+    } else if (request.kind === 'resize') {
+      const taken = sale.total - sale.available;
+      sale.total = resizedTotal({ soldTickets: taken, heldTickets: 0 }, request.total);
+      sale.available = sale.total - taken;
+    } else if (request.kind === 'close') {
+      for (const id of sale.waitlist) purchaseOf(sale, id).status = 'rejected';
+      sale.waitlist = [];
+      sale.closed = true;
     }
-    promote(sale);
+    const closedAt = sale.closed ? new Date(0) : null;
+    if (freedTickets({ pausedAt: null, closedAt }) === 'promote') promote(sale);
     sale.appliedAt[sale.applied] = sale.now;
     sale.applied += 1;
   }
@@ -250,12 +291,14 @@ function applyUpTo(sale: Sale, position: number): void {
 
 /** The reference model: every rule spelled out, one request at a time, confirmations where they were. */
 function referenceOutcome(sale: Sale) {
-  const { total, holdTicks, queue, purchases, appliedAt, confirmations } = sale;
+  const { initialTotal, holdTicks, queue, purchases, appliedAt, confirmations } = sale;
   const status = new Map<number, PurchaseStatus>();
   const heldUntil = new Map<number, number>();
   const confirmedWith = new Map<number, string>();
   const outcomes: string[] = [];
-  let available = total;
+  let available = initialTotal;
+  let total = initialTotal;
+  let closed = false;
   let line: number[] = [];
   const quantity = (id: number) => purchases[id]?.quantity ?? 0;
   const give = (id: number, at: number) => {
@@ -264,6 +307,8 @@ function referenceOutcome(sale: Sale) {
     if (holdTicks > 0) heldUntil.set(id, at + holdTicks);
   };
   const promote = (at: number) => {
+    // After the close, tickets coming back are sold to nobody.
+    if (closed) return;
     while (line.length > 0 && quantity(line[0] ?? -1) <= available) give(line.shift() ?? -1, at);
   };
   const cancelRequestedBefore = (id: number, queued: number) =>
@@ -317,17 +362,28 @@ function referenceOutcome(sale: Sale) {
       if (['queued', 'held', 'confirmed', 'waitlisted'].includes(current))
         status.set(request.id, 'cancelled');
       promote(at);
-    } else {
+    } else if (request.kind === 'expire') {
       for (const id of request.ids) {
         if (status.get(id) !== 'held') continue;
         available += quantity(id);
         status.set(id, 'expired');
       }
       promote(at);
+    } else if (request.kind === 'resize') {
+      // A new total at its place in the queue: what it asks, but no ticket sold or held goes away.
+      const taken = total - available;
+      total = Math.max(request.total, taken);
+      available = total - taken;
+      promote(at);
+    } else {
+      // The end: every purchase is decided before it, and whoever still waits in line is turned away.
+      for (const id of line) status.set(id, 'rejected');
+      line = [];
+      closed = true;
     }
     confirmAfter(index + 1);
   });
-  return { status, available, line, outcomes };
+  return { status, available, total, line, outcomes };
 }
 
 function checkInvariants(sale: Sale): void {
@@ -362,6 +418,13 @@ const command: fc.Arbitrary<Command> = fc.oneof(
     }),
   },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant('cancel' as const), pick: fc.nat() }) },
+  // New totals, below what is taken at times (refused then, or cut back to it at their turn).
+  {
+    weight: 1,
+    arbitrary: fc.record({ kind: fc.constant('resize' as const), total: fc.integer({ min: 1, max: 14 }) }),
+  },
+  // The sale's end, early or not: every run past it refuses new purchases and closes the line.
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant('close' as const) }) },
   // Deliveries of any request's job, earlier ones included: late, repeated, out of order.
   { weight: 4, arbitrary: fc.record({ kind: fc.constant('deliver' as const), pick: fc.nat() }) },
   // Few references, so a repeated confirm often names the same payment and sometimes another.
@@ -396,7 +459,7 @@ function settle(sale: Sale): void {
 }
 
 describe('sale model', () => {
-  it('when purchases, cancellations, confirmations, expiries, duplicates and re-delivered jobs come in any order, then the sale matches the reference and its invariants hold', () => {
+  it('when purchases, cancellations, resizes, a close, confirmations, expiries, duplicates and re-delivered jobs come in any order, then the sale matches the reference and its invariants hold', () => {
     fc.assert(
       fc.property(
         fc.integer({ min: 1, max: 12 }),
@@ -425,6 +488,7 @@ describe('sale model', () => {
           );
           expect(sale.confirmations.map((c) => c.outcome)).toEqual(reference.outcomes);
           expect(sale.available).toBe(reference.available);
+          expect(sale.total).toBe(reference.total);
           expect(sale.waitlist).toEqual(reference.line);
         },
       ),

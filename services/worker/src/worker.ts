@@ -18,6 +18,7 @@ import {
 import { EventDrainer } from './drain/drainer.js';
 import { queueDueExpiries } from './holds/expiry-sweep.js';
 import { expiriesQueued, recordRoundMetrics } from './metrics/metrics.js';
+import { queueDueCloses } from './recovery/due-closes.js';
 import { findEventsWithPendingWork } from './recovery/pending-scan.js';
 import { reconcile } from './recovery/reconciler.js';
 import { WebhookDeliveries } from './webhooks/webhook-deliveries.js';
@@ -83,11 +84,13 @@ export function createWorker(deps: WorkerDeps): TicketingWorker {
   let closing = false;
 
   /**
-   * Holds past their time get their expiries queued; then every event with requests pending in
-   * Postgres (the source of truth, whatever Redis holds) is woken, those expiries included.
+   * Holds past their time get their expiries queued, sales past their end their closes; then every
+   * event with requests pending in Postgres (the source of truth, whatever Redis holds) is woken, those
+   * expiries and closes included.
    */
   async function scan(): Promise<void> {
     expiriesQueued.inc(await queueDueExpiries(db));
+    await queueDueCloses(db);
     for (const eventId of await findEventsWithPendingWork(db)) drainer.wake(eventId, 'pending-in-postgres');
   }
 

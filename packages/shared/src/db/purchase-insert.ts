@@ -17,8 +17,11 @@ export type AcceptedPurchase = Pick<
 /** What `insertPurchases` reads back of each purchase it stored: what Postgres gave it. */
 export type StoredPurchase = Pick<PurchaseRow, 'id' | 'seq' | 'createdAt' | 'status' | 'drawKey'>;
 
-/** Why the sale window refused a purchase, by Postgres's clock when the purchase was numbered. */
-export type WindowRefusal = 'sale_not_open' | 'sale_ended';
+/**
+ * Why the sale window refused a purchase, by Postgres's clock when the purchase was numbered, or why
+ * its event did: cancelled (requestEventCancellation takes the same lock, so nothing is numbered after it).
+ */
+export type WindowRefusal = 'sale_not_open' | 'sale_ended' | 'event_cancelled';
 
 /** What Postgres made of one request: stored, or refused by its event's sale window. */
 export type InsertOutcome =
@@ -65,6 +68,7 @@ export async function insertPurchases(
   }>`
   with request as (
     select r.*, case
+        when e.cancelled_at is not null then 'event_cancelled'
         when e.sales_end_at <= statement_timestamp() then 'sale_ended'
         when e.pre_queue_opens_at > statement_timestamp() then 'sale_not_open'
       end as refusal,

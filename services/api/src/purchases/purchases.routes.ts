@@ -65,7 +65,7 @@ export function registerPurchaseRoutes(app: App, deps: AppDeps): void {
           'Repeating a request with the same `Idempotency-Key` returns the same purchase. ' +
           "Before an event's sale start the purchase is `prequeued` (one per buyer: a second is 409 " +
           '`already_queued`) and decided in the draw at the start; before its pre-queue opens 409 ' +
-          '`sale_not_open`, after its sale end 409 `sale_ended`.',
+          '`sale_not_open`, after its sale end 409 `sale_ended`, once the event is cancelled 409 `event_cancelled`.',
         params: IdParams,
         headers: SubmitPurchaseHeaders,
         body: SubmitPurchaseBody,

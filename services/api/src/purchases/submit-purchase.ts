@@ -99,6 +99,7 @@ export async function submitPurchase(
     );
   }
   if (purchase === 'sale_ended') throw conflict('sale_ended', 'The sale has ended');
+  if (purchase === 'event_cancelled') throw conflict('event_cancelled', 'This event is cancelled');
   if (purchase === undefined) return { purchase: await replay(deps, request), replayed: true };
   // Remembered before its job exists, so its update cannot be announced before this.
   deps.acceptedViews.remember({

@@ -1,4 +1,10 @@
-import { cancellationEffect, type CancellationEffect, type PurchaseStatus, type Tx } from '@ticketing/shared';
+import {
+  cancellationEffect,
+  type CancellationEffect,
+  type FreedTickets,
+  type PurchaseStatus,
+  type Tx,
+} from '@ticketing/shared';
 import { cancelBooking } from './bookings.repository.js';
 import { returnTickets } from './events.repository.js';
 import { promoteWaitlist } from './promote-waitlist.js';
@@ -9,7 +15,7 @@ import { leaveLine } from './waitlist.repository.js';
 
 /**
  * Carries out a requested cancellation: the purchase gives up what it holds, and freed tickets go to
- * the waiting list in line order. The caller holds the event's row lock and has decided every
+ * the waiting list in line order (`freed`: not after the close). The caller holds the event's row lock and has decided every
  * purchase accepted before the cancellation.
  */
 export async function applyCancellation(
@@ -17,13 +23,15 @@ export async function applyCancellation(
   eventId: string,
   purchaseId: string,
   decidedAt: Date,
+  freed: FreedTickets,
 ): Promise<Ended> {
   const purchase = await findPurchase(tx, purchaseId);
   if (purchase === undefined) return { ended: [], promoted: [] };
   const cancelled = await carryOut(cancellationEffect(purchase.status), purchase);
   if (cancelled === undefined) return { ended: [], promoted: [] };
   // Leaving the line can unblock it too: the new head may fit where the old one did not.
-  return { ended: [cancelled], promoted: await promoteWaitlist(tx, eventId, decidedAt) };
+  const promoted = freed === 'promote' ? await promoteWaitlist(tx, eventId, decidedAt) : [];
+  return { ended: [cancelled], promoted };
 
   function carryOut(
     effect: CancellationEffect,

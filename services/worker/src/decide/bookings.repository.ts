@@ -48,3 +48,20 @@ export async function cancelBooking(
     .returning(['eventId', 'quantity'])
     .executeTakeFirst();
 }
+
+/** Marks the active bookings of these purchases cancelled; returns how many tickets they held. */
+export async function cancelBookings(
+  tx: Tx,
+  purchaseIds: readonly string[],
+  cancelledAt: Date,
+): Promise<number> {
+  if (purchaseIds.length === 0) return 0;
+  const { rows } = await sql<{ tickets: number }>`
+    with cancelled as (
+      update bookings set cancelled_at = ${cancelledAt}
+      where purchase_id = any(${purchaseIds}::uuid[]) and cancelled_at is null
+      returning quantity
+    )
+    select coalesce(sum(quantity), 0)::integer as tickets from cancelled`.execute(tx);
+  return rows[0]?.tickets ?? 0;
+}

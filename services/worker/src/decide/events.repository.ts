@@ -93,3 +93,47 @@ export async function returnTickets(tx: Tx, returned: Allotment): Promise<void> 
     .where('id', '=', returned.eventId)
     .execute();
 }
+
+/**
+ * Carries out a resize at its place in the queue: the event's total becomes `totalTickets` and the
+ * request records it as applied. The caller computed the total under the row lock (`resizedTotal`).
+ */
+export async function applyTotal(
+  tx: Tx,
+  eventId: string,
+  resizeSeq: number,
+  totalTickets: number,
+  appliedAt: Date,
+): Promise<void> {
+  await tx.updateTable('events').set({ totalTickets }).where('id', '=', eventId).execute();
+  await tx
+    .updateTable('eventResizes')
+    .set({ appliedAt, appliedTotal: totalTickets })
+    .where('seq', '=', resizeSeq)
+    .where('appliedAt', 'is', null)
+    .execute();
+}
+
+/** Records that the event's close was carried out: its waiting list is closed for good. */
+export async function markClosed(tx: Tx, eventId: string, closedAt: Date): Promise<void> {
+  await tx
+    .updateTable('events')
+    .set({ closedAt })
+    .where('id', '=', eventId)
+    .where('closedAt', 'is', null)
+    .execute();
+}
+
+/** Moves the event's cancellation past `cursor` (and records it finished when `finishedAt` is given). */
+export async function advanceCancellation(
+  tx: Tx,
+  eventId: string,
+  cursor: number,
+  finishedAt: Date | null,
+): Promise<void> {
+  await tx
+    .updateTable('events')
+    .set({ cancellationCursor: cursor, cancellationFinishedAt: finishedAt })
+    .where('id', '=', eventId)
+    .execute();
+}

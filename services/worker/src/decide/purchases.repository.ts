@@ -1,4 +1,5 @@
 import {
+  ACTIVE_STATUSES,
   PLACED_STATUSES,
   sqlList,
   unsafeSwitches,
@@ -140,4 +141,55 @@ export async function expireHolds(
     .where('status', '=', 'held')
     .returning(['id as purchaseId', 'quantity'])
     .execute();
+}
+
+/** An active purchase of an event being cancelled, as its cancellation needs it. */
+export interface ActivePurchase {
+  readonly id: string;
+  readonly seq: number;
+  readonly status: PurchaseStatus;
+  readonly quantity: number;
+}
+
+/**
+ * The event's next `limit` active purchases numbered after `afterSeq`, in queue order, locked: the
+ * batch an event's cancellation carries out next.
+ */
+export async function findActivePurchasesAfter(
+  tx: Tx,
+  eventId: string,
+  afterSeq: number,
+  limit: number,
+): Promise<ActivePurchase[]> {
+  return tx
+    .selectFrom('purchases')
+    .select(['id', 'seq', 'status', 'quantity'])
+    .where('eventId', '=', eventId)
+    .where('seq', '>', afterSeq)
+    .where('status', 'in', ACTIVE_STATUSES)
+    .orderBy('seq')
+    .limit(limit)
+    .forUpdate()
+    .execute();
+}
+
+/** The places in the queue of the event's pending expiries up to `upToSeq`, in order, at most `limit`. */
+export async function findPendingExpiries(
+  tx: Tx,
+  eventId: string,
+  upToSeq: number,
+  limit: number,
+): Promise<number[]> {
+  const rows = await tx
+    .selectFrom('purchases')
+    .select('expireSeq')
+    .distinct()
+    .where('eventId', '=', eventId)
+    .where('status', '=', 'held')
+    .where('expireSeq', 'is not', null)
+    .where('expireSeq', '<=', upToSeq)
+    .orderBy('expireSeq')
+    .limit(limit)
+    .execute();
+  return rows.flatMap((row) => (row.expireSeq === null ? [] : [row.expireSeq]));
 }

@@ -1,18 +1,27 @@
 import {
+  freedTickets,
   NO_OUTBOX,
   saleWindowState,
   unsafeSwitches,
   type Database,
-  type EventRow,
+  type EventChange,
+  type FreedTickets,
   type OutboxRecorder,
   type PurchaseUpdate,
+  type Tx,
 } from '@ticketing/shared';
 import { sql, type Kysely } from 'kysely';
 import { applyCancellation } from './apply-cancellation.js';
+import { applyClose } from './apply-close.js';
 import { applyExpiry } from './apply-expiry.js';
+import { applyResize } from './apply-resize.js';
+import { cancelEventBatch, EVENT_CANCELLATION_BATCH } from './cancel-event.js';
 import { decideSales, type SaleToDecide } from './decide-sales.js';
 import { makeDraws, type DrawMade } from './draw.repository.js';
+import type { Ended } from './ended.js';
 import { lockEvents, type LockedEvent } from './events.repository.js';
+import { promoteWaitlist } from './promote-waitlist.js';
+import { findPendingExpiries } from './purchases.repository.js';
 import { loadSaleSnapshots, nextEndingInLine, type Ending } from './sale-snapshots.repository.js';
 import { toPurchaseUpdate, type StatusChange } from './status-change.js';
 import type { DrainTarget } from './target.js';
@@ -54,12 +63,15 @@ const hasStarted = (event: LockedEvent): boolean =>
 
 /**
  * Applies, in one transaction, the pending requests of several events accepted up to each one's
- * target, strictly in acceptance order per event: purchases to decide, cancellations and expiries to
- * carry out. Each event gets one step: up to `batchSize` purchases, or the purchases before its next
- * ending (a cancellation or an expiry), then that ending and those right after it in the queue (with
- * no purchase between them), up to `batchSize` and ENDINGS_PER_ROUND endings. Anything already applied is skipped,
- * so running a round twice, or in two workers at once, changes nothing the second time. The changes
- * are recorded in `outbox` in the same transaction, for webhooks.
+ * target, strictly in acceptance order per event: purchases to decide, cancellations, expiries,
+ * resizes and closes to carry out. Each event gets one step: up to `batchSize` purchases, or the
+ * purchases before its next ending, then that ending and those right after it in the queue (with no
+ * purchase between them), up to `batchSize` and ENDINGS_PER_ROUND endings. Before that, an event whose
+ * waiting list could not get free tickets (it was paused) is promoted. A cancelled event's step is the
+ * next batch of its cancellation instead, whatever else is pending; a paused event's is only its
+ * expiries. Anything already applied is skipped, so running a round twice, or in two workers at once,
+ * changes nothing the second time. The changes are recorded in `outbox` in the same transaction, for
+ * webhooks.
  */
 export async function applyRound(
   db: Kysely<Database>,
@@ -85,7 +97,38 @@ export async function applyRound(
     // Decisions are stamped when they are made, and never before the round's time by Postgres's clock
     // (the one a sale start is checked against), should this process's clock be behind it.
     const decidedAt = new Date(Math.max(Date.now(), locked[0]?.roundNow.getTime() ?? 0));
-    const events = locked.filter(hasStarted);
+    const byEvent = new Map(targets.map((target) => [target.eventId, target]));
+    const changes: StatusChange[] = [];
+    const eventChanges: EventChange[] = [];
+    const unfinished = new Set<string>();
+    const progress = new Map<string, number>();
+    let promotions = 0;
+    let heldPromotions = 0;
+    const countPromotions = (promoted: readonly StatusChange[]) => {
+      promotions += promoted.length;
+      heldPromotions += promoted.filter((change) => change.status === 'held').length;
+    };
+
+    // A cancellation overrides every other step: its next batch, until it is finished; after that
+    // there is nothing left to do (whatever was pending was cancelled with its purchase).
+    for (const event of locked.filter((e) => e.cancelledAt !== null && e.cancellationFinishedAt === null)) {
+      const { cancelled, finished } = await cancelEventBatch(tx, event, EVENT_CANCELLATION_BATCH, decidedAt);
+      changes.push(...cancelled);
+      if (!finished) unfinished.add(event.id);
+    }
+    // A paused event only has its holds run out: the resume promotes. Its purchases keep their place
+    // (the event is not left unfinished for them: the scan of Postgres skips it until the resume).
+    for (const event of locked.filter((e) => e.cancelledAt === null && e.pausedAt !== null)) {
+      const upToSeq = byEvent.get(event.id)?.upToSeq ?? 0;
+      const expiries = await findPendingExpiries(tx, event.id, upToSeq, ENDINGS_PER_ROUND);
+      for (const seq of expiries) {
+        const { ended } = await applyExpiry(tx, event.id, seq, decidedAt, freedTickets(event));
+        changes.push(...ended);
+      }
+      if (expiries.length === ENDINGS_PER_ROUND) unfinished.add(event.id);
+    }
+
+    let events = locked.filter((e) => e.cancelledAt === null && e.pausedAt === null && hasStarted(e));
     // An event's draw comes first in its queue order: at its first round after the start.
     const draws = await makeDraws(
       tx,
@@ -94,12 +137,36 @@ export async function applyRound(
     const drawing = new Set(
       events.filter((event) => event.salesStartAt !== null && event.drawFinishedAt === null).map((e) => e.id),
     );
+    const running = targets.filter((target) => events.some((event) => event.id === target.eventId));
     // Read under the locks: nothing another worker committed before them is missed.
-    const snapshots = await loadSaleSnapshots(tx, targets);
-    const byEvent = new Map(targets.map((target) => [target.eventId, target]));
+    let snapshots = await loadSaleSnapshots(tx, running);
+    // Free tickets and a waiting list: tickets came back while the sale was paused (or a resize the
+    // pause held back). The line gets them before any purchase is decided.
+    const starved = events.filter((event) => {
+      const waiting = snapshots.get(event.id)?.waitlistLength ?? 0;
+      const free = event.totalTickets - event.soldTickets - event.heldTickets;
+      return !drawing.has(event.id) && freedTickets(event) === 'promote' && free > 0 && waiting > 0;
+    });
+    if (starved.length > 0) {
+      for (const event of starved) {
+        const promoted = await promoteWaitlist(tx, event.id, decidedAt);
+        changes.push(...promoted);
+        countPromotions(promoted);
+      }
+      const fresh = new Map(
+        (
+          await lockEvents(
+            tx,
+            starved.map((event) => event.id),
+          )
+        ).map((e) => [e.id, e]),
+      );
+      events = events.map((event) => fresh.get(event.id) ?? event);
+      snapshots = await loadSaleSnapshots(tx, running);
+    }
 
     const sales: SaleToDecide[] = [];
-    const endings: { event: EventRow; ending: Ending }[] = [];
+    const endings: { event: LockedEvent; ending: Ending }[] = [];
     for (const event of events) {
       const snapshot = snapshots.get(event.id);
       const target = byEvent.get(event.id);
@@ -128,30 +195,27 @@ export async function applyRound(
     }
 
     const decided = await decideSales(tx, sales, batchSize, decidedAt);
-    const changes: StatusChange[] = [...decided.changes];
-    const unfinished = new Set(decided.unfinished.keys());
-    const progress = new Map(
-      sales
-        .filter((sale) => sale.draw === undefined)
-        .map((sale) => [sale.event.id, decided.unfinished.get(sale.event.id) ?? sale.upToSeq]),
-    );
-    let promotions = 0;
-    let heldPromotions = 0;
+    changes.push(...decided.changes);
+    for (const eventId of decided.unfinished.keys()) unfinished.add(eventId);
+    for (const sale of sales) {
+      if (sale.draw === undefined)
+        progress.set(sale.event.id, decided.unfinished.get(sale.event.id) ?? sale.upToSeq);
+    }
     for (const { event, ending } of endings) {
       const eventId = event.id;
       if (unfinished.has(eventId)) continue;
       const upToSeq = byEvent.get(eventId)?.upToSeq ?? ending.seq;
+      let freed = freedTickets(event);
       // Endings one after another in the queue (a burst of cancellations) are carried out together,
       // a few dozen to a round: one transaction for many, still in queue order.
       let next: Ending | undefined = ending;
       for (let carried = 1; next !== undefined; carried += 1) {
-        const { ended, promoted } =
-          next.kind === 'cancel'
-            ? await applyCancellation(tx, eventId, next.purchaseId, decidedAt)
-            : await applyExpiry(tx, eventId, next.seq, decidedAt);
-        changes.push(...ended, ...promoted);
-        promotions += promoted.length;
-        heldPromotions += promoted.filter((change) => change.status === 'held').length;
+        const done = await carryOut(tx, eventId, next, decidedAt, freed);
+        // Tickets freed after the close are not sold again.
+        if (next.kind === 'close') freed = 'keep';
+        changes.push(...done.ended, ...done.promoted);
+        eventChanges.push(...(done.eventChanges ?? []));
+        countPromotions(done.promoted);
         progress.set(eventId, next.seq);
         next =
           carried < Math.min(batchSize, ENDINGS_PER_ROUND)
@@ -163,6 +227,7 @@ export async function applyRound(
     }
     await outbox.record(tx, changes, decidedAt);
     if (draws.length > 0) await outbox.recordSaleStarts?.(tx, draws, decidedAt);
+    if (eventChanges.length > 0) await outbox.recordEventChanges?.(tx, eventChanges, decidedAt);
     return {
       updates: changes.map((change) => toPurchaseUpdate(change, decidedAt)),
       unfinished,
@@ -173,6 +238,26 @@ export async function applyRound(
       draws,
     };
   });
+}
+
+/** Carries out one ending of an event, its turn in the queue come. */
+function carryOut(
+  tx: Tx,
+  eventId: string,
+  ending: Ending,
+  decidedAt: Date,
+  freed: FreedTickets,
+): Promise<Ended> {
+  switch (ending.kind) {
+    case 'cancel':
+      return applyCancellation(tx, eventId, ending.purchaseId, decidedAt, freed);
+    case 'expire':
+      return applyExpiry(tx, eventId, ending.seq, decidedAt, freed);
+    case 'resize':
+      return applyResize(tx, eventId, ending, decidedAt, freed);
+    case 'close':
+      return applyClose(tx, eventId, decidedAt);
+  }
 }
 
 /** The newest sequence number handed out: everything accepted so far is at or below it. */

@@ -105,7 +105,32 @@ export async function removeLineHead(tx: Tx, eventId: string, first: readonly Li
  * as a departure, so that those behind it count one fewer ahead of them.
  */
 export async function leaveLine(tx: Tx, purchaseId: string): Promise<void> {
+  await leaveLines(tx, [purchaseId]);
+}
+
+/** Takes entries off their lines wherever they stand, as `leaveLine` does each, in one statement. */
+export async function leaveLines(tx: Tx, purchaseIds: readonly string[]): Promise<void> {
+  if (purchaseIds.length === 0) return;
   await sql`
-    with gone as (delete from waitlist_entries where purchase_id = ${purchaseId} returning event_id, line_no)
+    with gone as (
+      delete from waitlist_entries where purchase_id = any(${purchaseIds}::uuid[]) returning event_id, line_no
+    )
     insert into waitlist_departures (event_id, line_no) select event_id, line_no from gone`.execute(tx);
+}
+
+/**
+ * Closes an event's line (the sale ended): every entry leaves it, the head moves to the tail and the
+ * departures are forgotten. Returns the purchases that were waiting, in line order.
+ */
+export async function closeLine(tx: Tx, eventId: string): Promise<string[]> {
+  const { rows } = await sql<{ purchaseId: string }>`
+    with gone as (
+      delete from waitlist_entries where event_id = ${eventId} returning purchase_id, line_no
+    ), head as (
+      update events set waitlist_head = waitlist_tail where id = ${eventId}
+    ), passed as (
+      delete from waitlist_departures where event_id = ${eventId}
+    )
+    select purchase_id from gone order by line_no`.execute(tx);
+  return rows.map((row) => row.purchaseId);
 }

@@ -1,4 +1,4 @@
-import { sql, type Kysely } from 'kysely';
+import { sql, type ExpressionBuilder, type Kysely } from 'kysely';
 import {
   hasPendingCancellation,
   isAwaitingDecision,
@@ -14,7 +14,9 @@ import { reconcilerRequeued, reconcilerRuns } from '../metrics/metrics.js';
  * The safety net for Redis losing jobs (a flush, a failover, a crash without persistence): Postgres
  * knows every accepted purchase, so any still undecided after a while gets its job back. One job per
  * event is enough, for the newest stale purchase: processing it decides every purchase before it.
- * Pending cancellations are re-enqueued the same way.
+ * Pending cancellations are re-enqueued the same way. Paused and cancelled events are left out: a
+ * paused event's purchases wait in Postgres for the resume by design, and a cancelled event's are
+ * cancelled by its rounds whatever their jobs (the scan of Postgres wakes those).
  */
 export async function reconcile(
   deps: { db: Kysely<Database>; queues: EventQueues; log: Logger },
@@ -27,6 +29,7 @@ export async function reconcile(
     .select(['eventId', 'id', 'seq'])
     .where(isAwaitingDecision)
     .where('createdAt', '<', cutoff)
+    .where(ofRunningEvent)
     .orderBy('eventId')
     .orderBy('seq', 'desc')
     .execute();
@@ -35,6 +38,7 @@ export async function reconcile(
     .select(['eventId', 'id', 'cancelSeq'])
     .where('cancelRequestedAt', '<', cutoff)
     .where(hasPendingCancellation)
+    .where(ofRunningEvent)
     .limit(1000)
     .execute();
 
@@ -66,6 +70,19 @@ export async function reconcile(
   if (requeued > 0) deps.log.warn({ requeued }, 'reconciler re-enqueued lost jobs');
   return requeued;
 }
+
+/** The purchase's event is neither paused nor cancelled. */
+const ofRunningEvent = ({ exists, not, selectFrom }: ExpressionBuilder<Database, 'purchases'>) =>
+  not(
+    exists(
+      selectFrom('events')
+        .select('events.id')
+        .whereRef('events.id', '=', 'purchases.eventId')
+        .where((eb) =>
+          eb.or([eb('events.pausedAt', 'is not', null), eb('events.cancelledAt', 'is not', null)]),
+        ),
+    ),
+  );
 
 /** Makes sure a job for this work is waiting or running; returns whether it had to be re-created. */
 async function ensureJob(queues: EventQueues, job: TicketingJob): Promise<boolean> {

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { unsafeSwitches, useTestDatabase } from '@ticketing/shared/testing';
 import { auditControl } from './control-books.js';
 import { decideInOverlappingRounds, sameDecisions, staleCounts } from './overlapping-rounds.js';
+import { resizeAmidPurchases } from './resize-books.js';
 
 // The negative controls' own scenarios with every switch off and every constraint in place: nothing
 // is refused and the audit is clean, so what the controls see comes from what their switches take
@@ -20,5 +21,9 @@ describe('the controls without their switches', () => {
       expect(errors).toEqual([]);
       expect((await auditControl(environment, purchases, { fifo: true })).violations).toEqual([]);
     }
+  });
+
+  it('when a resize comes amid purchases, then each is decided on the size at its number', async () => {
+    expect((await resizeAmidPurchases(db)).wrong).toEqual([]);
   });
 });
