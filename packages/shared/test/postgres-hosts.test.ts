@@ -117,7 +117,7 @@ describe('a pool on a primary and its standby', () => {
     }
   });
 
-  it('when the primary turns read-only and then the standby is promoted, then writes fail as unavailable (25006, then 08001) until they reach the new primary', async () => {
+  it('when the primary turns read-only and then the standby is promoted, then new connections are turned away, writes fail as unavailable (25006, then 08001) until they reach the new primary', async () => {
     const url = failoverUrl();
     const db = createDb(url, { poolSize: 2 });
     try {
@@ -125,6 +125,13 @@ describe('a pool on a primary and its standby', () => {
       // What a demoted primary looks like to a session it already has: its writes are refused.
       await primary.query('alter system set default_transaction_read_only = on');
       await primary.query('select pg_reload_conf()');
+      // A new connection to the host in use sees what it reports at start-up, and turns it away.
+      const fresh = createDb(url, { poolSize: 1 });
+      await expect(sql`select 1`.execute(fresh)).rejects.toMatchObject({
+        code: '08001',
+        message: expect.stringMatching(/no longer takes a read-write session/),
+      });
+      await fresh.destroy();
       await expect(sql`insert into seats values (3)`.execute(db)).rejects.toMatchObject({ code: '25006' });
       // The read-only primary is no longer used, and no host fits until the standby is promoted.
       expect(postgresPrimaryOf(url)).toBeUndefined();

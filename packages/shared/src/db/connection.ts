@@ -58,6 +58,18 @@ function selectingClient(selector: PostgresHostSelector): typeof pg.Client {
     }
 
     private async connectToSelected(): Promise<pg.Client> {
+      // Until the pool has the client (and listens to it), a connection lost while this connects or
+      // turns an unfit host away must not be an unhandled 'error' event: it fails the connect instead.
+      const ignore = (): void => {};
+      this.on('error', ignore);
+      try {
+        return await this.connectSelected();
+      } finally {
+        this.off('error', ignore);
+      }
+    }
+
+    private async connectSelected(): Promise<pg.Client> {
       const address = await selector.select();
       // With one host, the configured one (which may be a Unix socket) is the one.
       if (selector.url.hosts.length > 1) {
@@ -80,6 +92,8 @@ function selectingClient(selector: PostgresHostSelector): typeof pg.Client {
         })
       ) {
         selector.reject(address);
+        // Whatever this connection says from now on, nobody is listening any more.
+        this.on('error', () => {});
         await this.end().catch(() => undefined);
         throw new NoSuitableHostError(
           `Postgres at ${formatAddress(address)} no longer takes a ${selector.url.targetSessionAttrs} session`,
