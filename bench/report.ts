@@ -124,6 +124,9 @@ function verdicts(rows: readonly ResultRow[]): Verdict[] {
   check('onsale-accept: the pre-queue accepted at ≥ 0.9 × accept', () =>
     atLeast(rateRatio('onsale-accept', 'accept'), 0.9),
   );
+  check('cancel-event: an event cancelled at ≥ 1 × the rate its purchases were decided at', () =>
+    atLeast(rateRatio('cancel-event', 'cancel-event-drain'), 1),
+  );
   check('every audit passes', () =>
     rows.length === 0
       ? undefined

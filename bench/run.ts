@@ -31,6 +31,7 @@ import { baselineEntry, type BaselineName } from './baselines/index.js';
 import { cpuPerUnit, type BenchSystem, type ResultRow } from './bench-types.js';
 import { renderResults } from './report.js';
 import { runBacklog } from './scenarios/backlog.js';
+import { runEventCancellation } from './scenarios/cancel-event.js';
 import { runLongWaitlist } from './scenarios/long-waitlist.js';
 import { runOnSale } from './scenarios/onsale.js';
 
@@ -67,7 +68,7 @@ interface Scenario {
   readonly name: string;
   readonly what: string;
   readonly system?: SystemName;
-  readonly kind?: 'load' | 'backlog' | 'long-waitlist' | 'onsale';
+  readonly kind?: 'load' | 'backlog' | 'long-waitlist' | 'onsale' | 'cancel-event';
   readonly env?: Record<string, string>;
   readonly apiProcesses?: number;
   readonly workers?: number;
@@ -173,6 +174,12 @@ const scenarios: Scenario[] = [
     what: `1 event × 1,000,000 tickets with a sale start: ${purchases(200_000).toLocaleString('en')} buyers in the pre-queue, then the start while ${purchases(20_000).toLocaleString('en')} more arrive`,
     kind: 'onsale',
     load: { ...HOT, purchases: purchases(200_000) },
+  },
+  {
+    name: 'cancel-event',
+    what: `1 event × ${purchases(30_000).toLocaleString('en')} tickets, ${purchases(100_000).toLocaleString('en')} purchases (accepted, then decided: confirmed or waiting), then the event cancelled`,
+    kind: 'cancel-event',
+    load: { ...HOT, tickets: purchases(30_000), purchases: purchases(100_000) },
   },
 ];
 
@@ -284,6 +291,8 @@ async function runScenario(scenario: Scenario): Promise<ResultRow[]> {
       );
     } else if (kind === 'long-waitlist') {
       rows = await runLongWaitlist(bench, scenario.name, options, progress);
+    } else if (kind === 'cancel-event') {
+      rows = await runEventCancellation(bench, scenario.what, options, progress);
     } else if (kind === 'onsale') {
       rows = await runOnSale(bench, scenario.what, options, ONSALE, progress);
     } else {

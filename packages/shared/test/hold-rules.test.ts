@@ -4,12 +4,18 @@ import { PURCHASE_STATUSES, type PurchaseStatus } from '../src/domain/purchase.j
 
 const purchase = (
   status: PurchaseStatus,
-  options: { cancelRequested?: boolean; pastHoldExpiry?: boolean; paymentReference?: string | null } = {},
+  options: {
+    cancelRequested?: boolean;
+    pastHoldExpiry?: boolean;
+    paymentReference?: string | null;
+    eventCancelled?: boolean;
+  } = {},
 ) => ({
   status,
   cancelRequested: options.cancelRequested ?? false,
   pastHoldExpiry: options.pastHoldExpiry ?? false,
   paymentReference: options.paymentReference ?? null,
+  eventCancelled: options.eventCancelled ?? false,
 });
 
 describe('expiryEffect', () => {
@@ -24,6 +30,16 @@ describe('checkConfirmable', () => {
   it('when held, in time and not being cancelled, then it is confirmed', () => {
     expect(checkConfirmable(purchase('held'), 'pay-1')).toEqual({ kind: 'confirm' });
     expect(checkConfirmable(purchase('held'), undefined)).toEqual({ kind: 'confirm' });
+  });
+
+  it('when its event is cancelled, then nothing is confirmed, not even a repeat of an earlier confirmation', () => {
+    for (const status of PURCHASE_STATUSES)
+      expect(
+        checkConfirmable(purchase(status, { eventCancelled: true, paymentReference: 'pay-1' }), 'pay-1'),
+      ).toEqual({
+        kind: 'refused',
+        refusal: { code: 'event_cancelled', message: 'This event is cancelled' },
+      });
   });
 
   it('when held but past its time, then it is refused as hold_expired, whether or not its expiry was carried out', () => {

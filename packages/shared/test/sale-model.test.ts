@@ -166,6 +166,7 @@ function pay(sale: Sale, command: Command & { kind: 'pay' }): void {
     {
       ...purchase,
       pastHoldExpiry: purchase.holdExpiresAt === undefined || sale.now >= purchase.holdExpiresAt,
+      eventCancelled: false,
     },
     paymentReference,
   );

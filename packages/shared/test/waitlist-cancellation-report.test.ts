@@ -62,7 +62,9 @@ describe('buildSalesReport', () => {
         { unitPriceCents: 1000, tickets: 3, bookings: 2 },
         { unitPriceCents: 1500, tickets: 2, bookings: 1 },
       ],
+      refundAtPrices: [],
       cancellations: 4,
+      eventCancelled: 0,
       waitlisted: 5,
       holdsExpired: 6,
     });
@@ -75,7 +77,26 @@ describe('buildSalesReport', () => {
       cancellations: 4,
       waitlisted: 5,
       holdsExpired: 6,
+      eventCancelled: 0,
+      refundDueCents: 0,
     });
+  });
+
+  it('when the event is cancelled, then the refund due is what its bookings were paid, at each price', () => {
+    const report = buildSalesReport({
+      eventId: 'e',
+      currency: 'EUR',
+      soldAtPrices: [{ unitPriceCents: 1000, tickets: 1, bookings: 1 }],
+      refundAtPrices: [
+        { unitPriceCents: 1000, tickets: 3, bookings: 2 },
+        { unitPriceCents: 2500, tickets: 2, bookings: 1 },
+      ],
+      cancellations: 1,
+      eventCancelled: 7,
+      waitlisted: 0,
+      holdsExpired: 0,
+    });
+    expect(report).toMatchObject({ refundDueCents: 8000, eventCancelled: 7, cancellations: 1 });
   });
 
   it('when nothing sold, then everything is zero', () => {
@@ -84,7 +105,9 @@ describe('buildSalesReport', () => {
         eventId: 'e',
         currency: 'USD',
         soldAtPrices: [],
+        refundAtPrices: [],
         cancellations: 0,
+        eventCancelled: 0,
         waitlisted: 0,
         holdsExpired: 0,
       }),

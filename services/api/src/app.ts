@@ -7,6 +7,7 @@ import { registerJsonParser } from './http/json-parser.js';
 import { registerSecurity } from './http/security.js';
 import { createValidatorCompiler } from './http/validator.js';
 import { registerEventRoutes } from './events/events.routes.js';
+import { registerRunSaleRoutes } from './events/run-sale.routes.js';
 import { registerHealthRoutes } from './health/health.routes.js';
 import { registerSeedCompatibleRoutes } from './seed-compatible/seed-compatible.routes.js';
 import { registerPurchaseRoutes } from './purchases/purchases.routes.js';
@@ -54,6 +55,7 @@ export function buildApp(
     const api = scope as App;
     registerHealthRoutes(api, deps);
     registerEventRoutes(api, deps);
+    registerRunSaleRoutes(api, deps);
     registerPurchaseRoutes(api, deps);
     registerReportRoutes(api, deps);
     registerSeedCompatibleRoutes(api, deps);

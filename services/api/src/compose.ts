@@ -10,7 +10,7 @@ import {
 } from '@ticketing/shared';
 import type { AppDeps } from './app-types.js';
 import { DrawCache } from './events/draw-cache.js';
-import { EventCache } from './events/event-cache.js';
+import { EventCache, eventChangesChannel } from './events/event-cache.js';
 import { BuyerAccess, createBuyerTokens } from './http/buyer-auth.js';
 import { AcceptedViewCache } from './purchases/accepted-view-cache.js';
 import { createPurchaseBatching } from './purchases/purchase-batching.js';
@@ -36,13 +36,17 @@ export async function openAppDeps(config: Config): Promise<AppDeps> {
   const acceptedViews = new AcceptedViewCache();
   updates.observe((update) => acceptedViews.forget(update.id));
   const outbox = new WebhookOutbox(webhookSubscriptions);
+  const events = new EventCache(db, (eventId) =>
+    redis.publish(eventChangesChannel(config.queuePrefix), eventId),
+  );
+  await events.listen(updates.connection, config.queuePrefix);
   return {
     config,
     db,
     redis,
     queues,
     updates,
-    events: new EventCache(db),
+    events,
     draws: new DrawCache(db),
     purchases: createPurchaseBatching(
       db,

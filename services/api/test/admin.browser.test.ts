@@ -98,6 +98,17 @@ describe('admin pages in a browser', () => {
     expect(opened?.status()).toBe(200);
     await waitForField(page, eventId, 'sold', '0');
     expect(await field(page, eventId, 'name')).toContain('Summer Festival');
+    // A paused sale stands out.
+    const paused = await inject({
+      method: 'POST',
+      url: `/events/${warmUpId}/pause`,
+      headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
+    });
+    expect(paused.statusCode).toBe(200);
+    await waitForField(page, warmUpId, 'sale', 'paused');
+    const saleCell = page.locator(`tr[data-event-id="${warmUpId}"] [data-field="sale"]`);
+    expect(await saleCell.getAttribute('class')).toBe('sale-paused');
+    expect(await field(page, eventId, 'sale')).toBe('on sale');
 
     // Paced over a few seconds, as a sale would come in, so that the rate has a shape to chart.
     for (let index = 0; index < 6; index += 1) {

@@ -116,6 +116,27 @@ async function callEveryRoute(): Promise<void> {
   await answer(200, { method: 'GET', url: '/reports/events?limit=1' });
   await answer(400, { method: 'GET', url: `/reports/events?cursor=${MISSING}` });
 
+  // Running a sale: an edit, a resize refused, pause, resume, close, a cancellation and what it refuses.
+  const run = await createEvent({ totalTickets: 5, holdSeconds: 60 });
+  await answer(200, { method: 'PATCH', url: `/events/${run.id}`, payload: { name: 'Run', totalTickets: 6 } });
+  await answer(400, { method: 'PATCH', url: `/events/${run.id}`, payload: {} });
+  await answer(422, { method: 'PATCH', url: `/events/${run.id}`, payload: { holdSeconds: 0 } });
+  await answer(404, { method: 'PATCH', url: `/events/${MISSING}`, payload: { name: 'x' } });
+  const runHold = await poll((await submit(run.id, { userId: 'r1', quantity: 3 })).purchaseId);
+  await answer(409, { method: 'PATCH', url: `/events/${run.id}`, payload: { totalTickets: 2 } });
+  await answer(200, { method: 'POST', url: `/events/${run.id}/pause` });
+  await answer(200, { method: 'POST', url: `/events/${run.id}/resume` });
+  await answer(404, { method: 'POST', url: `/events/${MISSING}/resume` });
+  await answer(202, { method: 'POST', url: `/events/${run.id}/cancel`, payload: { reason: 'Storm' } });
+  await answer(400, { method: 'POST', url: `/events/${run.id}/cancel`, payload: { reason: '' } });
+  await answer(404, { method: 'POST', url: `/events/${MISSING}/cancel`, payload: { reason: 'Storm' } });
+  await answer(409, { method: 'POST', url: `/events/${run.id}/close` });
+  await answer(409, { method: 'POST', url: `/events/${run.id}/purchases`, payload: { userId: 'r2' } });
+  await answer(409, { method: 'POST', url: `/purchases/${runHold.purchaseId}/confirm` });
+  const closing = await createEvent({ totalTickets: 1 });
+  await answer(200, { method: 'POST', url: `/events/${closing.id}/close` });
+  await answer(409, { method: 'POST', url: `/events/${closing.id}/pause` });
+
   // The seed's routes.
   const seeded = await answer(201, {
     method: 'POST',

@@ -281,6 +281,8 @@ describe('reports', () => {
       cancellations: 1,
       waitlisted: 1,
       holdsExpired: 0,
+      eventCancelled: 0,
+      refundDueCents: 0,
     });
 
     const items: { eventId: string }[] = [];

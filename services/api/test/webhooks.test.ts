@@ -62,6 +62,11 @@ describe('signed webhooks', () => {
       'purchase.promoted',
       'event.sold_out',
       'event.sale_started',
+      'event.updated',
+      'event.paused',
+      'event.resumed',
+      'event.ended',
+      'event.cancelled',
     ]);
     await register(system, cancellations, { events: ['purchase.cancelled'] });
 

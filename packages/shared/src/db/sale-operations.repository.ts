@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import { unsafeSwitches } from '../unsafe-switches.js';
 import { nextQueueSeq, takeAcceptingLocks } from './accepting-locks.js';
+import type { EventRow } from './database.js';
 import type { Tx } from './executor.js';
 
 /**
@@ -11,6 +12,44 @@ import type { Tx } from './executor.js';
  * by every purchase numbered after it. Whether an operation may be done is the caller's to check
  * first (`checkSaleOperation`, `checkResize`); these only write it.
  */
+
+/** The event locked for an operation, with Postgres's clock (`dbNow`) and its pending resize. */
+export type LockedEvent = EventRow & {
+  readonly dbNow: Date;
+  /** The total of the latest resize not yet carried out, if any. */
+  readonly pendingTotalTickets: number | null;
+};
+
+/**
+ * Takes the event's accepting lock, then its row lock (the order of every writer that numbers
+ * something for the event; a drain round takes only the row lock), so that what the caller checks of
+ * the event is what these change. Undefined when there is no such event. `no key update`, as a
+ * confirmation and a round lock it: the foreign keys of rows inserted meanwhile (bookings) do not wait.
+ */
+export async function lockEventForOperation(tx: Tx, eventId: string): Promise<LockedEvent | undefined> {
+  await takeAcceptingLocks(tx, [eventId]);
+  const { rows } = await sql<LockedEvent>`
+    select e.*, statement_timestamp() as db_now,
+      (select r.total_tickets from event_resizes r
+        where r.event_id = e.id and r.applied_at is null order by r.seq desc limit 1) as pending_total_tickets
+    from events e where e.id = ${eventId}
+    for no key update`.execute(tx);
+  return rows[0];
+}
+
+/** The terms an edit changes at once (they apply to what is accepted or decided after it). */
+export interface EventTermsChange {
+  readonly name?: string;
+  readonly priceCents?: number;
+  readonly maxPerPurchase?: number;
+  readonly holdSeconds?: number;
+  readonly salesEndAt?: Date;
+}
+
+export async function updateEventTerms(tx: Tx, eventId: string, change: EventTermsChange): Promise<void> {
+  if (Object.keys(change).length === 0) return;
+  await tx.updateTable('events').set(change).where('id', '=', eventId).execute();
+}
 
 /** A resize as requested: its place in the queue, and, when carried out, what the total became. */
 export interface ResizeRequest {
@@ -84,9 +123,14 @@ export async function resumeSale(tx: Tx, eventId: string): Promise<boolean> {
  */
 export async function requestClose(tx: Tx, eventId: string): Promise<number | undefined> {
   await takeAcceptingLocks(tx, [eventId]);
+  // Closed before its start, the start (and the pre-queue's opening) move to just before the end, which
+  // the window's constraint wants before it: the pre-queue's entrants, accepted before, are then drawn.
+  const justBefore = sql`statement_timestamp() - interval '1 millisecond'`;
   const { rows } = await sql<{ closeSeq: number }>`
     update events set
       sales_end_at = case when sales_end_at <= statement_timestamp() then sales_end_at else statement_timestamp() end,
+      sales_start_at = case when sales_start_at >= ${justBefore} then ${justBefore} else sales_start_at end,
+      pre_queue_opens_at = case when pre_queue_opens_at >= ${justBefore} then ${justBefore} else pre_queue_opens_at end,
       close_seq = coalesce(close_seq, ${nextQueueSeq()}),
       paused_at = null
     where id = ${eventId}

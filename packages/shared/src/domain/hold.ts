@@ -24,6 +24,7 @@ export const CONFIRM_REFUSAL_CODES = [
   'not_decided',
   'not_held',
   'payment_reference_mismatch',
+  'event_cancelled',
 ] as const;
 
 export interface ConfirmRefusal {
@@ -42,7 +43,8 @@ export type ConfirmCheck =
  * time (by the database's clock: `pastHoldExpiry`) and not being cancelled is confirmed. A purchase
  * already confirmed answers the same again (the first confirmation's reference stands), unless it was
  * confirmed with one payment reference and the request names another: that would be a second payment
- * for the same tickets, which the shop must hear about.
+ * for the same tickets, which the shop must hear about. Nothing of a cancelled event is confirmed, and
+ * a repeat of a confirmation made before the cancellation hears of it too: that booking is refunded.
  */
 export function checkConfirmable(
   purchase: {
@@ -50,6 +52,8 @@ export function checkConfirmable(
     readonly cancelRequested: boolean;
     readonly pastHoldExpiry: boolean;
     readonly paymentReference: string | null;
+    /** Its event is cancelled (docs/running-a-sale.md). */
+    readonly eventCancelled: boolean;
   },
   paymentReference: string | undefined,
 ): ConfirmCheck {
@@ -57,6 +61,7 @@ export function checkConfirmable(
     kind: 'refused',
     refusal: { code, message },
   });
+  if (purchase.eventCancelled) return refused('event_cancelled', 'This event is cancelled');
   switch (purchase.status) {
     case 'confirmed':
       return paymentReference === undefined ||

@@ -34,8 +34,13 @@ export function checkSaleWindow(window: SaleWindow): SaleWindowProblem | null {
   return null;
 }
 
-/** Why a purchase request is refused by its event's sale window or pre-queue (each a 409). */
-export const SALE_REFUSAL_CODES = ['sale_not_open', 'sale_ended', 'already_queued'] as const;
+/** Why a purchase request is refused by its event's sale window, pre-queue or cancellation (each a 409). */
+export const SALE_REFUSAL_CODES = [
+  'sale_not_open',
+  'sale_ended',
+  'already_queued',
+  'event_cancelled',
+] as const;
 
 /** What becomes of a purchase request at a moment of the window. */
 export type Admission = 'sale_not_open' | 'prequeued' | 'queued' | 'sale_ended';

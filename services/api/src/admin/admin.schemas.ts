@@ -32,7 +32,9 @@ export const SaleOverviewItem = Type.Object({
   currency: Type.String(),
   createdAt: Type.String({ format: 'date-time' }),
   saleState: Type.String({
-    description: '`scheduled`, `prequeue`, `on_sale` or `ended`, by the database clock',
+    description:
+      '`scheduled`, `prequeue`, `on_sale`, `paused`, `ended` or `cancelled`, by the database clock ' +
+      '(docs/running-a-sale.md)',
   }),
   salesStartAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
   startsInMs: Type.Union([Type.Integer(), Type.Null()], {
@@ -40,6 +42,9 @@ export const SaleOverviewItem = Type.Object({
       'Until the sale start by the database clock (the countdown); null without a start or after it',
   }),
   prequeueSize: Type.Integer({ description: 'Purchases in the pre-queue, waiting for the draw' }),
+  cancellationLeft: Type.Integer({
+    description: 'A cancelled event: purchases its cancellation has still to cancel (0 once done)',
+  }),
 });
 
 export const SaleOverview = Type.Object(

@@ -149,12 +149,24 @@ function select(eventId) {
   drawCharts();
 }
 
-/** The sale state, with a countdown to the start while there is one. */
+/**
+ * The sale state, with a countdown to the start while there is one, and what a cancellation has left
+ * to do. Operators change a sale through the admin API (docs/running-a-sale.md).
+ */
 function saleText(event) {
+  if (event.saleState === 'cancelled')
+    return event.cancellationLeft > 0 ? `cancelled · ${event.cancellationLeft} left` : 'cancelled';
   if (event.startsInMs === null) return event.saleState.replace('_', ' ');
   const seconds = Math.ceil(event.startsInMs / 1000);
   const clock = `${Math.floor(seconds / 3600)}:${String(Math.floor(seconds / 60) % 60).padStart(2, '0')}:${String(seconds % 60).padStart(2, '0')}`;
   return `${event.saleState} · starts in ${clock}`;
+}
+
+/** Paused, ended and cancelled sales stand out: nothing is being decided, or ever will be. */
+function saleCell(event) {
+  const td = cell(saleText(event), 'sale');
+  td.className = `sale-${event.saleState}`;
+  return td;
 }
 
 function render(overview) {
@@ -192,7 +204,7 @@ function render(overview) {
       cell(String(event.availableTickets), 'available'),
       cell(String(event.waitlisted), 'waitlisted'),
       cell(String(event.holdsExpired), 'holdsExpired'),
-      cell(saleText(event), 'sale'),
+      saleCell(event),
       cell(String(event.prequeueSize), 'prequeue'),
       cell(String(event.queueDepth), 'queueDepth'),
       cell(ratePerSecond(samples, now).toFixed(1), 'rate'),

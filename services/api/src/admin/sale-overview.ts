@@ -2,6 +2,7 @@ import { entrantsUndecided, readPaces, type SalesReport } from '@ticketing/share
 import type { AppDeps } from '../app-types.js';
 import { availableTickets, toSaleWindowView } from '../events/event-view.js';
 import {
+  countCancellationLeft,
   countHeldPurchases,
   countPrequeued,
   countPrequeueWithdrawals,
@@ -20,17 +21,21 @@ export const MONITOR_EVENTS = 50;
  * the rest of the decided ones were rejected, which no index counts cheaply. `decided` is read from
  * Redis a moment apart from the rest, so the difference is kept from going below zero. Purchases
  * withdrawn from a pre-queue before the start were cancelled without ever being decided, so they are
- * not among the cancelled here.
+ * not among the cancelled here (an event's cancellation counts every purchase it cancelled, decided or
+ * not: the rate of cancellations then shows its progress).
  */
 export function outcomesOf(
   decided: number,
-  report: Pick<SalesReport, 'bookings' | 'waitlisted' | 'cancellations' | 'holdsExpired'> | undefined,
+  report:
+    | Pick<SalesReport, 'bookings' | 'waitlisted' | 'cancellations' | 'eventCancelled' | 'holdsExpired'>
+    | undefined,
   held: number,
   withdrawn = 0,
 ): SaleOverview['items'][number]['outcomes'] {
   const confirmed = report?.bookings ?? 0;
   const waitlisted = report?.waitlisted ?? 0;
-  const cancelled = Math.max(0, (report?.cancellations ?? 0) - withdrawn);
+  // The buyers' cancellations and the event's: a purchase is cancelled either way.
+  const cancelled = Math.max(0, (report?.cancellations ?? 0) + (report?.eventCancelled ?? 0) - withdrawn);
   const expired = report?.holdsExpired ?? 0;
   return {
     confirmed,
@@ -64,18 +69,22 @@ export async function loadSaleOverview(deps: AppDeps, limit = MONITOR_EVENTS): P
   const ids = events.map((event) => event.id);
   const drawing = events.filter((event) => event.salesStartAt !== null && event.drawFinishedAt === null);
   const onSale = events.filter((event) => event.salesStartAt !== null).map((event) => event.id);
-  const [reports, held, prequeued, withdrawn, drawDecided, depths, paces] = await Promise.all([
-    loadSalesReports(deps.db, ids),
-    countHeldPurchases(deps.db, ids),
-    countPrequeued(
-      deps.db,
-      drawing.map((event) => event.id),
-    ),
-    countPrequeueWithdrawals(deps.db, onSale),
-    Promise.all(events.map((event) => entrantsDecided(deps, event))),
-    Promise.all(ids.map((id) => deps.queues.depth(id))),
-    readPaces(deps.redis, deps.config.queuePrefix, ids),
-  ]);
+  const cancelling = (event: EventRowAt) =>
+    event.cancelledAt !== null && event.cancellationFinishedAt === null;
+  const [reports, held, prequeued, withdrawn, drawDecided, depths, paces, cancellationLeft] =
+    await Promise.all([
+      loadSalesReports(deps.db, ids),
+      countHeldPurchases(deps.db, ids),
+      countPrequeued(
+        deps.db,
+        drawing.map((event) => event.id),
+      ),
+      countPrequeueWithdrawals(deps.db, onSale),
+      Promise.all(events.map((event) => entrantsDecided(deps, event))),
+      Promise.all(ids.map((id) => deps.queues.depth(id))),
+      readPaces(deps.redis, deps.config.queuePrefix, ids),
+      Promise.all(events.map((event) => (cancelling(event) ? countCancellationLeft(deps.db, event.id) : 0))),
+    ]);
   const reportOf = new Map(reports.map((report) => [report.eventId, report]));
   return {
     at: new Date().toISOString(),
@@ -106,6 +115,7 @@ export async function loadSaleOverview(deps: AppDeps, limit = MONITOR_EVENTS): P
             ? event.salesStartAt.getTime() - event.dbNow.getTime()
             : null,
         prequeueSize: prequeued.get(event.id) ?? 0,
+        cancellationLeft: cancellationLeft[index] ?? 0,
       };
     }),
   };

@@ -1,4 +1,4 @@
-import type { Database, EventRow } from '@ticketing/shared';
+import type { Database, EventRow, RedisClient } from '@ticketing/shared';
 import type { Kysely } from 'kysely';
 import { findEvent } from './events.repository.js';
 
@@ -15,14 +15,38 @@ export interface EventTerms {
 const MAX_CACHED = 20_000;
 
 /**
+ * How long terms are trusted without hearing of a change: an announcement lost (Redis away) delays a
+ * change this long at most.
+ */
+const TERMS_TTL_MS = 10_000;
+
+/** Where an api process announces that it changed an event's terms (`PATCH /events/:id`, a close). */
+export const eventChangesChannel = (prefix: string): string => `${prefix}:events:changed`;
+
+/**
  * What a purchase needs to know of its event (that it exists, its per-purchase limit, its sale window
- * and draw seed) never changes once the event is created, so the purchase path reads it from memory
- * after the first time.
+ * and draw seed), read from memory after the first time. An operator may change the limit (and a close
+ * moves the window): the process that changes an event forgets it and announces the change, and every
+ * api process forgets it on the announcement, so a request accepted after the change sees the new terms.
+ * Postgres stays the authority on what the insert judges (the window, a cancellation); the limit is the
+ * one term only the cache carries.
  */
 export class EventCache {
-  private readonly terms = new Map<string, EventTerms>();
+  private readonly terms = new Map<string, { terms: EventTerms; until: number }>();
 
-  constructor(private readonly db: Kysely<Database>) {}
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly announce: (eventId: string) => Promise<unknown> = async () => undefined,
+  ) {}
+
+  /** Forgets the events announced on `subscriber` (a connection in subscriber mode) from now on. */
+  async listen(subscriber: RedisClient, prefix: string): Promise<void> {
+    const channel = eventChangesChannel(prefix);
+    subscriber.on('message', (from: string, eventId: string) => {
+      if (from === channel) this.terms.delete(eventId);
+    });
+    await subscriber.subscribe(channel);
+  }
 
   remember(event: EventRow): EventTerms {
     if (this.terms.size >= MAX_CACHED) {
@@ -36,14 +60,20 @@ export class EventCache {
       preQueueOpensAt: event.preQueueOpensAt,
       drawSeed: event.drawSeed,
     };
-    this.terms.set(event.id, terms);
+    this.terms.set(event.id, { terms, until: Date.now() + TERMS_TTL_MS });
     return terms;
   }
 
   async get(eventId: string): Promise<EventTerms | undefined> {
     const cached = this.terms.get(eventId);
-    if (cached !== undefined) return cached;
+    if (cached !== undefined && cached.until > Date.now()) return cached.terms;
     const event = await findEvent(this.db, eventId);
     return event === undefined ? undefined : this.remember(event);
+  }
+
+  /** An event's terms changed (committed): forget them here and tell the other api processes. */
+  async changed(eventId: string): Promise<void> {
+    this.terms.delete(eventId);
+    await this.announce(eventId).catch(() => undefined);
   }
 }

@@ -26,4 +26,14 @@ export const toEventView = (row: EventRowAt): EventView => ({
   holdSeconds: row.holdSeconds,
   createdAt: row.createdAt.toISOString(),
   ...toSaleWindowView(row),
+  pausedAt: row.pausedAt?.toISOString() ?? null,
+  pendingTotalTickets: row.pendingTotalTickets,
+  cancellation:
+    row.cancelledAt === null
+      ? null
+      : {
+          reason: row.cancellationReason ?? '',
+          requestedAt: row.cancelledAt.toISOString(),
+          finishedAt: row.cancellationFinishedAt?.toISOString() ?? null,
+        },
 });

@@ -1,10 +1,20 @@
-import { waitlistLength, type EventRow, type Db } from '@ticketing/shared';
+import { ACTIVE_STATUSES, waitlistLength, type EventRow, type Db } from '@ticketing/shared';
 import { sql } from 'kysely';
 
-/** An event read with Postgres's clock at the time (`dbNow`): its sale state is judged by that clock. */
-export type EventRowAt = EventRow & { readonly dbNow: Date };
+/**
+ * An event read with Postgres's clock at the time (`dbNow`): its sale state is judged by that clock.
+ * `pendingTotalTickets`: the total of its latest resize not carried out yet (docs/running-a-sale.md).
+ */
+export type EventRowAt = EventRow & { readonly dbNow: Date; readonly pendingTotalTickets: number | null };
 
 const dbNow = sql<Date>`statement_timestamp()`.as('dbNow');
+
+/** Through the partial index of resizes not carried out: none, or a few per event. */
+const pendingTotalTickets = sql<number | null>`(
+  select r.total_tickets from event_resizes r
+  where r.event_id = events.id and r.applied_at is null order by r.seq desc limit 1)`.as(
+  'pendingTotalTickets',
+);
 
 export async function insertEvent(
   db: Db,
@@ -22,11 +32,22 @@ export async function insertEvent(
     drawCommitment: string | null;
   },
 ): Promise<EventRowAt> {
-  return db.insertInto('events').values(event).returningAll().returning(dbNow).executeTakeFirstOrThrow();
+  const row = await db
+    .insertInto('events')
+    .values(event)
+    .returningAll()
+    .returning(dbNow)
+    .executeTakeFirstOrThrow();
+  return { ...row, pendingTotalTickets: null };
 }
 
 export async function findEvent(db: Db, id: string): Promise<EventRowAt | undefined> {
-  return db.selectFrom('events').selectAll().select(dbNow).where('id', '=', id).executeTakeFirst();
+  return db
+    .selectFrom('events')
+    .selectAll()
+    .select([dbNow, pendingTotalTickets])
+    .where('id', '=', id)
+    .executeTakeFirst();
 }
 
 /** How far the event's draw is decided: a primary-key read, for the positions of an on-sale. */
@@ -87,7 +108,7 @@ export async function listEvents(db: Db, page: { limit: number; afterId?: string
   let query = db
     .selectFrom('events')
     .selectAll()
-    .select(dbNow)
+    .select([dbNow, pendingTotalTickets])
     .orderBy('createdAt')
     .orderBy('id')
     .limit(page.limit);
@@ -103,11 +124,22 @@ export async function listRecentEvents(db: Db, limit: number): Promise<EventRowA
   return db
     .selectFrom('events')
     .selectAll()
-    .select(dbNow)
+    .select([dbNow, pendingTotalTickets])
     .orderBy('createdAt', 'desc')
     .orderBy('id', 'desc')
     .limit(limit)
     .execute();
+}
+
+/** Purchases of a cancelled event its cancellation has not reached yet: every one still active. */
+export async function countCancellationLeft(db: Db, eventId: string): Promise<number> {
+  const row = await db
+    .selectFrom('purchases')
+    .select((eb) => eb.fn.countAll<number>().as('count'))
+    .where('eventId', '=', eventId)
+    .where('status', 'in', ACTIVE_STATUSES)
+    .executeTakeFirst();
+  return Number(row?.count ?? 0);
 }
 
 export async function countWaitlist(db: Db, eventId: string): Promise<number> {

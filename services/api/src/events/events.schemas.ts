@@ -31,6 +31,17 @@ const SaleWindowFields = {
   }),
 };
 
+const EventCancellation = Type.Object(
+  {
+    reason: Type.String(),
+    requestedAt: Type.String({ format: 'date-time' }),
+    finishedAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()], {
+      description: 'Every purchase of the event is cancelled; until then its purchases are being cancelled',
+    }),
+  },
+  { description: 'The event is cancelled for good (`POST /events/{id}/cancel`)' },
+);
+
 export const CreateEventBody = Type.Object(
   {
     name: Type.String({ minLength: 1, maxLength: 200, pattern: '\\S' }),
@@ -62,6 +73,59 @@ export const CreateEventBody = Type.Object(
 );
 export type CreateEventInput = Static<typeof CreateEventBody>;
 
+export const UpdateEventBody = Type.Object(
+  {
+    name: Type.Optional(CreateEventBody.properties.name),
+    priceCents: Type.Optional(
+      Type.Integer({
+        minimum: 0,
+        maximum: MAX_PRICE_CENTS,
+        description: 'For purchases decided after the change; bookings keep the price they were made at',
+      }),
+    ),
+    maxPerPurchase: Type.Optional(
+      Type.Integer({
+        minimum: 1,
+        maximum: MAX_PER_PURCHASE_LIMIT,
+        description: 'Checked against purchases accepted after the change',
+      }),
+    ),
+    holdSeconds: Type.Optional(
+      Type.Integer({
+        minimum: 0,
+        maximum: MAX_HOLD_SECONDS,
+        description: 'For holds given after the change; an event cannot switch between 0 and more',
+      }),
+    ),
+    salesEndAt: Type.Optional(
+      Type.String({ format: 'date-time', description: 'A new end, after now and after `salesStartAt`' }),
+    ),
+    totalTickets: Type.Optional(
+      Type.Integer({
+        minimum: 1,
+        maximum: MAX_TOTAL_TICKETS,
+        description:
+          'Takes its place in the queue: purchases accepted before are decided on the old total, those ' +
+          'after on the new (`pendingTotalTickets` until then). Added tickets go to the waiting list first',
+      }),
+    ),
+  },
+  { additionalProperties: false, minProperties: 1 },
+);
+export type UpdateEventInput = Static<typeof UpdateEventBody>;
+
+export const CancelEventBody = Type.Object(
+  {
+    reason: Type.String({
+      minLength: 1,
+      maxLength: 500,
+      pattern: '\\S',
+      description: 'Why the event is cancelled; a repeat keeps the first reason',
+    }),
+  },
+  { additionalProperties: false },
+);
+
 export const EventView = Type.Object(
   {
     id: Uuid,
@@ -74,6 +138,15 @@ export const EventView = Type.Object(
     holdSeconds: Type.Integer({ description: HOLD_SECONDS }),
     createdAt: Type.String({ format: 'date-time' }),
     ...SaleWindowFields,
+    pausedAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()], {
+      description: 'Paused since (`POST /events/{id}/pause`), until the resume',
+    }),
+    pendingTotalTickets: Type.Union([Type.Integer(), Type.Null()], {
+      description:
+        'A change of `totalTickets` not carried out yet: it takes its place in the queue, after every ' +
+        'purchase accepted before it (docs/running-a-sale.md)',
+    }),
+    cancellation: Type.Union([EventCancellation, Type.Null()]),
   },
   { $id: 'Event', description: 'An event with its live availability' },
 );

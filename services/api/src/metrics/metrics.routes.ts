@@ -1,7 +1,12 @@
 import { connectionErrorsCounter, postgresHostGauge, SALE_STATES, saleState } from '@ticketing/shared';
 import { Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { App, AppDeps } from '../app-types.js';
-import { countPrequeued, listRecentEvents, type EventRowAt } from '../events/events.repository.js';
+import {
+  countCancellationLeft,
+  countPrequeued,
+  listRecentEvents,
+  type EventRowAt,
+} from '../events/events.repository.js';
 import { errorResponse } from '../http/common.schemas.js';
 
 /** Events whose queue depth is exported, newest first: the label count stays bounded. */
@@ -69,6 +74,14 @@ export function registerMetrics(app: App, deps: AppDeps): void {
       event.salesStartAt === null || event.drawFinishedAt !== null
         ? 0
         : ((await countPrequeued(deps.db, [event.id])).get(event.id) ?? 0),
+  );
+  perRecentEvent(
+    'ticketing_cancellation_purchases_left',
+    "Purchases a cancelled event's cancellation has still to cancel (0 once it is carried out)",
+    async (event) =>
+      event.cancelledAt === null || event.cancellationFinishedAt !== null
+        ? 0
+        : countCancellationLeft(deps.db, event.id),
   );
   new Gauge({
     name: 'ticketing_sale_state',

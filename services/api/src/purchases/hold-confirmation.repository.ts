@@ -15,6 +15,7 @@ export interface UnconfirmedHold {
   readonly pastHoldExpiry: boolean;
   /** The payment reference of its booking, once confirmed. */
   readonly paymentReference: string | null;
+  readonly eventCancelled: boolean;
 }
 
 /** A shop's confirmation of one hold. */
@@ -43,7 +44,7 @@ const withinHold = unsafeSwitches['confirm-past-expiry']
  * A purchase moves only if it is still held, not being cancelled, and not past `hold_expires_at` by
  * the database's clock at that moment (`clock_timestamp()`, not the transaction's start: the locks may
  * have been waited for). So a hold past its time is never confirmed, whether or not its expiry was
- * carried out yet. The confirmations are recorded in `outbox` in the same transaction, for webhooks.
+ * carried out yet, and nothing of a cancelled event is (its cancellation takes the same row lock). The confirmations are recorded in `outbox` in the same transaction, for webhooks.
  */
 export async function confirmHeldPurchases(
   tx: Tx,
@@ -68,6 +69,7 @@ export async function confirmHeldPurchases(
       from payment
       where p.id = payment.id and p.status = 'held' and p.cancel_requested_at is null
         and ${withinHold}
+        and not exists (select from events e where e.id = p.event_id and e.cancelled_at is not null)
       returning p.id, p.event_id, p.user_id, p.quantity, payment.reference
     ), sold as (
       update events e set held_tickets = e.held_tickets - c.tickets, sold_tickets = e.sold_tickets + c.tickets
@@ -97,8 +99,9 @@ export async function findUnconfirmedHold(db: Db, purchaseId: string): Promise<U
   const { rows } = await sql<UnconfirmedHold>`
     select p.status, p.cancel_requested_at is not null as cancel_requested,
       coalesce(p.hold_expires_at <= clock_timestamp(), true) as past_hold_expiry,
-      b.payment_reference
-    from purchases p left join bookings b on b.purchase_id = p.id
+      b.payment_reference, e.cancelled_at is not null as event_cancelled
+    from purchases p join events e on e.id = p.event_id
+      left join bookings b on b.purchase_id = p.id
     where p.id = ${purchaseId}`.execute(db);
   return rows[0];
 }

@@ -20,8 +20,12 @@ export class PurchaseUpdateListener {
 
   static async start(subscriber: RedisClient, prefix: string): Promise<PurchaseUpdateListener> {
     const listener = new PurchaseUpdateListener(subscriber);
-    subscriber.on('message', (_channel: string, message: string) => listener.deliver(message));
-    await subscriber.subscribe(purchaseUpdatesChannel(prefix));
+    const channel = purchaseUpdatesChannel(prefix);
+    // The connection may carry other channels too (the events' changes).
+    subscriber.on('message', (from: string, message: string) => {
+      if (from === channel) listener.deliver(message);
+    });
+    await subscriber.subscribe(channel);
     return listener;
   }
 
@@ -92,6 +96,11 @@ export class PurchaseUpdateListener {
   stopWaiting(): void {
     this.stopped = true;
     for (const waiting of this.waiters.values()) for (const notify of waiting) notify(undefined);
+  }
+
+  /** The subscriber connection, for other listeners of announcements to share. */
+  get connection(): RedisClient {
+    return this.subscriber;
   }
 
   /** Wakes every waiting request for good and unsubscribes. */

@@ -16,6 +16,14 @@ export const SalesReport = Type.Object(
     holdsExpired: Type.Integer({
       description: 'Holds that ran out unpaid; their tickets went to the next in line',
     }),
+    eventCancelled: Type.Integer({
+      description: "Purchases cancelled by the event's cancellation (reason `event_cancelled`)",
+    }),
+    refundDueCents: Type.Integer({
+      description:
+        'A cancelled event: what its bookings were paid, to refund (from the moment of the cancellation, ' +
+        'whether or not the workers have cancelled each yet); 0 otherwise',
+    }),
   },
   { $id: 'SalesReport', description: "An event's sales report" },
 );

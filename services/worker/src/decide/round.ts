@@ -147,20 +147,17 @@ export async function applyRound(
       const free = event.totalTickets - event.soldTickets - event.heldTickets;
       return !drawing.has(event.id) && freedTickets(event) === 'promote' && free > 0 && waiting > 0;
     });
-    if (starved.length > 0) {
-      for (const event of starved) {
-        const promoted = await promoteWaitlist(tx, event.id, decidedAt);
-        changes.push(...promoted);
-        countPromotions(promoted);
-      }
-      const fresh = new Map(
-        (
-          await lockEvents(
-            tx,
-            starved.map((event) => event.id),
-          )
-        ).map((e) => [e.id, e]),
-      );
+    // The head may still not fit (two free, three wanted): the common state of a sold-out event with
+    // a waiting list. Only an event whose line moved is read again.
+    const moved: string[] = [];
+    for (const event of starved) {
+      const promoted = await promoteWaitlist(tx, event.id, decidedAt);
+      changes.push(...promoted);
+      countPromotions(promoted);
+      if (promoted.length > 0) moved.push(event.id);
+    }
+    if (moved.length > 0) {
+      const fresh = new Map((await lockEvents(tx, moved)).map((e) => [e.id, e]));
       events = events.map((event) => fresh.get(event.id) ?? event);
       snapshots = await loadSaleSnapshots(tx, running);
     }
