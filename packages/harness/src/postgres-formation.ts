@@ -1,5 +1,5 @@
 import { execFile, execFileSync, spawn } from 'node:child_process';
-import { closeSync, existsSync, openSync, readFileSync, readdirSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync, readdirSync, realpathSync } from 'node:fs';
 import { chown, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -45,12 +45,18 @@ const MONITOR_SETTINGS: Record<string, number> = {
 
 const isRoot = (): boolean => process.getuid?.() === 0;
 
-/** Installs pg_auto_failover from Debian's packages when missing (scripts/ensure-pg-auto-failover.sh). */
+/**
+ * Installs pg_auto_failover from Debian's packages when missing (scripts/ensure-pg-auto-failover.sh).
+ * The real path: the one the PATH gives may be a link in a directory only this user can enter (CI
+ * hides pnpm behind such links), and pg_autoctl runs as the postgres user.
+ */
 function ensurePgAutoctl(): string {
-  return execFileSync('bash', [join(ROOT, 'scripts/ensure-pg-auto-failover.sh')], {
-    encoding: 'utf8',
-    stdio: ['ignore', 'pipe', 'inherit'],
-  }).trim();
+  return realpathSync(
+    execFileSync('bash', [join(ROOT, 'scripts/ensure-pg-auto-failover.sh')], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'inherit'],
+    }).trim(),
+  );
 }
 
 async function withClient<T>(url: string, work: (client: pg.Client) => Promise<T>): Promise<T> {
@@ -332,12 +338,13 @@ export class PostgresFormation implements PostgresTarget {
       `XDG_RUNTIME_DIR=${join(this.dir, 'run')}`,
       'PGHOST=127.0.0.1',
       `PG_CONFIG=${join(bin, 'pg_config')}`,
-      `PATH=${bin}:${process.env.PATH ?? ''}`,
+      // Not this process's PATH: the postgres user may not be able to enter its directories.
+      `PATH=${bin}:/usr/local/bin:/usr/bin:/bin`,
     ];
   }
 
   private command(args: string[]): [string, string[]] {
-    const env = ['env', ...this.pgAutoctlEnv, this.pgAutoctl, ...args];
+    const env = ['/usr/bin/env', ...this.pgAutoctlEnv, this.pgAutoctl, ...args];
     return isRoot() ? ['runuser', ['-u', 'postgres', '--', ...env]] : [env[0] as string, env.slice(1)];
   }
 
