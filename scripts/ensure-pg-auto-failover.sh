@@ -3,6 +3,10 @@
 # Debian's pg_autoctl (no download from elsewhere); installs Debian's packages when they are missing and
 # this user may, and otherwise says what to do. Prints the path of the pg_autoctl binary.
 set -euo pipefail
+# The system's folders last: a binary installed below is found even when the PATH's copy of /usr/bin
+# was made before it (.ci/run hides pnpm that way), and apt's helpers (gpgv, run as _apt) are found
+# whatever folders before them that user may not enter.
+export PATH="$PATH:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 # The extension must match the Postgres server the harness runs: the newest one installed.
 major="$(ls /usr/lib/postgresql 2>/dev/null | grep -E '^[0-9]+$' | sort -n | tail -n 1)"
 if [[ -z "${major}" ]]; then
