@@ -27,6 +27,8 @@ export interface EventState {
   readonly saleState: string;
   readonly pausedAt?: string | null;
   readonly pendingTotalTickets?: number | null;
+  /** The close carried out in queue order: the waiting list closed. */
+  readonly closedAt?: string | null;
   readonly cancellation?: { readonly finishedAt: string | null } | null;
 }
 

@@ -5,8 +5,8 @@ import type { SaleOperationSeen } from './sale-operations-audit.js';
 
 /** Of the purchases accepted during a pause, at most this many per event are read before the resume. */
 const READ_DURING_PAUSE = 50;
-/** How long the operator waits for a cancellation to be carried out. */
-const CANCELLATION_PATIENCE_MS = 120_000;
+/** How long the operator waits for a close or a cancellation to be carried out. */
+const END_PATIENCE_MS = 120_000;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -161,7 +161,13 @@ export class SaleOperator {
     for (const eventId of this.ids()) {
       const sentAt = performance.now();
       await this.operate(eventId, 'close');
-      this.seen.push({ kind: 'close', eventId, sentAt, answeredAt: performance.now() });
+      const answeredAt = performance.now();
+      // The close takes its turn after every purchase accepted before it: what it leaves is audited
+      // once it is carried out.
+      const giveUpAt = answeredAt + END_PATIENCE_MS;
+      while ((await this.client.event(eventId)).closedAt == null && performance.now() < giveUpAt)
+        await sleep(100);
+      this.seen.push({ kind: 'close', eventId, sentAt, answeredAt });
     }
   }
 
@@ -175,7 +181,7 @@ export class SaleOperator {
       const sentAt = performance.now();
       await this.operate(eventId, 'cancel');
       const answeredAt = performance.now();
-      const giveUpAt = answeredAt + CANCELLATION_PATIENCE_MS;
+      const giveUpAt = answeredAt + END_PATIENCE_MS;
       let finished = false;
       while (!finished && performance.now() < giveUpAt) {
         finished = (await this.client.event(eventId)).cancellation?.finishedAt != null;

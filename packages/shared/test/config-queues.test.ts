@@ -1,6 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError, isLoopbackHost, loadApiConfig, loadConfig } from '../src/config.js';
-import { eventIdOfQueue, eventQueueName, jobIdFor, parseJob } from '../src/queue/queues.js';
+import {
+  encodePendingEvents,
+  encodeWorkInPostgres,
+  eventIdOfQueue,
+  eventQueueName,
+  jobIdFor,
+  parseAnnouncement,
+  parseJob,
+} from '../src/queue/queues.js';
 
 const EVENT = '3f2b8c1e-7a4d-4e2f-9b1a-0c5d6e7f8a9b';
 const PURCHASE = '9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d';
@@ -181,5 +189,14 @@ describe('queue naming and job payloads', () => {
     expect(jobIdFor({ kind: 'cancel', eventId: EVENT, purchaseId: PURCHASE, seq: 7 })).toBe(
       `cancel-${PURCHASE}`,
     );
+  });
+});
+
+describe('announcements', () => {
+  it('when events get jobs or work in Postgres only, then a worker reads which and how, and ignores anything else', () => {
+    expect(parseAnnouncement(encodePendingEvents([EVENT]))).toEqual({ eventIds: [EVENT], inPostgres: false });
+    expect(parseAnnouncement(encodeWorkInPostgres([EVENT]))).toEqual({ eventIds: [EVENT], inPostgres: true });
+    for (const junk of ['not json', '{"inPostgres": "x"}', '["not-a-uuid", 3]', 'null', '{}'])
+      expect(parseAnnouncement(junk).eventIds, junk).toEqual([]);
   });
 });

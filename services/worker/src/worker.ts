@@ -4,7 +4,7 @@ import {
   EventQueues,
   assertRedisVersion,
   createRedis,
-  parsePendingEvents,
+  parseAnnouncement,
   pendingEventsChannel,
   recordDecided,
   purchaseUpdatesChannel,
@@ -118,7 +118,9 @@ export function createWorker(deps: WorkerDeps): TicketingWorker {
       // Subscriptions are known before the first round, so none of its changes goes unrecorded.
       await webhooks.start();
       subscriber.on('message', (_channel: string, message: string) => {
-        for (const eventId of parsePendingEvents(message)) drainer.wake(eventId);
+        const { eventIds, inPostgres } = parseAnnouncement(message);
+        for (const eventId of eventIds)
+          drainer.wake(eventId, inPostgres ? 'pending-in-postgres' : 'announced');
       });
       await subscriber.subscribe(pendingEventsChannel(config.queuePrefix));
       await scan();

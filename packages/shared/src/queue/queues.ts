@@ -27,18 +27,41 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 /** One announcement names every event that got jobs in one enqueue. */
 export const encodePendingEvents = (eventIds: readonly string[]): string => JSON.stringify(eventIds);
 
-/** The event ids of an announcement; anything else in it is ignored (pub/sub is a trust boundary). */
-export function parsePendingEvents(message: string): string[] {
+/**
+ * An announcement of events whose new work is in Postgres only: a sale operation (a resize, a close, a
+ * resume, an event's cancellation) has no job, so a worker woken by it applies everything accepted,
+ * as after the scan of Postgres, instead of waiting for the scan.
+ */
+export const encodeWorkInPostgres = (eventIds: readonly string[]): string =>
+  JSON.stringify({ inPostgres: eventIds });
+
+/** What an announcement says: which events, and whether their work is in Postgres only. */
+export interface Announcement {
+  readonly eventIds: string[];
+  readonly inPostgres: boolean;
+}
+
+/** An announcement's event ids; anything else in it is ignored (pub/sub is a trust boundary). */
+export function parseAnnouncement(message: string): Announcement {
   let parsed: unknown;
   try {
     parsed = JSON.parse(message);
   } catch {
-    return [];
+    return { eventIds: [], inPostgres: false };
   }
-  return Array.isArray(parsed)
-    ? parsed.filter((id): id is string => typeof id === 'string' && UUID.test(id))
-    : [];
+  const inPostgres =
+    typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed) && 'inPostgres' in parsed;
+  const ids: unknown = inPostgres ? (parsed as { inPostgres: unknown }).inPostgres : parsed;
+  return {
+    eventIds: Array.isArray(ids)
+      ? ids.filter((id): id is string => typeof id === 'string' && UUID.test(id))
+      : [],
+    inPostgres,
+  };
 }
+
+/** The event ids of an announcement of jobs or of work in Postgres. */
+export const parsePendingEvents = (message: string): string[] => parseAnnouncement(message).eventIds;
 
 /** Key of the lease that gives one worker process an event's queue at a time (same hash tag). */
 export const eventLeaseKey = (prefix: string, eventId: string): string =>

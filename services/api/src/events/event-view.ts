@@ -28,6 +28,7 @@ export const toEventView = (row: EventRowAt): EventView => ({
   ...toSaleWindowView(row),
   pausedAt: row.pausedAt?.toISOString() ?? null,
   pendingTotalTickets: row.pendingTotalTickets,
+  closedAt: row.closedAt?.toISOString() ?? null,
   cancellation:
     row.cancelledAt === null
       ? null

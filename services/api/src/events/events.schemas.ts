@@ -146,6 +146,11 @@ export const EventView = Type.Object(
         'A change of `totalTickets` not carried out yet: it takes its place in the queue, after every ' +
         'purchase accepted before it (docs/running-a-sale.md)',
     }),
+    closedAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()], {
+      description:
+        "When the sale's close was carried out, in queue order after every purchase accepted before the " +
+        'end: the waiting list closed (its purchases `rejected`, `sale_ended`). Null before',
+    }),
     cancellation: Type.Union([EventCancellation, Type.Null()]),
   },
   { $id: 'Event', description: 'An event with its live availability' },

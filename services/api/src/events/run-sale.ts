@@ -3,7 +3,7 @@ import {
   checkResize,
   checkSaleOperation,
   conflict,
-  encodePendingEvents,
+  encodeWorkInPostgres,
   lockEventForOperation,
   notFound,
   pauseSale,
@@ -185,7 +185,7 @@ async function announce(deps: AppDeps, eventId: string, wakeWorkers: boolean): P
   await deps.events.changed(eventId);
   if (wakeWorkers)
     await deps.redis
-      .publish(pendingEventsChannel(deps.config.queuePrefix), encodePendingEvents([eventId]))
+      .publish(pendingEventsChannel(deps.config.queuePrefix), encodeWorkInPostgres([eventId]))
       .catch(() => undefined);
 }
 
