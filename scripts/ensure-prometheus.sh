@@ -3,6 +3,10 @@
 # it from Debian's packages when it is missing and this user may, and otherwise says what to do.
 # Prints the path of the prometheus binary.
 set -euo pipefail
+# The system's folders last: a binary installed below is found even when the PATH's copy of /usr/bin
+# was made before it (.ci/run hides pnpm that way), and apt's helpers (gpgv, run as _apt) are found
+# whatever folders before them that user may not enter.
+export PATH="$PATH:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 if ! command -v prometheus >/dev/null; then
   if [[ "$(id -u)" == 0 ]] && command -v apt-get >/dev/null; then
     echo "Prometheus is missing: installing Debian's prometheus for the dashboard test" >&2

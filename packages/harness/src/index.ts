@@ -4,6 +4,7 @@
  * For tests and tools only: no service's source imports it.
  */
 export { PostgresCluster, sharedPostgresDatabase, type PostgresTarget } from './postgres.js';
+export { PostgresFormation, type FormationNode, type NodeState } from './postgres-formation.js';
 export { RedisServer, sharedRedisPrefix, type RedisTarget } from './redis.js';
 export {
   RedisCluster,

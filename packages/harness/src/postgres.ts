@@ -103,8 +103,8 @@ export class PostgresCluster implements PostgresTarget {
     private readonly database: string,
   ) {}
 
-  /** initdb, start, and create the system's database. */
-  static async start(options: { database?: string } = {}): Promise<PostgresCluster> {
+  /** A temp dir the cluster's OS user owns. */
+  private static async create(database: string): Promise<PostgresCluster> {
     const dir = await mkdtemp(join(tmpdir(), 'ticketing-pg-'));
     if (isRoot()) {
       const [uid, gid] = await Promise.all(
@@ -112,12 +112,12 @@ export class PostgresCluster implements PostgresTarget {
       );
       await chown(dir, uid ?? 0, gid ?? 0);
     }
-    const cluster = new PostgresCluster(
-      await postgresBin(),
-      dir,
-      await freePort(),
-      options.database ?? 'ticketing',
-    );
+    return new PostgresCluster(await postgresBin(), dir, await freePort(), database);
+  }
+
+  /** initdb, start, and create the system's database. */
+  static async start(options: { database?: string } = {}): Promise<PostgresCluster> {
+    const cluster = await PostgresCluster.create(options.database ?? 'ticketing');
     try {
       await cluster.pg('initdb', [
         '-D',
@@ -137,6 +137,48 @@ export class PostgresCluster implements PostgresTarget {
       throw error;
     }
     return cluster;
+  }
+
+  /**
+   * A hot standby of `primary` (pg_basebackup -R: streaming replication, asynchronous), started; it
+   * rejects writes until `promote`d.
+   */
+  static async standbyOf(primary: PostgresCluster): Promise<PostgresCluster> {
+    const standby = await PostgresCluster.create(primary.database);
+    try {
+      await standby.pg('pg_basebackup', [
+        '-D',
+        standby.dataDir,
+        '-h',
+        '127.0.0.1',
+        '-p',
+        String(primary.port),
+        '-U',
+        'postgres',
+        '-R',
+        '-X',
+        'stream',
+        // A checkpoint now, not at the next scheduled one (minutes away).
+        '-c',
+        'fast',
+        '--no-sync',
+      ]);
+      await standby.start();
+    } catch (error) {
+      await standby.destroy();
+      throw error;
+    }
+    return standby;
+  }
+
+  /** Runs one statement on the cluster's `postgres` database (settings, checks). */
+  async query<T extends pg.QueryResultRow>(text: string): Promise<T[]> {
+    return onServer(this.databaseUrl, async (client) => (await client.query<T>(text)).rows);
+  }
+
+  /** Ends recovery: the standby takes writes. */
+  async promote(): Promise<void> {
+    await this.pg('pg_ctl', ['-D', this.dataDir, '-w', '-t', '60', 'promote']);
   }
 
   private get dataDir(): string {

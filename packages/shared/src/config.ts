@@ -1,4 +1,5 @@
 import { isIP } from 'node:net';
+import { parseDatabaseUrl } from './db/postgres-hosts.js';
 import { UNSAFE_SWITCHES_ENV } from './unsafe-switches.js';
 
 // The one place that reads `process.env` for settings (unsafe-switches.ts reads the test-only
@@ -40,6 +41,16 @@ const url =
       return { problem: 'must be a URL' };
     }
   };
+
+/** A Postgres URL, possibly with several hosts (libpq's form, which the WHATWG parser rejects). */
+const databaseUrl: Parser<string> = (raw) => {
+  try {
+    parseDatabaseUrl(raw);
+    return raw;
+  } catch (error) {
+    return { problem: error instanceof Error ? error.message : String(error) };
+  }
+};
 
 /** A Redis Cluster node a process first connects to; it learns the others from the cluster. */
 export interface RedisClusterNode {
@@ -135,8 +146,11 @@ const settings = {
   databaseUrl: {
     env: 'DATABASE_URL',
     fallback: 'postgres://postgres@127.0.0.1:5432/ticketing',
-    description: 'PostgreSQL; the database is created if missing and migrated at start-up',
-    parse: url(['postgres:', 'postgresql:']),
+    description:
+      'PostgreSQL; the database is created if missing and migrated at start-up. Several hosts ' +
+      '(`postgres://user@h1:5432,h2:5432/db?target_session_attrs=read-write`) as libpq takes them: ' +
+      'connections go to the one that accepts writes, and find the new one after a failover',
+    parse: databaseUrl,
   },
   redisUrl: {
     env: 'REDIS_URL',

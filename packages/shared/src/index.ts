@@ -11,6 +11,7 @@ export * from './db/executor.js';
 export * from './db/sql-list.js';
 export * from './db/migrate.js';
 export * from './db/pending-work.js';
+export * from './db/postgres-hosts.js';
 export * from './db/purchase-insert.js';
 export * from './db/sale-operations.repository.js';
 export * from './domain/purchase.js';

@@ -105,6 +105,9 @@ describe('health', () => {
     expect((await inject({ method: 'GET', url: '/health' })).json()).toEqual({ status: 'ok' });
     const ready = await inject({ method: 'GET', url: '/ready' });
     expect(ready.statusCode).toBe(200);
-    expect(ready.json()).toEqual({ status: 'ok' });
+    expect(ready.json()).toEqual({
+      status: 'ok',
+      postgresPrimary: expect.stringMatching(/^127\.0\.0\.1:\d+$/),
+    });
   });
 });

@@ -1,4 +1,5 @@
 import { freePort } from '@ticketing/harness';
+import { formatAddress, parseDatabaseUrl } from '@ticketing/shared';
 import { createDb, createLogger, createRedis } from '@ticketing/shared/testing';
 import { sql } from 'kysely';
 import { reconcile, startMetricsServer, workerRegistry, type MetricsServer } from '@ticketing/worker';
@@ -134,6 +135,14 @@ describe('metrics', () => {
         status_code: '200',
       }),
     ).toBe(1);
+  });
+
+  it('when the processes use Postgres, then both export the host their connections go to', async () => {
+    await createEvent({ totalTickets: 1 });
+    const [host] = parseDatabaseUrl(system.config.databaseUrl).hosts.map(formatAddress);
+    for (const text of [await scrapeApi(), await scrapeWorker()]) {
+      expect(metricValue(text, 'ticketing_postgres_host_in_use', { host: host ?? '' })).toBe(1);
+    }
   });
 
   it('when a Postgres or Redis connection is refused, then both processes count it by service', async () => {

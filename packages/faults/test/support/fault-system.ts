@@ -1,5 +1,12 @@
-import pg from 'pg';
-import { PostgresCluster, ProcessSystem, RedisServer, type RedisTarget } from '@ticketing/harness';
+import type pg from 'pg';
+import {
+  PostgresCluster,
+  ProcessSystem,
+  RedisServer,
+  type PostgresTarget,
+  type RedisTarget,
+} from '@ticketing/harness';
+import { createPgPool } from '@ticketing/shared';
 import { afterAll, beforeAll } from 'vitest';
 
 /**
@@ -20,26 +27,35 @@ const FAST_RECOVERY: Record<string, string> = {
 
 /**
  * The whole system as separate processes, on a Postgres cluster and a Redis server of its own (the
- * harness's private kinds; or a private Redis Cluster), so that the suite can crash, stop and restart
- * any of them.
+ * harness's private kinds; or a private Redis Cluster, or a pg_auto_failover formation), so that the
+ * suite can crash, stop and restart any of them.
  */
-export type FaultSystem<R extends RedisTarget = RedisServer> = ProcessSystem<PostgresCluster, R>;
+export type FaultSystem<
+  R extends RedisTarget = RedisServer,
+  P extends PostgresTarget = PostgresCluster,
+> = ProcessSystem<P, R>;
 
-export interface FaultSystemOptions<R extends RedisTarget> {
+/** Any fault system, whatever its Postgres and Redis. */
+export type AnyFaultSystem = FaultSystem<RedisTarget, PostgresTarget>;
+
+export interface FaultSystemOptions<R extends RedisTarget, P extends PostgresTarget> {
   readonly workers?: number;
   /** Settings of every process, over the fast-recovery ones. */
   readonly env?: Record<string, string>;
   /** Starts the system's Redis (a private Redis server by default). */
   readonly redis?: () => Promise<R>;
+  /** Starts the system's Postgres (a private cluster by default). */
+  readonly postgres?: () => Promise<P>;
 }
 
 const privateRedisServer = (): Promise<RedisServer> => RedisServer.start({ keyPrefix: 'faults' });
 
 /** An api and `workers` worker processes on a private Postgres cluster and Redis. */
-async function startFaultSystem<R extends RedisTarget>(
-  options: FaultSystemOptions<R>,
-): Promise<FaultSystem<R>> {
-  const postgres = await PostgresCluster.start();
+async function startFaultSystem<R extends RedisTarget, P extends PostgresTarget>(
+  options: FaultSystemOptions<R, P>,
+): Promise<FaultSystem<R, P>> {
+  const startPostgres = options.postgres ?? (() => PostgresCluster.start() as unknown as Promise<P>);
+  const postgres = await startPostgres();
   const startRedis = options.redis ?? (privateRedisServer as unknown as () => Promise<R>);
   const redis = await startRedis().catch(async (error: unknown) => {
     await postgres.destroy();
@@ -64,17 +80,18 @@ async function startFaultSystem<R extends RedisTarget>(
 }
 
 /** Stops every process, kills what will not stop, and removes the cluster, the server and the logs. */
-async function destroyFaultSystem(system: FaultSystem<RedisTarget>): Promise<void> {
+async function destroyFaultSystem(system: AnyFaultSystem): Promise<void> {
   await system.stop();
   await system.redis.destroy();
   await system.postgres.destroy();
 }
 
 /** A test file's system: started before its tests, destroyed (with everything it made) after them. */
-export function useFaultSystem<R extends RedisTarget = RedisServer>(
-  options: FaultSystemOptions<R> = {},
-): () => FaultSystem<R> {
-  let system: FaultSystem<R> | undefined;
+export function useFaultSystem<
+  R extends RedisTarget = RedisServer,
+  P extends PostgresTarget = PostgresCluster,
+>(options: FaultSystemOptions<R, P> = {}): () => FaultSystem<R, P> {
+  let system: FaultSystem<R, P> | undefined;
   beforeAll(async () => {
     system = await startFaultSystem(options);
   });
@@ -112,7 +129,7 @@ export const createdTotals = new Map<string, number>();
  * `salesStartAt`, events that pre-queue until then.
  */
 export async function createEvents(
-  system: FaultSystem<RedisTarget>,
+  system: AnyFaultSystem,
   count: number,
   totalTickets: number,
   { holdSeconds = 0, salesStartAt }: { holdSeconds?: number; salesStartAt?: string } = {},
@@ -138,9 +155,12 @@ export async function createEvents(
   return ids;
 }
 
-/** Straight to the books in Postgres, for audits (an idle client's error must not end the run). */
-export function openBooks(system: FaultSystem<RedisTarget>): pg.Pool {
-  const db = new pg.Pool({ connectionString: system.postgres.databaseUrl, max: 4 });
+/**
+ * Straight to the books in Postgres, for audits (an idle client's error must not end the run); on a
+ * formation, the primary's.
+ */
+export function openBooks(system: AnyFaultSystem): pg.Pool {
+  const db = createPgPool(system.postgres.databaseUrl, { max: 4 });
   db.on('error', () => {});
   db.on('connect', (client) => client.on('error', () => {}));
   return db;

@@ -1,8 +1,7 @@
 import type pg from 'pg';
-import type { RedisTarget } from '@ticketing/harness';
 import { auditBooks, waitAllFinal, waitSaleOperationsDone, type Books } from '../../src/books.js';
 import { Buyers, type LoadPlan } from '../../src/buyers.js';
-import { createdTotals, createEvents, openBooks, type FaultSystem } from './fault-system.js';
+import { createdTotals, createEvents, openBooks, type AnyFaultSystem } from './fault-system.js';
 import { report, type ScenarioResult } from './report.js';
 
 export interface Scenario {
@@ -30,10 +29,7 @@ export interface Scenario {
  * One scenario: create the events, run the buyers and the faults together, wait for every accepted
  * purchase to be final, audit the books in Postgres, print the table row.
  */
-export async function runScenario(
-  system: FaultSystem<RedisTarget>,
-  scenario: Scenario,
-): Promise<ScenarioResult> {
+export async function runScenario(system: AnyFaultSystem, scenario: Scenario): Promise<ScenarioResult> {
   const startAt = Date.now() + (scenario.saleStartInMs ?? 0);
   const events = await createEvents(system, scenario.events, scenario.ticketsPerEvent, {
     holdSeconds: scenario.holdSeconds ?? 0,
@@ -71,7 +67,7 @@ export async function runScenario(
 
 /** An event's report as the api gives it (`GET /events/:id/report`: an admin route, open on loopback). */
 export async function readReport(
-  system: FaultSystem<RedisTarget>,
+  system: AnyFaultSystem,
   eventId: string,
 ): Promise<{ refundDueCents?: number }> {
   const response = await fetch(`${system.url}/events/${eventId}/report`);

@@ -9,6 +9,7 @@ import * as onSale from './migrations/0007-on-sale.js';
 import * as runningASale from './migrations/0008-running-a-sale.js';
 import { createDb, ensureDatabase } from './connection.js';
 import type { Database } from './database.js';
+import { formatAddress, parseDatabaseUrl } from './postgres-hosts.js';
 import { failureReason, retryUntilReady } from '../retry-until-ready.js';
 
 // Listed explicitly rather than read from a folder, so they work the same under tsx, vitest and bundlers.
@@ -46,8 +47,9 @@ export async function prepareDatabase(databaseUrl: string): Promise<string[]> {
   }
 }
 
-/** Where the Postgres of a URL is, for messages: its host and port, never its password. */
-export const describePostgres = (databaseUrl: string): string => `Postgres at ${new URL(databaseUrl).host}`;
+/** Where the Postgres of a URL is, for messages: its hosts and ports, never its password. */
+export const describePostgres = (databaseUrl: string): string =>
+  `Postgres at ${parseDatabaseUrl(databaseUrl).hosts.map(formatAddress).join(',')}`;
 
 /**
  * For a service's entry point: `prepareDatabase`, waiting for Postgres with one line saying how to get

@@ -14,6 +14,7 @@ const UNAVAILABLE_CODES = new Set([
   '08001',
   '08003',
   '08006', // connection_failure
+  '25006', // read_only_sql_transaction: a write that reached a primary demoted by a failover
 ]);
 
 const UNAVAILABLE_MESSAGES = [

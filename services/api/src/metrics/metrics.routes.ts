@@ -1,4 +1,4 @@
-import { connectionErrorsCounter, SALE_STATES, saleState } from '@ticketing/shared';
+import { connectionErrorsCounter, postgresHostGauge, SALE_STATES, saleState } from '@ticketing/shared';
 import { Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { App, AppDeps } from '../app-types.js';
 import {
@@ -22,6 +22,7 @@ export function registerMetrics(app: App, deps: AppDeps): void {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   connectionErrorsCounter(registry);
+  postgresHostGauge(registry);
 
   const requestDuration = new Histogram({
     name: 'ticketing_http_request_duration_seconds',

@@ -1,6 +1,6 @@
 import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { AppliedRound } from '../drain/drainer.js';
-import { connectionErrorsCounter } from '@ticketing/shared';
+import { connectionErrorsCounter, postgresHostGauge } from '@ticketing/shared';
 
 /**
  * The worker's Prometheus metrics. Counters are process-wide (a process may run several workers, as
@@ -74,6 +74,7 @@ export const reconcilerRuns = new Counter({
 });
 
 connectionErrorsCounter(workerRegistry);
+postgresHostGauge(workerRegistry);
 
 // Every outcome is exported from the first scrape on, at zero, so rates work without gaps.
 for (const outcome of PURCHASE_OUTCOMES) purchasesDecided.inc({ outcome }, 0);
