@@ -9,6 +9,8 @@
  * BENCH_SCALE (default 1) scales every purchase count, for a quick run: BENCH_SCALE=0.1 pnpm bench.
  * BENCH_ONLY=hot,many runs only the named scenarios.
  * BENCH_CPU_PROF=DIR writes a V8 CPU profile of every api and worker process into DIR.
+ * BENCH_HEAP_SNAPSHOT=DIR lets every api and worker process write a V8 heap snapshot into DIR when sent
+ * SIGUSR2 (`kill -USR2 <pid>`: at a scenario's peak, to see what holds its memory).
  */
 import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
@@ -38,6 +40,7 @@ import { runOnSale } from './scenarios/onsale.js';
 const scale = Number(process.env.BENCH_SCALE ?? '1');
 const only = process.env.BENCH_ONLY?.split(',');
 const profileDir = process.env.BENCH_CPU_PROF;
+const heapSnapshotDir = process.env.BENCH_HEAP_SNAPSHOT;
 
 /** The rate of a paced scenario (and its warm-up) when `hot` is not part of the run. */
 const PACED_FALLBACK_RATE = 500;
@@ -234,7 +237,12 @@ async function runScenario(scenario: Scenario): Promise<ResultRow[]> {
     postgres,
     redis,
     env: { API_PROCESSES: String(scenario.apiProcesses ?? 1), ...scenario.env },
-    nodeArgs: profileDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${profileDir}`],
+    nodeArgs: [
+      ...(profileDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${profileDir}`]),
+      ...(heapSnapshotDir === undefined
+        ? []
+        : ['--heapsnapshot-signal=SIGUSR2', `--diagnostic-dir=${heapSnapshotDir}`]),
+    ],
     entries: baselineEntries(name),
   });
   const books = createDb(postgres.databaseUrl, { poolSize: 1 });

@@ -206,7 +206,9 @@ const settings = {
   },
   workerConcurrency: {
     env: 'WORKER_CONCURRENCY',
-    fallback: '4',
+    // Two rounds overlap one's transaction with the other's Redis work; each further round holds its
+    // events' jobs (taken and prefetched) in memory without deciding faster (docs/performance.md).
+    fallback: '2',
     description: 'rounds (one transaction each, over up to 64 events) one worker process runs at once',
     parse: integer(1, 64),
   },
