@@ -1,4 +1,3 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import { sql } from 'kysely';
 import { describe, expect, it } from 'vitest';
 import {
@@ -9,7 +8,7 @@ import {
   useTestDatabase,
 } from '@ticketing/shared/testing';
 import { latestSeq } from '../src/decide/round.js';
-import { drainEvent } from './support/rounds.js';
+import { drainEvent, untilHoldsPastTime } from './support/rounds.js';
 import { queueDueExpiries } from '../src/holds/expiry-sweep.js';
 
 const { db } = await useTestDatabase({ poolSize: 8 });
@@ -48,17 +47,6 @@ async function tickets(eventId: string) {
     .executeTakeFirstOrThrow();
 }
 
-/** Waits until every hold of the event is past its time by the database's clock. */
-async function untilPastTime(eventId: string): Promise<void> {
-  for (;;) {
-    const { rows } = await sql<{ due: boolean }>`
-      select coalesce(bool_and(hold_expires_at <= now()), true) as due
-      from purchases where event_id = ${eventId} and status = 'held'`.execute(db);
-    if (rows[0]?.due === true) return;
-    await sleep(50);
-  }
-}
-
 describe('expiries in queue order', () => {
   it('when purchases come before and after a hold expires, then those before see it held and those after get its tickets', async () => {
     const event = await eventWith(1, 1);
@@ -68,7 +56,7 @@ describe('expiries in queue order', () => {
 
     // Accepted while the hold stands, decided only later, together with the expiry and what follows.
     await accept(event.id, 'before', { joinWaitlist: false });
-    await untilPastTime(event.id);
+    await untilHoldsPastTime(db, event.id);
     expect(await queueDueExpiries(db)).toBe(1);
     await accept(event.id, 'after', { joinWaitlist: false });
     const updates = await drainAll(event.id);
@@ -138,7 +126,7 @@ describe('the sweep of due holds', () => {
       })
       .where('userId', '=', 'cancelling')
       .execute();
-    await untilPastTime(event.id);
+    await untilHoldsPastTime(db, event.id);
 
     // Sweeps see every event of the database: earlier tests left holds past their time too.
     const due = await db

@@ -26,6 +26,7 @@ import { queueDueExpiries } from '../src/holds/expiry-sweep.js';
 import { queueDueCloses } from '../src/recovery/due-closes.js';
 import { findEventsWithPendingWork } from '../src/recovery/pending-scan.js';
 import { purchasesDecidedOnWrongSize } from './controls/resize-books.js';
+import { untilHoldsPastTime } from './support/rounds.js';
 
 const { db } = await useTestDatabase({ poolSize: 12 });
 
@@ -81,17 +82,6 @@ async function figures(eventId: string) {
     .select(waitlistLength('events').as('waiting'))
     .where('id', '=', eventId)
     .executeTakeFirstOrThrow();
-}
-
-/** Waits until every hold of the event is past its time by the database's clock. */
-async function untilHoldsPastTime(eventId: string): Promise<void> {
-  for (;;) {
-    const { rows } = await sql<{ due: boolean }>`
-      select coalesce(bool_and(hold_expires_at <= now()), true) as due
-      from purchases where event_id = ${eventId} and status = 'held'`.execute(db);
-    if (rows[0]?.due === true) return;
-    await sleep(50);
-  }
 }
 
 async function postgresIn(ms: number): Promise<Date> {
@@ -266,7 +256,7 @@ describe('a pause', () => {
     expect(idle.progress).toEqual([]);
     expect(await findEventsWithPendingWork(db)).not.toContain(event.id);
 
-    await untilHoldsPastTime(event.id);
+    await untilHoldsPastTime(db, event.id);
     expect(await queueDueExpiries(db)).toBeGreaterThanOrEqual(1);
     expect(await findEventsWithPendingWork(db)).toContain(event.id);
     await drainAll(event.id);
@@ -339,7 +329,7 @@ describe('a close', () => {
       select id, event_id, user_id, quantity, 100 from confirmed`.execute(db);
     await sql`update events set held_tickets = held_tickets - 1, sold_tickets = sold_tickets + 1
       where id = ${event.id}`.execute(db);
-    await untilHoldsPastTime(event.id);
+    await untilHoldsPastTime(db, event.id);
     expect(await queueDueExpiries(db)).toBeGreaterThanOrEqual(1);
     await drainAll(event.id);
     expect(await statuses(event.id)).toMatchObject({ h1: 'confirmed', h2: 'expired' });

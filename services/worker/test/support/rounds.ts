@@ -1,5 +1,6 @@
 import { parseJob, type Database, type PurchaseUpdate } from '@ticketing/shared';
-import type { Kysely } from 'kysely';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { sql, type Kysely } from 'kysely';
 import { applyRound } from '../../src/decide/round.js';
 
 /**
@@ -29,4 +30,15 @@ export async function processJob(
   const job = parseJob(data);
   if (job === undefined) throw new Error(`not a job: ${JSON.stringify(data)}`);
   return drainEvent(db, job.eventId, job.seq, batchSize);
+}
+
+/** Waits until every hold of the event is past its time by the database's clock. */
+export async function untilHoldsPastTime(db: Kysely<Database>, eventId: string): Promise<void> {
+  for (;;) {
+    const { rows } = await sql<{ due: boolean }>`
+      select coalesce(bool_and(hold_expires_at <= now()), true) as due
+      from purchases where event_id = ${eventId} and status = 'held'`.execute(db);
+    if (rows[0]?.due === true) return;
+    await sleep(50);
+  }
 }
