@@ -1,31 +1,16 @@
 import { sql } from 'kysely';
 import { describe, expect, it } from 'vitest';
-import {
-  insertAcceptedPurchase,
-  insertEvent,
-  isDueHold,
-  newPurchaseRow,
-  useTestDatabase,
-} from '@ticketing/shared/testing';
+import { insertEvent, isDueHold, useTestDatabase } from '@ticketing/shared/testing';
 import { latestSeq } from '../src/decide/round.js';
-import { drainEvent, untilHoldsPastTime } from './support/rounds.js';
+import { acceptPurchase, drainEvent, untilHoldsPastTime, type PurchaseRequest } from './support/rounds.js';
 import { queueDueExpiries } from '../src/holds/expiry-sweep.js';
 
 const { db } = await useTestDatabase({ poolSize: 8 });
+const accept = (eventId: string, userId: string, options?: PurchaseRequest) =>
+  acceptPurchase(db, eventId, userId, options);
 
 async function eventWith(totalTickets: number, holdSeconds: number) {
   return insertEvent(db, { totalTickets, holdSeconds });
-}
-
-async function accept(
-  eventId: string,
-  userId: string,
-  options: { quantity?: number; joinWaitlist?: boolean } = {},
-) {
-  return insertAcceptedPurchase(db, {
-    ...newPurchaseRow(eventId, userId, options.quantity ?? 1),
-    joinWaitlist: options.joinWaitlist ?? true,
-  });
 }
 
 const drainAll = async (eventId: string) => drainEvent(db, eventId, await latestSeq(db), 100);

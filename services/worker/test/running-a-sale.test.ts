@@ -2,7 +2,6 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { sql } from 'kysely';
 import { describe, expect, it } from 'vitest';
 import {
-  insertAcceptedPurchase,
   insertAcceptedPurchases,
   drawCommitment,
   drawKey,
@@ -26,9 +25,11 @@ import { queueDueExpiries } from '../src/holds/expiry-sweep.js';
 import { queueDueCloses } from '../src/recovery/due-closes.js';
 import { findEventsWithPendingWork } from '../src/recovery/pending-scan.js';
 import { purchasesDecidedOnWrongSize } from './controls/resize-books.js';
-import { untilHoldsPastTime } from './support/rounds.js';
+import { acceptPurchase, untilHoldsPastTime, type PurchaseRequest } from './support/rounds.js';
 
 const { db } = await useTestDatabase({ poolSize: 12 });
+const accept = (eventId: string, userId: string, options?: PurchaseRequest) =>
+  acceptPurchase(db, eventId, userId, options);
 
 /** What rounds recorded for webhooks, in order. */
 class RecordingOutbox implements OutboxRecorder {
@@ -42,17 +43,6 @@ class RecordingOutbox implements OutboxRecorder {
     this.eventChanges.push(...changes);
     return Promise.resolve();
   }
-}
-
-async function accept(
-  eventId: string,
-  userId: string,
-  options: { quantity?: number; joinWaitlist?: boolean } = {},
-) {
-  return insertAcceptedPurchase(db, {
-    ...newPurchaseRow(eventId, userId, options.quantity ?? 1),
-    joinWaitlist: options.joinWaitlist ?? true,
-  });
 }
 
 /** Rounds until the event has nothing left up to everything accepted so far; returns how many. */

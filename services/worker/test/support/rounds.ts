@@ -1,4 +1,5 @@
 import { parseJob, type Database, type PurchaseUpdate } from '@ticketing/shared';
+import { insertAcceptedPurchase, newPurchaseRow } from '@ticketing/shared/testing';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { sql, type Kysely } from 'kysely';
 import { applyRound } from '../../src/decide/round.js';
@@ -41,4 +42,23 @@ export async function untilHoldsPastTime(db: Kysely<Database>, eventId: string):
     if (rows[0]?.due === true) return;
     await sleep(50);
   }
+}
+
+/** What a test buyer asks for: one ticket, joining the waiting list, unless said otherwise. */
+export interface PurchaseRequest {
+  readonly quantity?: number;
+  readonly joinWaitlist?: boolean;
+}
+
+/** Stores a purchase as the api accepts it. */
+export async function acceptPurchase(
+  db: Kysely<Database>,
+  eventId: string,
+  userId: string,
+  options: PurchaseRequest = {},
+) {
+  return insertAcceptedPurchase(db, {
+    ...newPurchaseRow(eventId, userId, options.quantity ?? 1),
+    joinWaitlist: options.joinWaitlist ?? true,
+  });
 }
